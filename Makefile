@@ -1,0 +1,50 @@
+# coprod: `make run` to try it, `make test` to check it. See README.md.
+VENV ?= .venv
+PYTHON ?= python3
+PY := $(VENV)/bin/python
+MANAGE := $(PY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+# A local development key, only ever used with DEBUG on by `make run`.
+DEV_ENV := DEBUG=true SECRET_KEY=$${SECRET_KEY:-local-development-only-not-for-production}
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production}
+
+.PHONY: install run test lint format migrations-check messages pytest bench bench-quick backup restore clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(DEV_ENV) $(MANAGE) migrate --noinput
+	$(DEV_ENV) $(MANAGE) seed_demo
+	@echo "coprod is starting on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
+	$(DEV_ENV) $(MANAGE) runserver $(HOST):$(PORT)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations-check: install
+	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
+
+messages: install
+	$(DEV_ENV) $(MANAGE) makemessages -l fr --ignore='.venv/*' --ignore='bench/*'
+	$(DEV_ENV) $(MANAGE) compilemessages --ignore='.venv/*'
+
+pytest: install
+	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test: lint migrations-check pytest
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

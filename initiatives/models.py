@@ -1,0 +1,695 @@
+"""The case record of a co-production initiative and everything kept with it."""
+
+import hashlib
+import secrets
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from survey.models import Country, Item, Sector
+
+from .validators import validate_document
+
+
+class Stage(models.TextChoices):
+    PLANNED = "planned", _("Planned")
+    PILOT = "pilot", _("Pilot")
+    EMBEDDED = "embedded", _("Embedded")
+    DISCONTINUED = "discontinued", _("Discontinued")
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    PUBLISHED = "published", _("Published")
+    RETURNED = "returned", _("Returned")
+
+
+class Level(models.TextChoices):
+    LOCAL = "local", _("Local")
+    REGIONAL = "regional", _("Regional")
+    NATIONAL = "national", _("National")
+    SUPRANATIONAL = "supranational", _("Supranational")
+
+
+class Phase(models.TextChoices):
+    COMMISSION = "commission", _("Commission")
+    DESIGN = "design", _("Design")
+    DELIVER = "deliver", _("Deliver")
+    ASSESS = "assess", _("Assess")
+
+
+class PartnerType(models.TextChoices):
+    CITIZEN = "citizen", _("Citizen")
+    USER = "user", _("Service user or carer")
+    COMMUNITY_GROUP = "community_group", _("Community group")
+    CSO = "cso", _("Civil-society organisation")
+    PROFESSIONAL = "professional", _("Public professional")
+    PRIVATE = "private", _("Private business")
+
+
+class ParticipationLevel(models.TextChoices):
+    INDIVIDUAL = "individual", _("Individual")
+    GROUP = "group", _("Group")
+    COLLECTIVE = "collective", _("Collective")
+
+
+class EvidenceLevel(models.TextChoices):
+    SELF_REPORTED = "self_reported", _("Self-reported")
+    MONITORED = "monitored", _("Monitored")
+    FORMALLY_EVALUATED = "formally_evaluated", _("Formally evaluated")
+
+
+class OrganisationKind(models.TextChoices):
+    CITIZENS_GROUP = "citizens_group", _("Citizens' group")
+    CSO = "cso", _("Civil-society organisation")
+    PUBLIC_AGENCY = "public_agency", _("Public agency")
+    OTHER = "other", _("Other")
+
+
+class Organisation(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
+    country = models.ForeignKey(
+        Country, models.PROTECT, related_name="organisations", verbose_name=_("country")
+    )
+    contact_name = models.CharField(_("contact name"), max_length=200, blank=True)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    verified = models.BooleanField(
+        _("verified"), default=False, help_text=_("Checked by staff; shown as a badge.")
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Membership",
+        related_name="organisations",
+        verbose_name=_("members"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self):
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(status=Membership.Status.ACTIVE)
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Admin")
+        MEMBER = "member", _("Member")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Asked to join")
+        ACTIVE = "active", _("Active")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="memberships", verbose_name=_("user")
+    )
+    organisation = models.ForeignKey(
+        Organisation, models.CASCADE, related_name="memberships", verbose_name=_("organisation")
+    )
+    role = models.CharField(_("role"), max_length=10, choices=Role.choices, default=Role.MEMBER)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation", "user"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.organisation} ({self.role}, {self.status})"
+
+
+class ReferenceSequence(models.Model):
+    """The last reference number handed out in a year; locked while one is assigned."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("reference sequence")
+
+    def __str__(self):
+        return f"{self.year}: {self.last}"
+
+
+class InitiativeQuerySet(models.QuerySet):
+    def active(self):
+        """Not archived."""
+        return self.filter(archived_at__isnull=True)
+
+    def published(self):
+        return self.active().filter(review_status=ReviewStatus.PUBLISHED)
+
+    def visible_to(self, user):
+        """What a user may read: the public sees published; members also their own; staff all."""
+        if user.is_staff:
+            return self.active()
+        if not user.is_authenticated:
+            return self.published()
+        return self.active().filter(
+            Q(review_status=ReviewStatus.PUBLISHED)
+            | Q(
+                organisation__in=Organisation.objects.filter(
+                    memberships__user=user, memberships__status=Membership.Status.ACTIVE
+                )
+            )
+        )
+
+    def editable_by(self, user):
+        """What a user may change: members their organisation's; staff all."""
+        if user.is_staff:
+            return self.active()
+        if not user.is_authenticated:
+            return self.none()
+        return self.active().filter(
+            organisation__in=Organisation.objects.filter(
+                memberships__user=user, memberships__status=Membership.Status.ACTIVE
+            )
+        )
+
+
+def _items_of(question):
+    return {"question__code": question}
+
+
+class Initiative(models.Model):
+    reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    summary = models.CharField(_("summary"), max_length=500, blank=True)
+    description = models.TextField(_("description"), blank=True)
+    country = models.ForeignKey(
+        Country, models.PROTECT, related_name="initiatives", verbose_name=_("country")
+    )
+    sector = models.ForeignKey(
+        Sector, models.PROTECT, related_name="initiatives", verbose_name=_("sector")
+    )
+    level = models.CharField(_("level of government"), max_length=20, choices=Level.choices)
+    lead_public_body = models.CharField(_("lead public body"), max_length=200, blank=True)
+    organisation = models.ForeignKey(
+        Organisation,
+        models.PROTECT,
+        related_name="initiatives",
+        verbose_name=_("owner organisation"),
+        null=True,
+        blank=True,
+    )
+    case_officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cases",
+        limit_choices_to={"is_staff": True},
+        verbose_name=_("case officer"),
+    )
+    review_status = models.CharField(
+        _("review status"),
+        max_length=10,
+        choices=ReviewStatus.choices,
+        default=ReviewStatus.DRAFT,
+        editable=False,
+    )
+    return_reason = models.TextField(_("reason for return"), blank=True, editable=False)
+    stage = models.CharField(
+        _("maturity stage"),
+        max_length=15,
+        choices=Stage.choices,
+        default=Stage.PLANNED,
+        editable=False,
+    )
+    start_date = models.DateField(_("start date"), null=True, blank=True)
+    end_date = models.DateField(_("end date"), null=True, blank=True)
+    participants = models.PositiveIntegerField(_("number of participants"), null=True, blank=True)
+    objectives = models.ManyToManyField(
+        Item,
+        related_name="initiatives_as_objective",
+        blank=True,
+        limit_choices_to=_items_of("reasons"),
+        verbose_name=_("objectives"),
+    )
+    barriers = models.ManyToManyField(
+        Item,
+        related_name="initiatives_as_barrier",
+        blank=True,
+        limit_choices_to=_items_of("barriers"),
+        verbose_name=_("barriers met"),
+    )
+    barriers_addressed = models.ManyToManyField(
+        Item,
+        related_name="initiatives_addressing",
+        blank=True,
+        limit_choices_to=_items_of("barriers"),
+        verbose_name=_("barriers addressed"),
+        help_text=_("Of the barriers met, those the initiative has a plan for."),
+    )
+    factors = models.ManyToManyField(
+        Item,
+        related_name="initiatives_as_factor",
+        blank=True,
+        limit_choices_to=_items_of("factors"),
+        verbose_name=_("success factors"),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("updated by"),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now, editable=False)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(_("published at"), null=True, blank=True, editable=False)
+    archived_at = models.DateTimeField(_("archived at"), null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    objects = InitiativeQuerySet.as_manager()
+    history = HistoricalRecords(
+        m2m_fields=[objectives, barriers, barriers_addressed, factors],
+        excluded_fields=["version"],
+    )
+
+    # The survey question whose items each tag list draws from.
+    TAG_QUESTIONS = {
+        "objectives": "reasons",
+        "barriers": "barriers",
+        "barriers_addressed": "barriers",
+        "factors": "factors",
+    }
+
+    class Meta:
+        ordering = ["-updated_at"]
+        verbose_name = _("initiative")
+        verbose_name_plural = _("initiatives")
+        indexes = [
+            models.Index(fields=["review_status", "archived_at"], name="initiative_status"),
+            models.Index(fields=["stage"], name="initiative_stage"),
+            models.Index(fields=["country", "sector"], name="initiative_country_sector"),
+            models.Index(fields=["-updated_at"], name="initiative_updated"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True)
+                | Q(start_date__isnull=True)
+                | Q(end_date__gte=models.F("start_date")),
+                name="initiative_ends_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.reference} {self.title}" if self.reference else self.title
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("initiatives:detail", kwargs={"reference": self.reference})
+
+    def clean(self):
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": _("The end date is before the start date.")})
+
+    @property
+    def is_archived(self):
+        return self.archived_at is not None
+
+    @property
+    def is_published(self):
+        return self.review_status == ReviewStatus.PUBLISHED
+
+
+def validate_tags(field, items):
+    """Refuse items that belong to another question than the tag list draws from."""
+    question = Initiative.TAG_QUESTIONS[field]
+    wrong = [item.code for item in items if item.question.code != question]
+    if wrong:
+        raise ValidationError(
+            _("%(field)s must be items of the question “%(question)s”; not: %(wrong)s."),
+            params={"field": field, "question": question, "wrong": ", ".join(wrong)},
+            code="wrong_question",
+        )
+
+
+class Participation(models.Model):
+    """Who does what: a partner type taking part in one phase of an initiative."""
+
+    initiative = models.ForeignKey(
+        Initiative, models.CASCADE, related_name="participations", verbose_name=_("initiative")
+    )
+    phase = models.CharField(_("phase"), max_length=12, choices=Phase.choices)
+    partner_type = models.CharField(_("partner type"), max_length=20, choices=PartnerType.choices)
+    organisation = models.ForeignKey(
+        Organisation,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="participations",
+        verbose_name=_("organisation"),
+    )
+    level = models.CharField(
+        _("participation level"), max_length=12, choices=ParticipationLevel.choices
+    )
+    role = models.CharField(_("role"), max_length=500, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["initiative", "phase", "partner_type"]
+        verbose_name = _("participation")
+        verbose_name_plural = _("participations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["initiative", "phase", "partner_type"], name="participation_one_per_cell"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_phase_display()}: {self.get_partner_type_display()}"
+
+
+class AccountabilityFramework(models.Model):
+    initiative = models.OneToOneField(
+        Initiative, models.CASCADE, related_name="accountability", verbose_name=_("initiative")
+    )
+    accountable_body = models.CharField(_("accountable body"), max_length=200, blank=True)
+    reporting_line = models.CharField(_("reporting line"), max_length=200, blank=True)
+    reporting_frequency = models.CharField(_("reporting frequency"), max_length=100, blank=True)
+    roles_written = models.BooleanField(_("roles and responsibilities written down"), default=False)
+    risk_arrangements = models.TextField(_("risk arrangements"), blank=True)
+    probity_arrangements = models.TextField(_("probity arrangements"), blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("accountability framework")
+        verbose_name_plural = _("accountability frameworks")
+
+    def __str__(self):
+        return str(_("Accountability framework of %(ref)s") % {"ref": self.initiative.reference})
+
+
+class BudgetFramework(models.Model):
+    initiative = models.OneToOneField(
+        Initiative, models.CASCADE, related_name="budget", verbose_name=_("initiative")
+    )
+    amount = models.DecimalField(
+        _("budget"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    currency = models.CharField(
+        _("currency"), max_length=3, blank=True, help_text=_("ISO 4217 code, e.g. EUR.")
+    )
+    funding_sources = models.TextField(_("funding sources"), blank=True)
+    funded_beyond_pilot = models.BooleanField(_("funding secured beyond the pilot"), default=False)
+    resources_transferred = models.BooleanField(
+        _("resources transferred to users (self-directed budgets)"), default=False
+    )
+    transferred_amount = models.DecimalField(
+        _("amount transferred to users"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    financial_incentives = models.TextField(_("financial incentives"), blank=True)
+    citizen_hours = models.DecimalField(
+        _("citizens' hours of time"),
+        max_digits=12,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    citizen_knowledge = models.TextField(_("citizens' knowledge contributed"), blank=True)
+    citizen_effort = models.TextField(_("citizens' effort contributed"), blank=True)
+    estimated_costs = models.DecimalField(
+        _("estimated costs"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    estimated_benefits = models.DecimalField(
+        _("estimated benefits"),
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
+    evidence_level = models.CharField(
+        _("level of evidence"), max_length=20, choices=EvidenceLevel.choices, blank=True
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("budget framework")
+        verbose_name_plural = _("budget frameworks")
+
+    def __str__(self):
+        return str(_("Budget framework of %(ref)s") % {"ref": self.initiative.reference})
+
+    def clean(self):
+        money = [
+            self.amount,
+            self.transferred_amount,
+            self.estimated_costs,
+            self.estimated_benefits,
+        ]
+        if any(value is not None for value in money) and not self.currency:
+            raise ValidationError({"currency": _("Give the currency of the amounts.")})
+        if self.currency and not (len(self.currency) == 3 and self.currency.isalpha()):
+            raise ValidationError({"currency": _("Use a three-letter ISO 4217 code.")})
+        self.currency = self.currency.upper()
+
+    @property
+    def benefit_cost_ratio(self):
+        if self.estimated_costs and self.estimated_benefits is not None:
+            return self.estimated_benefits / self.estimated_costs
+        return None
+
+
+class StageChange(models.Model):
+    """One move of an initiative's maturity stage; written only by `initiative_change_stage`."""
+
+    initiative = models.ForeignKey(
+        Initiative, models.CASCADE, related_name="stage_changes", verbose_name=_("initiative")
+    )
+    from_stage = models.CharField(_("from"), max_length=15, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to"), max_length=15, choices=Stage.choices)
+    changed_on = models.DateField(_("date"))
+    changed_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["initiative", "changed_on", "changed_at", "pk"]
+        verbose_name = _("stage change")
+        verbose_name_plural = _("stage changes")
+        indexes = [models.Index(fields=["to_stage", "changed_on"], name="stagechange_to_date")]
+
+    def __str__(self):
+        return f"{self.from_stage or '—'} → {self.to_stage} ({self.changed_on})"
+
+
+class StageProposal(models.Model):
+    """A group member's request to change the stage, confirmed or declined by a case officer."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        DECLINED = "declined", _("Declined")
+
+    initiative = models.ForeignKey(
+        Initiative, models.CASCADE, related_name="stage_proposals", verbose_name=_("initiative")
+    )
+    to_stage = models.CharField(_("proposed stage"), max_length=15, choices=Stage.choices)
+    reason = models.TextField(_("reason"))
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("proposed by"),
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default="open")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at"]
+        verbose_name = _("stage proposal")
+        verbose_name_plural = _("stage proposals")
+
+    def __str__(self):
+        return f"{self.initiative.reference} → {self.to_stage} ({self.status})"
+
+
+class ActivityKind(models.TextChoices):
+    NOTE = "note", _("Note")
+    MEETING = "meeting", _("Meeting")
+    DOCUMENT = "document", _("Document")
+    CONTACT = "contact", _("Contact")
+    STAGE = "stage", _("Stage change")
+    REVIEW = "review", _("Review decision")
+
+
+def document_path(instance, filename):
+    return f"documents/{instance.initiative.reference}/{filename}"
+
+
+class Activity(models.Model):
+    """An entry of the case timeline."""
+
+    initiative = models.ForeignKey(
+        Initiative, models.CASCADE, related_name="activities", verbose_name=_("initiative")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=ActivityKind.choices)
+    date = models.DateField(_("date"), default=timezone.localdate)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    text = models.TextField(_("text"))
+    file = models.FileField(
+        _("file"), upload_to=document_path, blank=True, validators=[validate_document]
+    )
+    created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["initiative", "date", "created_at", "pk"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        indexes = [models.Index(fields=["initiative", "date"], name="activity_timeline")]
+
+    def __str__(self):
+        return f"{self.date} {self.get_kind_display()}"
+
+
+class ApiToken(models.Model):
+    """A personal API token. Only a hash is kept; the key is shown once, when made."""
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=PREFIX_LENGTH, unique=True)
+    key_hash = models.CharField(_("key hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key):
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user, name):
+        """Create a token and return it with its clear key, which is not stored."""
+        prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
+        key = f"{prefix}.{secrets.token_urlsafe(32)}"
+        token = cls.objects.create(user=user, name=name, prefix=prefix, key_hash=cls.hash_key(key))
+        return token, key
+
+
+class SecurityEvent(models.Model):
+    """An audit entry for sign-ins, lockouts, denied access, tokens and staff exports."""
+
+    kind = models.CharField(_("kind"), max_length=40)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    path = models.CharField(_("path"), max_length=500, blank=True)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("security event")
+        verbose_name_plural = _("security events")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.username}"
