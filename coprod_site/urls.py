@@ -1,7 +1,6 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
 
 from . import views
 
@@ -9,9 +8,12 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/", include("coprod_site.api_urls")),
 ]
 
 urlpatterns += i18n_patterns(
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("reports/", include("survey.urls")),
+    path("reports/", include("initiatives.report_urls")),
+    path("", include("initiatives.urls")),
     prefix_default_language=False,
 )
