@@ -139,7 +139,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "initiatives:dashboard"
-LOGOUT_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "initiatives:home"
 
 # Internationalisation: English and French throughout; vocabulary labels are
 # translated data (django-modeltranslation adds a column per language).

@@ -1,5 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+from django.views.generic import TemplateView
 
 app_name = "initiatives"
 
-urlpatterns = []
+urlpatterns = [
+    path("", TemplateView.as_view(template_name="initiatives/home.html"), name="home"),
+]
