@@ -1,0 +1,574 @@
+"""Import survey records from a CSV file, all or nothing.
+
+The file has a header row with exactly these columns, in any order:
+`wave,country,respondent,sector,question,item,answer` (see `COLUMNS`).
+
+How it stays fast and small on a million rows: the file is read once, as a
+stream; each row is checked against the vocabulary (kept in memory: a few hundred
+codes) and the valid ones go to a temporary staging table, by COPY on PostgreSQL
+and by batched inserts on SQLite. The checks that need the whole file (duplicates
+inside it, a respondent given two countries, clashes with what is already stored)
+are set-based queries on the staging table, and so is the write itself
+(INSERT ... SELECT and UPDATE ... FROM). Python holds no per-row state, whatever
+the size of the file. Everything runs in one transaction: any error, or a crash
+half-way, leaves the database exactly as it was.
+"""
+
+import csv
+import io
+import os
+import re
+from dataclasses import asdict, dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from coprod_site.csvfiles import FORMULA_TRIGGERS
+
+from .models import Country, Item, Question, Sector, Wave, code_validator
+
+COLUMNS = ("wave", "country", "respondent", "sector", "question", "item", "answer")
+MAX_ERRORS = 50
+BATCH_SIZE = 20000
+PROGRESS_EVERY = 10000
+
+ANSWERS = {
+    "yes": True,
+    "y": True,
+    "true": True,
+    "1": True,
+    "no": False,
+    "n": False,
+    "false": False,
+    "0": False,
+}
+_RESPONDENT_MAX = 200
+_CODE_MAX = 32
+
+
+@dataclass
+class ImportResult:
+    """What an import did, or why it did nothing. Plain data, ready for JSON."""
+
+    ok: bool = True
+    errors: list = field(default_factory=list)  # dicts: line, column, value, message
+    error_count: int = 0
+    rows: int = 0
+    respondents_created: int = 0
+    responses_created: int = 0
+    responses_unchanged: int = 0
+    responses_replaced: int = 0
+    waves_created: list = field(default_factory=list)
+    items_created: list = field(default_factory=list)
+
+    def as_dict(self):
+        return asdict(self)
+
+    def summary(self):
+        """One line for people: the counts, or the number of problems."""
+        if not self.ok:
+            return _("Nothing was imported: %(count)d problem(s) found.") % {
+                "count": self.error_count
+            }
+        return _(
+            "%(rows)d rows read: %(respondents)d respondents created; responses: "
+            "%(created)d created, %(unchanged)d unchanged, %(replaced)d replaced."
+        ) % {
+            "rows": self.rows,
+            "respondents": self.respondents_created,
+            "created": self.responses_created,
+            "unchanged": self.responses_unchanged,
+            "replaced": self.responses_replaced,
+        }
+
+
+class _Errors:
+    """Keeps the first errors in line order and counts all of them."""
+
+    def __init__(self):
+        self.kept = []
+        self.count = 0
+
+    def add(self, line, column, value, message):
+        self.count += 1
+        if len(self.kept) < MAX_ERRORS:
+            self.kept.append(
+                {"line": line, "column": column, "value": _shown(value), "message": str(message)}
+            )
+
+    def merge(self, others, count):
+        """Add set-level errors (already limited) and their total."""
+        self.count += count
+        self.kept = sorted(self.kept + list(others), key=lambda e: (e["line"], e["column"]))[
+            :MAX_ERRORS
+        ]
+
+
+def _shown(value):
+    value = "" if value is None else str(value)
+    return value if len(value) <= 200 else value[:199] + "…"
+
+
+def unneutralise(value):
+    """Undo `csvfiles.neutralise`: a `'` before a formula trigger is not part of the data."""
+    if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_TRIGGERS):
+        return value[1:]
+    return value
+
+
+def _open_text(source):
+    """A text stream over `source` (a path, or a binary or text file object), BOM dropped.
+
+    Returns (stream, how to release it): a file we opened is closed; a wrapper we put
+    around the caller's binary file is detached so that their file stays open.
+    """
+    if isinstance(source, str | os.PathLike):
+        stream = open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115
+        return stream, stream.close
+    # Django's UploadedFile wraps the real file object; both hand back bytes.
+    raw = source.file if hasattr(source, "chunks") and hasattr(source, "file") else source
+    if hasattr(raw, "seek") and hasattr(raw, "seekable") and raw.seekable():
+        raw.seek(0)
+    if isinstance(raw, io.TextIOBase):
+        return raw, None
+    stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
+    return stream, stream.detach
+
+
+def _wave_year(code):
+    match = re.search(r"(19|20|21)\d\d", code)
+    return int(match.group(0)) if match else None
+
+
+class _Vocabulary:
+    """The codes a file may use, loaded once; new waves and items made on demand."""
+
+    def __init__(self, *, create_wave, create_items):
+        self.create_wave = create_wave
+        self.create_items = create_items
+        self.waves = dict(Wave.objects.values_list("code", "pk"))
+        self.countries = set(Country.objects.values_list("code", flat=True))
+        self.sectors = {}
+        for code in Sector.objects.values_list("code", flat=True):
+            self.sectors[code] = code
+            if code.isdigit():
+                self.sectors[str(int(code))] = code
+        self.questions = dict(Question.objects.values_list("code", "pk"))
+        self.items = {
+            (question, code): pk
+            for pk, question, code in Item.objects.values_list("pk", "question_id", "code")
+        }
+        self.waves_created = []
+        self.items_created = []
+        self.refused = set()
+
+    def wave(self, code):
+        """(wave id, None) or (None, error message)."""
+        pk = self.waves.get(code)
+        if pk is not None:
+            return pk, None
+        if not code:
+            return None, _("A wave code is required.")
+        if not self.create_wave:
+            return None, _("Unknown wave; use --create-wave (the admin checkbox) to create it.")
+        problem = _code_problem(code)
+        if problem:
+            return None, problem
+        year = _wave_year(code)
+        wave = Wave.objects.create(
+            code=code,
+            title=code,
+            year=year or 2000,
+            notes=_("Created by a survey import.")
+            + ("" if year else " " + _("Set the year: it was not in the code.")),
+        )
+        self.waves[code] = wave.pk
+        self.waves_created.append(code)
+        return wave.pk, None
+
+    def item(self, question_id, code):
+        pk = self.items.get((question_id, code))
+        if pk is not None:
+            return pk, None
+        if not code:
+            return None, _("An item code is required.")
+        if not self.create_items:
+            return None, _(
+                "Unknown item for this question; use --create-items (the admin checkbox) "
+                "to create it."
+            )
+        problem = _code_problem(code)
+        if problem:
+            return None, problem
+        order = Item.objects.filter(question_id=question_id).count() + 1
+        item = Item.objects.create(question_id=question_id, code=code, label=code, order=order)
+        self.items[(question_id, code)] = item.pk
+        self.items_created.append(f"{item.question.code}/{code}")
+        return item.pk, None
+
+
+def _code_problem(code):
+    if len(code) > _CODE_MAX:
+        return _("A code has at most %(max)d characters.") % {"max": _CODE_MAX}
+    try:
+        code_validator(code)
+    except ValidationError as exc:
+        return " ".join(str(m) for m in exc.messages)
+    return None
+
+
+class _Staging:
+    """The temporary table that holds the valid rows of the file."""
+
+    def __init__(self, cursor):
+        self.cursor = cursor
+        self.postgres = connection.vendor == "postgresql"
+        self.batch = []
+
+    def create(self):
+        self.cursor.execute("DROP TABLE IF EXISTS survey_import_staging")
+        self.cursor.execute(
+            "CREATE TEMPORARY TABLE survey_import_staging ("
+            "line bigint NOT NULL, wave_id bigint NOT NULL, respondent varchar(200) NOT NULL, "
+            "country varchar(3) NOT NULL, sector varchar(2) NOT NULL, item_id bigint NOT NULL, "
+            "answer boolean NOT NULL)"
+        )
+
+    def add(self, row):
+        self.batch.append(row)
+        if len(self.batch) >= BATCH_SIZE:
+            self.flush()
+
+    def flush(self):
+        """Send the pending rows. Batches (not one long COPY) because new waves and items
+        may have to be created between rows, on the same connection."""
+        if not self.batch:
+            return
+        if self.postgres:
+            with self.cursor.cursor.copy(
+                "COPY survey_import_staging (line, wave_id, respondent, country, sector, "
+                "item_id, answer) FROM STDIN"
+            ) as copy:
+                for row in self.batch:
+                    copy.write_row(row)
+        else:
+            self.cursor.executemany(
+                "INSERT INTO survey_import_staging (line, wave_id, respondent, country, "
+                "sector, item_id, answer) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                self.batch,
+            )
+        self.batch = []
+
+    def index(self):
+        # Both the duplicate check and the joins on respondent go through this key.
+        self.cursor.execute(
+            "CREATE INDEX survey_import_staging_key "
+            "ON survey_import_staging (wave_id, respondent, sector, item_id)"
+        )
+        if self.postgres:
+            self.cursor.execute("ANALYZE survey_import_staging")
+
+    def drop(self):
+        self.cursor.execute("DROP TABLE IF EXISTS survey_import_staging")
+
+
+def _read_rows(stream, vocabulary, staging, errors, progress):
+    """Check each row and stage the valid ones. Returns the number of data rows."""
+    reader = csv.reader(stream)
+    try:
+        header = next(reader, None)
+    except UnicodeDecodeError:
+        errors.add(1, "", "", _("The file is not UTF-8 text."))
+        return 0
+    except csv.Error as exc:
+        errors.add(1, "", "", _("The header row is not valid CSV: %(error)s") % {"error": exc})
+        return 0
+    if not header:
+        errors.add(1, "", "", _("The file is empty: a header row is required."))
+        return 0
+    names = [name.strip() for name in header]
+    if names:
+        names[0] = names[0].lstrip("\ufeff")  # a BOM left by a text-mode caller
+    positions = {}
+    for index, name in enumerate(names):
+        if name not in COLUMNS:
+            errors.add(
+                1,
+                name,
+                name,
+                _("Unknown column; the columns are %(columns)s.") % {"columns": ",".join(COLUMNS)},
+            )
+        elif name in positions:
+            errors.add(1, name, name, _("Duplicate column."))
+        else:
+            positions[name] = index
+    for name in COLUMNS:
+        if name not in positions:
+            errors.add(1, name, "", _("Missing column."))
+    if errors.count:
+        return 0
+
+    i_wave, i_country, i_respondent, i_sector, i_question, i_item, i_answer = (
+        positions[name] for name in COLUMNS
+    )
+    width = len(names)
+    waves, countries, sectors = vocabulary.waves, vocabulary.countries, vocabulary.sectors
+    questions, items = vocabulary.questions, vocabulary.items
+    add = staging.add
+    rows = 0
+    line = 1
+    since_progress = 0
+    iterator = iter(reader)
+    while True:
+        line = reader.line_num + 1
+        try:
+            fields = next(iterator)
+        except StopIteration:
+            break
+        except UnicodeDecodeError:
+            errors.add(line, "", "", _("The file is not UTF-8 text from this line on."))
+            break
+        except csv.Error as exc:
+            errors.add(line, "", "", _("Not valid CSV: %(error)s") % {"error": exc})
+            break
+        if not fields or (len(fields) == 1 and not fields[0].strip()):
+            continue
+        rows += 1
+        since_progress += 1
+        if since_progress == PROGRESS_EVERY:
+            if progress:
+                progress(since_progress)
+            since_progress = 0
+        if len(fields) != width:
+            errors.add(
+                line,
+                "",
+                ",".join(fields),
+                _("Expected %(expected)d fields, found %(found)d.")
+                % {"expected": width, "found": len(fields)},
+            )
+            continue
+        bad = False
+
+        raw = unneutralise(fields[i_wave]).strip()
+        wave_id = waves.get(raw)
+        if wave_id is None:
+            wave_id, problem = vocabulary.wave(raw)
+            if problem:
+                errors.add(line, "wave", raw, problem)
+                bad = True
+
+        raw = fields[i_country].strip().upper()
+        if raw not in countries:
+            errors.add(
+                line, "country", fields[i_country], _("Unknown country: use ISO 3166-1 alpha-3.")
+            )
+            bad = True
+
+        respondent = unneutralise(fields[i_respondent]).strip(" ")
+        if not respondent.strip():
+            errors.add(line, "respondent", respondent, _("A respondent code is required."))
+            bad = True
+        elif len(respondent) > _RESPONDENT_MAX:
+            errors.add(
+                line,
+                "respondent",
+                respondent,
+                _("A respondent code has at most %(max)d characters.") % {"max": _RESPONDENT_MAX},
+            )
+            bad = True
+
+        sector = sectors.get(fields[i_sector].strip())
+        if sector is None:
+            errors.add(
+                line, "sector", fields[i_sector], _("Unknown sector: use a COFOG code 01 to 10.")
+            )
+            bad = True
+
+        question_id = questions.get(unneutralise(fields[i_question]).strip())
+        item_id = None
+        if question_id is None:
+            errors.add(line, "question", fields[i_question], _("Unknown question."))
+            bad = True
+        else:
+            code = unneutralise(fields[i_item]).strip()
+            item_id = items.get((question_id, code))
+            if item_id is None:
+                item_id, problem = vocabulary.item(question_id, code)
+                if problem:
+                    errors.add(line, "item", fields[i_item], problem)
+                    bad = True
+
+        answer = ANSWERS.get(fields[i_answer].strip().lower())
+        if answer is None:
+            errors.add(
+                line,
+                "answer",
+                fields[i_answer],
+                _("Answer yes or no (y/n, true/false, 1/0)."),
+            )
+            bad = True
+
+        if not bad:
+            # Valid rows are staged even after an error elsewhere, so that the
+            # whole-file checks report everything in one go.
+            add((line, wave_id, respondent, raw, sector, item_id, answer))
+    if progress and since_progress:
+        progress(since_progress)
+    return rows
+
+
+def _set_errors(cursor, sql, params, column, message_for):
+    """Run a check that selects (line, value, detail) rows; returns (first rows, total)."""
+    cursor.execute(f"SELECT COUNT(*) FROM ({sql}) AS problems", params)  # noqa: S608
+    total = cursor.fetchone()[0]
+    if not total:
+        return [], 0
+    cursor.execute(f"{sql} ORDER BY 1 LIMIT {MAX_ERRORS}", params)  # noqa: S608
+    found = [
+        {"line": line, "column": column, "value": _shown(value), "message": message_for(detail)}
+        for line, value, detail in cursor.fetchall()
+    ]
+    return found, total
+
+
+def _check_whole_file(cursor, errors, *, replace):
+    """The checks that need every row at once, on the staging table."""
+    checks = [
+        (
+            # A later row repeating (respondent, sector, item) of the same wave.
+            "SELECT d.line, i.code AS value, d.first_line AS detail FROM ("
+            "SELECT line, item_id, MIN(line) OVER (PARTITION BY wave_id, respondent, sector, "
+            "item_id) AS first_line FROM survey_import_staging) AS d "
+            "JOIN survey_item i ON i.id = d.item_id "
+            "WHERE d.line <> d.first_line",
+            "item",
+            lambda first: (
+                _("Duplicate of line %(line)s (same respondent, sector and item).")
+                % {"line": first}
+            ),
+        ),
+        (
+            # The same respondent given another country than on its first row.
+            "SELECT line, country AS value, first_country AS detail FROM ("
+            "SELECT line, country, FIRST_VALUE(country) OVER (PARTITION BY wave_id, respondent "
+            "ORDER BY line) AS first_country FROM survey_import_staging) AS c "
+            "WHERE country <> first_country",
+            "country",
+            lambda first: (
+                _("This respondent is in %(country)s earlier in the file.") % {"country": first}
+            ),
+        ),
+        (
+            "SELECT s.line, s.country AS value, r.country_id AS detail "
+            "FROM survey_import_staging s "
+            "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
+            "WHERE r.country_id <> s.country",
+            "country",
+            lambda stored: (
+                _("This respondent is already recorded in this wave for %(country)s.")
+                % {"country": stored}
+            ),
+        ),
+    ]
+    if not replace:
+        checks.append(
+            (
+                "SELECT s.line, s.answer AS value, t.affirmative AS detail "
+                "FROM survey_import_staging s "
+                "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
+                "JOIN survey_response t ON t.respondent_id = r.id AND t.sector_id = s.sector "
+                "AND t.item_id = s.item_id WHERE t.affirmative <> s.answer",
+                "answer",
+                lambda stored: (
+                    _(
+                        "Already recorded with the answer %(answer)s; use --replace "
+                        "(the admin checkbox) to change it."
+                    )
+                    % {"answer": _("yes") if stored else _("no")}
+                ),
+            )
+        )
+    for sql, column, message_for in checks:
+        found, total = _set_errors(cursor, sql, [], column, message_for)
+        if total:
+            # The stored answer comes back as 0/1 on SQLite: show it as people wrote it.
+            for error in found:
+                if column == "answer":
+                    error["value"] = _("no") if error["value"] in ("0", "False") else _("yes")
+            errors.merge(found, total)
+
+
+def _write(cursor, result, *, replace):
+    cursor.execute(
+        "INSERT INTO survey_respondent (wave_id, country_id, code) "
+        "SELECT DISTINCT s.wave_id, s.country, s.respondent FROM survey_import_staging s "
+        "WHERE NOT EXISTS (SELECT 1 FROM survey_respondent r "
+        "WHERE r.wave_id = s.wave_id AND r.code = s.respondent)"
+    )
+    result.respondents_created = max(cursor.rowcount, 0)
+    cursor.execute(
+        "SELECT COUNT(*) FROM survey_import_staging s "
+        "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
+        "JOIN survey_response t ON t.respondent_id = r.id AND t.sector_id = s.sector "
+        "AND t.item_id = s.item_id WHERE t.affirmative = s.answer"
+    )
+    result.responses_unchanged = cursor.fetchone()[0]
+    if replace:
+        cursor.execute(
+            "UPDATE survey_response SET affirmative = s.answer FROM survey_import_staging s "
+            "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
+            "WHERE survey_response.respondent_id = r.id "
+            "AND survey_response.sector_id = s.sector AND survey_response.item_id = s.item_id "
+            "AND survey_response.affirmative <> s.answer"
+        )
+        result.responses_replaced = max(cursor.rowcount, 0)
+    cursor.execute(
+        "INSERT INTO survey_response (respondent_id, sector_id, item_id, affirmative) "
+        "SELECT r.id, s.sector, s.item_id, s.answer FROM survey_import_staging s "
+        "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
+        "WHERE NOT EXISTS (SELECT 1 FROM survey_response t WHERE t.respondent_id = r.id "
+        "AND t.sector_id = s.sector AND t.item_id = s.item_id)"
+    )
+    result.responses_created = max(cursor.rowcount, 0)
+
+
+def import_survey(source, *, create_wave=False, create_items=False, replace=False, progress=None):
+    """Import a survey CSV file; returns an `ImportResult`.
+
+    source: a path, or a binary or text file object (an upload, `open(path, "rb")`).
+    create_wave, create_items: allow codes the database does not know yet.
+    replace: a row whose answer differs from the stored one replaces it (else an error).
+    progress: called with the number of rows read since the last call.
+
+    All or nothing: with any error, nothing is written (not even a new wave or item).
+    """
+    result = ImportResult()
+    errors = _Errors()
+    stream, release = _open_text(source)
+    try:
+        with transaction.atomic():
+            vocabulary = _Vocabulary(create_wave=create_wave, create_items=create_items)
+            with connection.cursor() as cursor:
+                staging = _Staging(cursor)
+                staging.create()
+                result.rows = _read_rows(stream, vocabulary, staging, errors, progress)
+                staging.flush()
+                if result.rows:
+                    staging.index()
+                    _check_whole_file(cursor, errors, replace=replace)
+                if not errors.count:
+                    _write(cursor, result, replace=replace)
+                    result.waves_created = vocabulary.waves_created
+                    result.items_created = vocabulary.items_created
+                staging.drop()
+            if errors.count:
+                transaction.set_rollback(True)
+    finally:
+        if release:
+            release()
+    result.errors = errors.kept
+    result.error_count = errors.count
+    result.ok = not errors.count
+    return result
