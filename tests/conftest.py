@@ -8,6 +8,16 @@ def _media_in_tmp(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    # Pages link their CSS through the static storage; the hashed manifest only exists
+    # after collectstatic, which a test run does not do.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def staff(db):
     return StaffFactory()
