@@ -1,0 +1,73 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from survey.imports import import_survey
+
+
+def _count_lines(path):
+    """A quick upper bound on the rows, for the progress bar's total."""
+    count = 0
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            count += chunk.count(b"\n")
+    return max(count - 1, 0)
+
+
+class Command(BaseCommand):
+    help = (
+        "Import survey records from a CSV file with the columns "
+        "wave,country,respondent,sector,question,item,answer. All or nothing: "
+        "any error and nothing is written; the errors are listed with their line."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="The CSV file (UTF-8, with a header row).")
+        parser.add_argument(
+            "--create-wave", action="store_true", help="Create waves the database does not know."
+        )
+        parser.add_argument(
+            "--create-items",
+            action="store_true",
+            help="Create items the database does not know (never questions).",
+        )
+        parser.add_argument(
+            "--replace",
+            action="store_true",
+            help="Replace stored answers that the file gives differently.",
+        )
+
+    def handle(self, *args, file, create_wave, create_items, replace, **options):
+        path = Path(file)
+        if not path.is_file():
+            raise CommandError(f"No such file: {file}")
+        bar = None
+        if self.stderr.isatty():
+            from tqdm import tqdm
+
+            bar = tqdm(total=_count_lines(path), unit=" rows", unit_scale=True, desc="Reading")
+        try:
+            result = import_survey(
+                path,
+                create_wave=create_wave,
+                create_items=create_items,
+                replace=replace,
+                progress=bar.update if bar else None,
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+        for error in result.errors:
+            where = f"line {error['line']}"
+            if error["column"]:
+                where += f", column {error['column']}"
+            self.stderr.write(f"{where}: {error['message']} (value: {error['value']!r})")
+        if result.error_count > len(result.errors):
+            self.stderr.write(f"... and {result.error_count - len(result.errors)} more problems.")
+        if not result.ok:
+            raise CommandError(result.summary())
+        for code in result.waves_created:
+            self.stdout.write(f"Created wave {code}.")
+        for code in result.items_created:
+            self.stdout.write(f"Created item {code}.")
+        self.stdout.write(self.style.SUCCESS(result.summary()))
