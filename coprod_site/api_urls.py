@@ -1,5 +1,44 @@
-from django.urls import path  # noqa: F401
+"""The REST API under /api/: a router per resource, the schema and its docs."""
+
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from initiatives import api as initiatives_api
+from survey import api as survey_api
 
 app_name = "api"
 
-urlpatterns = []
+router = SimpleRouter()
+router.register("initiatives", initiatives_api.InitiativeViewSet, basename="initiative")
+router.register(
+    r"initiatives/(?P<initiative_reference>[A-Za-z0-9-]{1,20})/participations",
+    initiatives_api.ParticipationViewSet,
+    basename="participation",
+)
+router.register(
+    r"initiatives/(?P<initiative_reference>[A-Za-z0-9-]{1,20})/activities",
+    initiatives_api.ActivityViewSet,
+    basename="activity",
+)
+router.register(
+    r"initiatives/(?P<initiative_reference>[A-Za-z0-9-]{1,20})/history",
+    initiatives_api.HistoryViewSet,
+    basename="history",
+)
+router.register("organisations", initiatives_api.OrganisationViewSet, basename="organisation")
+router.register("vocabulary/sectors", survey_api.SectorViewSet, basename="sector")
+router.register("vocabulary/countries", survey_api.CountryViewSet, basename="country")
+router.register("vocabulary/waves", survey_api.WaveViewSet, basename="wave")
+router.register("vocabulary/questions", survey_api.QuestionViewSet, basename="question")
+router.register(
+    "vocabulary/reference-values", survey_api.ReferenceValueViewSet, basename="reference-value"
+)
+router.register("survey/responses", survey_api.ResponseViewSet, basename="response")
+router.register("survey/indicators", survey_api.IndicatorViewSet, basename="indicator")
+
+urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *router.urls,
+]

@@ -57,6 +57,9 @@ def initiative_create(*, by, stage=Stage.PLANNED, stage_date=None, tags=None, **
     initiative.updated_at = fields.get("updated_at", initiative.created_at)
     initiative.reference = next_reference(year=initiative.created_at.year)
     initiative.full_clean(exclude=["reference"])
+    # Token-authenticated API requests have no user on the Django request, so the history
+    # middleware cannot tell who created the record; say it here.
+    initiative._history_user = by
     initiative.save()
     for field, items in (tags or {}).items():
         initiative_set_tags(initiative=initiative, field=field, items=items)

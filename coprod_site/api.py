@@ -1,0 +1,368 @@
+"""Plumbing shared by every API view: authentication, errors, pagination, throttles, ETags.
+
+Imports from the apps are made inside functions, so that `survey.api` can use this module
+without depending on `initiatives` (the survey never imports from initiatives).
+"""
+
+import hmac
+import re
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, serializers, status
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.pagination import CursorPagination, PageNumberPagination
+from rest_framework.settings import api_settings
+from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+# Authentication ----------------------------------------------------------------------
+
+# What `ApiToken.issue` hands out: an 8-hex-digit prefix, a dot, and a url-safe secret.
+_TOKEN_KEY = re.compile(r"^(?P<prefix>[0-9a-f]{8})\.[A-Za-z0-9_-]{20,100}$")
+
+
+class TokenAuthentication(BaseAuthentication):
+    """`Authorization: Token <key>`: the key is found by its prefix, checked by its hash."""
+
+    keyword = "Token"
+
+    def authenticate(self, request):
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                _("Give the token after the word Token, with no spaces in it.")
+            )
+        try:
+            key = header[1].decode("ascii")
+        except UnicodeError:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        return self.authenticate_key(key)
+
+    def authenticate_key(self, key):
+        from initiatives.models import ApiToken
+
+        match = _TOKEN_KEY.match(key)
+        token = None
+        if match:
+            token = ApiToken.objects.select_related("user").filter(prefix=match["prefix"]).first()
+        # Compare against a hash even when no token has the prefix, so timing does not
+        # tell which prefixes exist.
+        expected = token.key_hash if token else ApiToken.hash_key("")
+        if not hmac.compare_digest(expected, ApiToken.hash_key(key)) or token is None:
+            raise exceptions.AuthenticationFailed(_("Invalid token."))
+        if token.revoked_at is not None:
+            raise exceptions.AuthenticationFailed(_("This token was revoked."))
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("This account is disabled."))
+        now = timezone.now()
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+        return token.user, token
+
+    def authenticate_header(self, request):
+        # Makes DRF answer 401 (with WWW-Authenticate) rather than 403 to anonymous clients.
+        return self.keyword
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "coprod_site.api.TokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "A personal token from your account page, sent as `Authorization: Token <key>`."
+            ),
+        }
+
+
+# Errors ------------------------------------------------------------------------------
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = _('Send the If-Match header with the ETag you read, e.g. If-Match: "3".')
+    default_code = "precondition_required"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = _(
+        "Someone changed this record since you read it. Read it again, then re-apply your change."
+    )
+    default_code = "stale"
+
+    def __init__(self, current_version=None, detail=None):
+        super().__init__(detail)
+        self.current_version = current_version
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = _("The request conflicts with the current state of the record.")
+    default_code = "conflict"
+
+
+_CODES = {
+    400: "validation_error",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    409: "conflict",
+    412: "stale",
+    413: "too_large",
+    415: "unsupported_media_type",
+    428: "precondition_required",
+    429: "throttled",
+}
+
+
+def _first_message(details):
+    """The first human message in a DRF error structure, for the top-level `message`."""
+    if isinstance(details, dict):
+        for value in details.values():
+            found = _first_message(value)
+            if found:
+                return found
+        return ""
+    if isinstance(details, list):
+        for value in details:
+            found = _first_message(value)
+            if found:
+                return found
+        return ""
+    return str(details)
+
+
+def _django_validation_details(exc):
+    if hasattr(exc, "error_dict"):
+        return {
+            (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
+            for field, messages in exc.message_dict.items()
+        }
+    return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
+
+
+def exception_handler(exc, context):
+    """Every error as `{"code", "message", "details"}`, whatever raised it."""
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    from initiatives.services import StaleEdit
+
+    if isinstance(exc, StaleEdit):
+        exc = PreconditionFailed(exc.current_version)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(_django_validation_details(exc))
+    elif isinstance(exc, PermissionError):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+
+    if isinstance(exc, exceptions.AuthenticationFailed):
+        code = "authentication_failed"
+    elif isinstance(exc, exceptions.ParseError):
+        code = "parse_error"
+    else:
+        code = _CODES.get(response.status_code, "error")
+
+    if isinstance(exc, exceptions.ValidationError):
+        details = (
+            exc.detail
+            if isinstance(exc.detail, dict)
+            else {api_settings.NON_FIELD_ERRORS_KEY: exc.detail}
+        )
+        message = _first_message(details) or str(_("Check the values you sent."))
+        body = {"code": code, "message": message, "details": details}
+    else:
+        body = {"code": code, "message": _first_message(exc.detail), "details": {}}
+
+    if isinstance(exc, PreconditionFailed) and exc.current_version is not None:
+        response["ETag"] = etag(exc.current_version)
+        body["details"] = {"current_version": exc.current_version}
+    response.data = body
+    return response
+
+
+class ErrorSerializer(serializers.Serializer):
+    """The shape of every error the API returns."""
+
+    code = serializers.CharField(
+        help_text=(
+            "Stable machine-readable code: validation_error, parse_error, not_authenticated, "
+            "authentication_failed, permission_denied, not_found, method_not_allowed, "
+            "not_acceptable, conflict, stale, unsupported_media_type, precondition_required, "
+            "throttled."
+        )
+    )
+    message = serializers.CharField(help_text="A sentence for people, in the request's language.")
+    details = serializers.DictField(
+        help_text=(
+            "For validation errors, the messages per field (`non_field_errors` for the whole "
+            "request); for 412, `current_version`; otherwise empty."
+        )
+    )
+
+
+def error(description):
+    return OpenApiResponse(ErrorSerializer, description=description)
+
+
+ERRORS = {
+    400: error("Invalid input: wrong types, unknown codes, overlong or malformed values."),
+    401: error("Authentication is required, or the token is invalid or revoked."),
+    403: error("Signed in, but not allowed to do this."),
+    404: error("No such record, or one you may not see."),
+    409: error("The request conflicts with the record's current state."),
+    412: error("The If-Match version is stale; the current ETag is in the response headers."),
+    428: error("If-Match is required for this request."),
+}
+
+
+def errors(*codes):
+    """The documented error responses of an operation; 401 and 429-free by design."""
+    return {code: ERRORS[code] for code in codes}
+
+
+# Pagination --------------------------------------------------------------------------
+
+
+class PagePagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+class ResponseCursorPagination(CursorPagination):
+    """Cursor pagination: a deep page costs the same as the first (keyset, no OFFSET)."""
+
+    page_size = 100
+    page_size_query_param = "page_size"
+    max_page_size = 1000
+    ordering = "pk"
+
+
+# Throttles ---------------------------------------------------------------------------
+
+
+class _SettingsRate:
+    """Read the rate when used, not at import, so that a settings change applies."""
+
+    def get_rate(self):
+        try:
+            return api_settings.DEFAULT_THROTTLE_RATES[self.scope]
+        except KeyError:
+            return None
+
+
+class AnonThrottle(_SettingsRate, AnonRateThrottle):
+    """Anonymous clients, per address (rate: `API_THROTTLE_ANON`)."""
+
+
+class TokenOrUserThrottle(_SettingsRate, UserRateThrottle):
+    """Signed-in clients, per token when one is used, else per user (`API_THROTTLE_USER`)."""
+
+    def get_cache_key(self, request, view):
+        if not request.user or not request.user.is_authenticated:
+            return None
+        token = getattr(request.auth, "prefix", None)
+        ident = f"token-{token}" if token else f"user-{request.user.pk}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+# Input hygiene -----------------------------------------------------------------------
+
+
+class CleanQueryMixin:
+    """Refuse query strings with NUL bytes before they reach a database that rejects them."""
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        for key, values in request.query_params.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise exceptions.ValidationError(
+                    {key.replace("\x00", ""): [_("Null characters are not allowed.")]}
+                )
+
+
+# ETags -------------------------------------------------------------------------------
+
+_IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
+
+
+def etag(version):
+    return f'"{version}"'
+
+
+def if_match_version(request, *, required):
+    """The version the client says it read, from `If-Match`; 428 when required and missing."""
+    header = request.headers.get("If-Match")
+    if not header:
+        if required:
+            raise PreconditionRequired()
+        return None
+    match = _IF_MATCH.match(header)
+    if not match:
+        raise exceptions.ValidationError(
+            {"If-Match": [_('Send the ETag you read, for example "3".')]}
+        )
+    return int(match[1])
+
+
+def check_version(initiative, request, *, required):
+    """Raise 412 when the client's If-Match is not the initiative's current version."""
+    expected = if_match_version(request, required=required)
+    if expected is not None and expected != initiative.version:
+        raise PreconditionFailed(initiative.version)
+    return expected
+
+
+def with_etag(response, version):
+    response["ETag"] = etag(version)
+    return response
+
+
+IF_MATCH_REQUIRED = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the initiative as you read it, e.g. `"3"`. 428 when missing, '
+    "412 when someone saved since.",
+)
+IF_MATCH_OPTIONAL = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='Optional: the ETag of the initiative as you read it, e.g. `"3"`; 412 when stale.',
+)
+
+
+class CacheControlMixin:
+    """Add `Cache-Control: max-age` to successful reads of slow-changing data."""
+
+    cache_max_age = 3600
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response["Cache-Control"] = f"public, max-age={self.cache_max_age}"
+        return response

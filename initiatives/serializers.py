@@ -1,0 +1,331 @@
+import os
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from survey.models import Country, Item, Sector
+
+from .models import (
+    AccountabilityFramework,
+    Activity,
+    ActivityKind,
+    BudgetFramework,
+    Initiative,
+    Membership,
+    Organisation,
+    Participation,
+    Stage,
+    StageChange,
+    StageProposal,
+)
+
+TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)
+TEXT_LIMIT = 20_000  # generous for a description, but bounded
+
+
+def _code(model, help_text, **kwargs):
+    return serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=model.objects.all(),
+        help_text=help_text,
+        error_messages={"does_not_exist": _("Unknown code “{value}”.")},
+        **kwargs,
+    )
+
+
+def _tags(field):
+    question = Initiative.TAG_QUESTIONS[field]
+    return serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=Item.objects.of_question(question),
+        many=True,
+        required=False,
+        help_text=f"Item codes of the survey question `{question}`.",
+        error_messages={
+            "does_not_exist": _("Unknown item “{value}” for this list."),
+        },
+    )
+
+
+def active_organisation_ids(user):
+    if not user.is_authenticated:
+        return set()
+    return set(
+        Membership.objects.active().filter(user=user).values_list("organisation_id", flat=True)
+    )
+
+
+class InitiativeSerializer(serializers.ModelSerializer):
+    country = _code(Country, "ISO 3166-1 alpha-3 code.")
+    sector = _code(Sector, "COFOG division, `01` to `10`.")
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The owner organisation (id). Members must give one they are active in.",
+    )
+    case_officer = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_staff=True),
+        allow_null=True,
+        required=False,
+        help_text="The staff user following the case (id); only staff assign it.",
+    )
+    stage = serializers.ChoiceField(
+        choices=Stage.choices,
+        required=False,
+        help_text="Maturity stage. Set on creation only; afterwards use the `stage/` action, "
+        "which keeps the stage history.",
+    )
+    participants = serializers.IntegerField(
+        min_value=0, max_value=1_000_000_000, allow_null=True, required=False
+    )
+    description = serializers.CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
+    objectives = _tags("objectives")
+    barriers = _tags("barriers")
+    barriers_addressed = _tags("barriers_addressed")
+    factors = _tags("factors")
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "reference",
+            "title",
+            "summary",
+            "description",
+            "country",
+            "sector",
+            "level",
+            "lead_public_body",
+            "organisation",
+            "case_officer",
+            "stage",
+            "review_status",
+            "return_reason",
+            "start_date",
+            "end_date",
+            "participants",
+            "objectives",
+            "barriers",
+            "barriers_addressed",
+            "factors",
+            "version",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "published_at",
+        ]
+        read_only_fields = [
+            "reference",
+            "review_status",
+            "return_reason",
+            "version",
+            "created_at",
+            "updated_at",
+            "submitted_at",
+            "published_at",
+        ]
+
+    def _user(self):
+        return self.context["request"].user
+
+    def validate_organisation(self, organisation):
+        user = self._user()
+        if user.is_staff:
+            return organisation
+        current = self.instance.organisation if self.instance else None
+        if organisation == current and self.instance is not None:
+            return organisation
+        if organisation is None or organisation.pk not in active_organisation_ids(user):
+            raise serializers.ValidationError(
+                _("Choose an organisation you are an active member of.")
+            )
+        return organisation
+
+    def validate_case_officer(self, officer):
+        current = self.instance.case_officer if self.instance else None
+        if officer != current and not self._user().is_staff:
+            raise serializers.ValidationError(_("Only staff assign a case officer."))
+        return officer
+
+    def validate(self, attrs):
+        if self.instance is None and not self._user().is_staff and "organisation" not in attrs:
+            raise serializers.ValidationError(
+                {"organisation": [_("Choose an organisation you are an active member of.")]}
+            )
+        return attrs
+
+    def split(self):
+        """The validated data as (plain fields, tag lists) for the services."""
+        fields = dict(self.validated_data)
+        tags = {name: fields.pop(name) for name in TAG_FIELDS if name in fields}
+        return fields, tags
+
+
+class ParticipationSerializer(serializers.ModelSerializer):
+    organisation = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="The partner organisation (id), where known.",
+    )
+
+    class Meta:
+        model = Participation
+        fields = ["id", "phase", "partner_type", "organisation", "level", "role"]
+
+
+class AccountabilitySerializer(serializers.ModelSerializer):
+    risk_arrangements = serializers.CharField(
+        max_length=TEXT_LIMIT, allow_blank=True, required=False
+    )
+    probity_arrangements = serializers.CharField(
+        max_length=TEXT_LIMIT, allow_blank=True, required=False
+    )
+    notes = serializers.CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
+
+    class Meta:
+        model = AccountabilityFramework
+        exclude = ["id", "initiative"]
+
+
+class BudgetSerializer(serializers.ModelSerializer):
+    benefit_cost_ratio = serializers.DecimalField(
+        max_digits=20,
+        decimal_places=2,
+        read_only=True,
+        allow_null=True,
+        coerce_to_string=False,
+        help_text="Estimated benefits over estimated costs; null without costs.",
+    )
+
+    class Meta:
+        model = BudgetFramework
+        exclude = ["id", "initiative"]
+        extra_kwargs = {
+            name: {"max_length": TEXT_LIMIT}
+            for name in (
+                "funding_sources",
+                "financial_incentives",
+                "citizen_knowledge",
+                "citizen_effort",
+            )
+        }
+
+
+USER_KINDS = [ActivityKind.NOTE, ActivityKind.MEETING, ActivityKind.DOCUMENT, ActivityKind.CONTACT]
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    kind = serializers.ChoiceField(
+        choices=ActivityKind.choices,
+        help_text="Stage and review entries are written by the workflows, not by clients.",
+    )
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    text = serializers.CharField(max_length=TEXT_LIMIT)
+    file = serializers.FileField(
+        write_only=True, required=False, help_text="A document (multipart upload)."
+    )
+    file_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Activity
+        fields = ["id", "kind", "date", "author", "text", "file", "file_name", "created_at"]
+        read_only_fields = ["created_at"]
+
+    def get_file_name(self, activity) -> str:
+        return os.path.basename(activity.file.name) if activity.file else ""
+
+    def validate_kind(self, kind):
+        if kind not in USER_KINDS:
+            raise serializers.ValidationError(
+                _("Stage and review entries are written by the workflows.")
+            )
+        return kind
+
+
+class StageChangeRequestSerializer(serializers.Serializer):
+    to_stage = serializers.ChoiceField(choices=Stage.choices, help_text="The new stage.")
+    reason = serializers.CharField(
+        max_length=TEXT_LIMIT, allow_blank=True, required=False, default=""
+    )
+    date = serializers.DateField(
+        required=False, allow_null=True, help_text="When it happened; today when left out."
+    )
+
+
+class StageChangeSerializer(serializers.ModelSerializer):
+    changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = StageChange
+        fields = ["from_stage", "to_stage", "changed_on", "changed_at", "changed_by", "reason"]
+
+
+class StageProposalSerializer(serializers.ModelSerializer):
+    proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = StageProposal
+        fields = ["id", "to_stage", "reason", "proposed_by", "proposed_at", "status"]
+
+
+class ReturnSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=TEXT_LIMIT, help_text="What the group should change before resubmitting."
+    )
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField()
+    old = serializers.JSONField(allow_null=True)
+    new = serializers.JSONField(allow_null=True)
+
+
+class HistoryRecordSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="history_id")
+    date = serializers.DateTimeField(source="history_date")
+    type = serializers.ChoiceField(
+        choices=[("created", "created"), ("changed", "changed"), ("deleted", "deleted")],
+        help_text="What happened to the record.",
+    )
+    user = serializers.CharField(allow_null=True, help_text="Username of who did it.")
+    changes = HistoryChangeSerializer(
+        many=True, help_text="Fields that differ from the previous record."
+    )
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    country = _code(Country, "ISO 3166-1 alpha-3 code.")
+
+    class Meta:
+        model = Organisation
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "country",
+            "contact_name",
+            "contact_email",
+            "website",
+            "verified",
+            "created_at",
+        ]
+        read_only_fields = ["created_at"]
+
+    def to_representation(self, organisation):
+        data = super().to_representation(organisation)
+        # Contact details are for staff and the organisation's own members.
+        request = self.context.get("request")
+        user = request.user if request else None
+        member_of = self.context.get("member_of", set())
+        if not (user and user.is_staff) and organisation.pk not in member_of:
+            data["contact_name"] = ""
+            data["contact_email"] = ""
+        return data
+
+    def validate_verified(self, verified):
+        current = self.instance.verified if self.instance else False
+        if verified != current and not self.context["request"].user.is_staff:
+            raise serializers.ValidationError(_("Only staff verify organisations."))
+        return verified

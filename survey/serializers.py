@@ -1,0 +1,182 @@
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from .models import Country, Item, Question, ReferenceValue, Response, Sector, Wave
+from .reports import BREAKDOWNS
+
+
+class SectorSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Sector
+        fields = ["code", "label"]
+
+
+class CountrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Country
+        fields = ["code", "name"]
+
+
+class WaveSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Wave
+        fields = ["code", "title", "year", "synthetic", "notes"]
+
+
+class ItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Item
+        fields = ["code", "label", "order"]
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    items = ItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Question
+        fields = ["code", "label", "order", "items"]
+
+
+class ReferenceValueSerializer(serializers.ModelSerializer):
+    wave = serializers.CharField(source="wave.code", read_only=True)
+    question = serializers.CharField(source="item.question.code", read_only=True)
+    item = serializers.CharField(source="item.code", read_only=True)
+    percent = serializers.DecimalField(
+        max_digits=5,
+        decimal_places=1,
+        coerce_to_string=False,
+        allow_null=True,
+        read_only=True,
+        help_text="The percentage the OECD published; null when it gave none.",
+    )
+
+    class Meta:
+        model = ReferenceValue
+        fields = ["wave", "question", "item", "percent", "note"]
+
+
+class ResponseSerializer(serializers.ModelSerializer):
+    wave = serializers.CharField(source="respondent.wave.code", read_only=True)
+    country = serializers.CharField(source="respondent.country_id", read_only=True)
+    respondent = serializers.CharField(source="respondent.code", read_only=True)
+    sector = serializers.CharField(source="sector_id", read_only=True)
+    question = serializers.CharField(source="item.question.code", read_only=True)
+    item = serializers.CharField(source="item.code", read_only=True)
+    answer = serializers.BooleanField(
+        source="affirmative", read_only=True, help_text="Ticked (true) or not (false)."
+    )
+
+    class Meta:
+        model = Response
+        fields = ["id", "wave", "country", "respondent", "sector", "question", "item", "answer"]
+
+
+def _code_field(model, field, help_text, required=True):
+    return serializers.SlugRelatedField(
+        slug_field=field,
+        queryset=model.objects.all(),
+        required=required,
+        help_text=help_text,
+        error_messages={
+            "does_not_exist": _("Unknown code “{value}”."),
+            "invalid": _("Give a code."),
+        },
+    )
+
+
+class IndicatorQuerySerializer(serializers.Serializer):
+    """The same parameters as `/reports/indicators.csv`."""
+
+    wave = _code_field(Wave, "code", "Wave code, e.g. OECD-2010.")
+    question = _code_field(Question, "code", "Question code: reasons, barriers or factors.")
+    country = _code_field(
+        Country, "code", "Restrict to one country (ISO 3166-1 alpha-3).", required=False
+    )
+    sector = _code_field(Sector, "code", "Restrict to one sector (COFOG 01..10).", required=False)
+    by = serializers.ChoiceField(
+        choices=sorted(BREAKDOWNS),
+        required=False,
+        help_text="Break the rows down by country or by sector.",
+    )
+
+    def to_internal_value(self, data):
+        data = data.copy()
+        if data.get("country"):
+            data["country"] = data["country"].upper()
+        return super().to_internal_value(data)
+
+
+class IndicatorRowSerializer(serializers.Serializer):
+    wave = serializers.CharField()
+    question = serializers.CharField()
+    item = serializers.CharField(help_text="Item code.")
+    item_label = serializers.CharField()
+    country = serializers.CharField(
+        allow_null=True, help_text="Country code when broken down or filtered by country."
+    )
+    sector = serializers.CharField(
+        allow_null=True, help_text="Sector code when broken down or filtered by sector."
+    )
+    affirmative = serializers.IntegerField(help_text="(respondent, sector) pairs ticking it.")
+    responses = serializers.IntegerField(help_text="(respondent, sector) pairs answering.")
+    percent = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="affirmative / responses × 100, one decimal; null when no responses.",
+    )
+    reference_percent = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=1,
+        coerce_to_string=False,
+        allow_null=True,
+        help_text="The value the OECD published; null when unpublished.",
+    )
+
+
+class SurveyImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="UTF-8 CSV with the columns wave,country,respondent,sector,question,item,answer."
+    )
+    create_wave = serializers.BooleanField(
+        default=False, help_text="Create the wave when its code is unknown."
+    )
+    create_items = serializers.BooleanField(
+        default=False, help_text="Create items whose codes are unknown."
+    )
+    replace = serializers.BooleanField(
+        default=False, help_text="Replace existing answers that differ, instead of refusing."
+    )
+
+
+class SurveyImportSummarySerializer(serializers.Serializer):
+    rows = serializers.IntegerField(help_text="Data rows read.")
+    respondents_created = serializers.IntegerField()
+    responses_created = serializers.IntegerField()
+    responses_unchanged = serializers.IntegerField()
+    responses_replaced = serializers.IntegerField()
+    waves_created = serializers.ListField(
+        child=serializers.CharField(), help_text="Codes of the waves created."
+    )
+    items_created = serializers.ListField(
+        child=serializers.CharField(), help_text="Items created, as `question/item`."
+    )
+
+
+class SurveyImportErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True, help_text="Line number in the file.")
+    column = serializers.CharField(allow_null=True, allow_blank=True)
+    value = serializers.CharField(allow_null=True, allow_blank=True)
+    message = serializers.CharField()
+
+
+class SurveyImportErrorDetailsSerializer(serializers.Serializer):
+    error_count = serializers.IntegerField(help_text="How many problems the file has in all.")
+    errors = SurveyImportErrorSerializer(many=True, help_text="The problems, line by line.")
+
+
+class SurveyImportErrorsSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Always `import_error`.")
+    message = serializers.CharField()
+    details = SurveyImportErrorDetailsSerializer()
