@@ -14,6 +14,11 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("reports/", include("survey.urls")),
     path("reports/", include("initiatives.report_urls")),
+    # Sign in/out and password reset: Django's auth views with coprod's templates.
+    path("accounts/", include("django.contrib.auth.urls")),
     path("", include("initiatives.urls")),
     prefix_default_language=False,
 )
+
+# A database outage answers 503 with a "try again" page; anything else a plain 500 page.
+handler500 = "coprod_site.middleware.server_error"

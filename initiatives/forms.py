@@ -1,0 +1,405 @@
+"""Forms of the public site: accounts, organisations, and logging an initiative."""
+
+from django import forms
+from django.contrib.auth import get_user_model, password_validation
+from django.utils.translation import gettext_lazy as _
+
+from survey.models import Country, Item
+
+from .models import (
+    AccountabilityFramework,
+    Activity,
+    ActivityKind,
+    BudgetFramework,
+    Initiative,
+    Membership,
+    Organisation,
+    Participation,
+    ParticipationLevel,
+    PartnerType,
+    Phase,
+    Stage,
+)
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
+class SignUpForm(forms.Form):
+    """E-mail and password; the e-mail is the username."""
+
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    first_name = forms.CharField(
+        label=_("Your name"), max_length=150, required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )  # fmt: skip
+    password1 = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("Password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip().lower()
+        users = get_user_model().objects
+        if users.filter(email__iexact=email).exists() or users.filter(username=email).exists():
+            raise forms.ValidationError(
+                _("An account with this e-mail address exists. Sign in, or reset the password.")
+            )
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords differ."))
+        elif first:
+            candidate = get_user_model()(
+                username=cleaned.get("email", ""),
+                email=cleaned.get("email", ""),
+                first_name=cleaned.get("first_name", ""),
+            )
+            try:
+                password_validation.validate_password(first, candidate)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
+
+    def save(self):
+        data = self.cleaned_data
+        return get_user_model().objects.create_user(
+            username=data["email"],
+            email=data["email"],
+            password=data["password1"],
+            first_name=data.get("first_name", ""),
+        )
+
+
+class OrganisationForm(forms.ModelForm):
+    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "kind", "country", "contact_name", "contact_email", "website"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].queryset = Country.objects.order_by("name")
+
+
+class JoinOrganisationForm(forms.Form):
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation"),
+        queryset=Organisation.objects.none(),
+        empty_label=_("Choose an organisation"),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = Organisation.objects.exclude(
+            memberships__user=user
+        ).order_by("name")
+
+
+class MembershipRoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Membership.Role.choices)
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(
+        label=_("Token name"),
+        max_length=100,
+        help_text=_("Say what it is for, e.g. “weekly export script”."),
+    )
+
+
+class TagField(forms.ModelMultipleChoiceField):
+    """A checkbox list of the items of one survey question."""
+
+    widget = forms.CheckboxSelectMultiple
+
+    def __init__(self, question, **kwargs):
+        super().__init__(queryset=Item.objects.of_question(question), required=False, **kwargs)
+
+    def label_from_instance(self, obj):
+        return obj.label
+
+
+class InitiativeForm(forms.ModelForm):
+    """The record itself and its tags; the version guards against stale edits."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    objectives = TagField(
+        "reasons",
+        label=_("Objectives"),
+        help_text=_("Why the public body and its partners work together."),
+    )
+    barriers = TagField("barriers", label=_("Barriers met"))
+    barriers_addressed = TagField(
+        "barriers",
+        label=_("Barriers addressed"),
+        help_text=_("Of the barriers met, those the initiative has a plan for."),
+    )
+    factors = TagField("factors", label=_("Success factors"))
+
+    TAG_FIELDS = ("objectives", "barriers", "barriers_addressed", "factors")
+
+    class Meta:
+        model = Initiative
+        fields = [
+            "title",
+            "organisation",
+            "summary",
+            "description",
+            "country",
+            "sector",
+            "level",
+            "lead_public_body",
+            "start_date",
+            "end_date",
+            "participants",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 2}),
+            "description": forms.Textarea(attrs={"rows": 6}),
+            "start_date": DateInput(),
+            "end_date": DateInput(),
+        }
+        help_texts = {
+            "summary": _("One or two sentences that say what the initiative does."),
+            "lead_public_body": _("The ministry, agency or council that leads on the public side."),
+            "participants": _("About how many people take part."),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["country"].queryset = Country.objects.order_by("name")
+        organisations = self.fields["organisation"]
+        if user.is_staff:
+            organisations.queryset = Organisation.objects.order_by("name")
+        else:
+            organisations.queryset = Organisation.objects.filter(
+                memberships__user=user, memberships__status=Membership.Status.ACTIVE
+            ).order_by("name")
+            organisations.required = True
+            organisations.empty_label = None
+        organisations.help_text = _("The group that keeps this initiative up to date.")
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+            for name in self.TAG_FIELDS:
+                self.fields[name].initial = list(
+                    getattr(self.instance, name).values_list("pk", flat=True)
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        met = set(cleaned.get("barriers") or [])
+        addressed = set(cleaned.get("barriers_addressed") or [])
+        if addressed - met:
+            self.add_error(
+                "barriers_addressed",
+                _("Tick a barrier as addressed only if it is also ticked as met."),
+            )
+        return cleaned
+
+    def record_fields(self):
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+    def tags(self):
+        return {name: self.cleaned_data.get(name) or [] for name in self.TAG_FIELDS}
+
+
+class ParticipationGridForm(forms.Form):
+    """Who does what: one cell per phase and partner type, with a level and a role.
+
+    An empty level means the partner type does not take part in that phase.
+    """
+
+    def __init__(self, *args, initiative=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        existing = {}
+        if initiative is not None and initiative.pk:
+            existing = {(p.phase, p.partner_type): p for p in initiative.participations.all()}
+        level_choices = [("", _("Not taking part")), *ParticipationLevel.choices]
+        self.rows = []
+        for phase in Phase:
+            cells = []
+            for partner in PartnerType:
+                current = existing.get((phase.value, partner.value))
+                level_name, role_name = self.names(phase.value, partner.value)
+                self.fields[level_name] = forms.ChoiceField(
+                    label=_("%(phase)s — %(partner)s: level")
+                    % {"phase": phase.label, "partner": partner.label},
+                    choices=level_choices,
+                    required=False,
+                    initial=current.level if current else "",
+                )
+                self.fields[role_name] = forms.CharField(
+                    label=_("%(phase)s — %(partner)s: role")
+                    % {"phase": phase.label, "partner": partner.label},
+                    max_length=500,
+                    required=False,
+                    initial=current.role if current else "",
+                    widget=forms.TextInput(attrs={"placeholder": _("Role (optional)")}),
+                )
+                cells.append((partner, level_name, role_name))
+            self.rows.append((phase, cells))
+
+    @staticmethod
+    def names(phase, partner):
+        return f"cell-{phase}-{partner}-level", f"cell-{phase}-{partner}-role"
+
+    def clean(self):
+        cleaned = super().clean()
+        for phase in Phase:
+            for partner in PartnerType:
+                level_name, role_name = self.names(phase.value, partner.value)
+                if cleaned.get(role_name) and not cleaned.get(level_name):
+                    self.add_error(
+                        level_name,
+                        _("Choose a participation level, or clear the role."),
+                    )
+        return cleaned
+
+    def grid_rows(self):
+        """Rows for the template: the phase and its bound fields, one pair per partner type."""
+        return [
+            (phase, [(partner, self[level], self[role]) for partner, level, role in cells])
+            for phase, cells in self.rows
+        ]
+
+    def cells(self):
+        """The chosen cells: {(phase, partner type): (level, role)}."""
+        chosen = {}
+        for phase in Phase:
+            for partner in PartnerType:
+                level_name, role_name = self.names(phase.value, partner.value)
+                level = self.cleaned_data.get(level_name)
+                if level:
+                    chosen[(phase.value, partner.value)] = (
+                        level,
+                        self.cleaned_data.get(role_name, ""),
+                    )
+        return chosen
+
+    def save(self, initiative):
+        """Make the stored participations match the grid; returns True if anything changed."""
+        chosen = self.cells()
+        changed = False
+        for participation in initiative.participations.all():
+            key = (participation.phase, participation.partner_type)
+            if key not in chosen:
+                participation.delete()
+                changed = True
+                continue
+            level, role = chosen.pop(key)
+            if (participation.level, participation.role) != (level, role):
+                participation.level, participation.role = level, role
+                participation.save(update_fields=["level", "role"])
+                changed = True
+        for (phase, partner), (level, role) in chosen.items():
+            Participation.objects.create(
+                initiative=initiative, phase=phase, partner_type=partner, level=level, role=role
+            )
+            changed = True
+        return changed
+
+
+class AccountabilityForm(forms.ModelForm):
+    class Meta:
+        model = AccountabilityFramework
+        fields = [
+            "accountable_body",
+            "reporting_line",
+            "reporting_frequency",
+            "roles_written",
+            "risk_arrangements",
+            "probity_arrangements",
+            "notes",
+        ]
+        widgets = {
+            "risk_arrangements": forms.Textarea(attrs={"rows": 3}),
+            "probity_arrangements": forms.Textarea(attrs={"rows": 3}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class BudgetForm(forms.ModelForm):
+    class Meta:
+        model = BudgetFramework
+        fields = [
+            "amount",
+            "currency",
+            "funding_sources",
+            "funded_beyond_pilot",
+            "resources_transferred",
+            "transferred_amount",
+            "financial_incentives",
+            "citizen_hours",
+            "citizen_knowledge",
+            "citizen_effort",
+            "estimated_costs",
+            "estimated_benefits",
+            "evidence_level",
+        ]
+        widgets = {
+            "funding_sources": forms.Textarea(attrs={"rows": 2}),
+            "financial_incentives": forms.Textarea(attrs={"rows": 2}),
+            "citizen_knowledge": forms.Textarea(attrs={"rows": 2}),
+            "citizen_effort": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+class ActivityForm(forms.ModelForm):
+    """A timeline entry added by the group; documents carry a file."""
+
+    KINDS = [ActivityKind.NOTE, ActivityKind.MEETING, ActivityKind.DOCUMENT, ActivityKind.CONTACT]
+
+    class Meta:
+        model = Activity
+        fields = ["kind", "date", "text", "file"]
+        widgets = {"date": DateInput(), "text": forms.Textarea(attrs={"rows": 4})}
+        help_texts = {
+            "file": _(
+                "PDF, PNG, JPEG, Office/OpenDocument files or plain text, up to 10 MB. "
+                "Only people who may see the initiative can download it."
+            )
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(kind.value, kind.label) for kind in self.KINDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("kind") == ActivityKind.DOCUMENT and not cleaned.get("file"):
+            self.add_error("file", _("Attach the document."))
+        return cleaned
+
+
+class StageProposalForm(forms.Form):
+    to_stage = forms.ChoiceField(label=_("Proposed stage"), choices=Stage.choices)
+    reason = forms.CharField(
+        label=_("Why should the stage change?"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("A case officer reads this before confirming the change."),
+    )
+
+    def __init__(self, *args, initiative, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_stage"].choices = [
+            (value, label) for value, label in Stage.choices if value != initiative.stage
+        ]
