@@ -1,9 +1,9 @@
 """Links to the maturity reports and the case page's readiness and business-case panels.
 
-    {% load maturity_reports %}
-    <a href="{{ country|country_report_url }}">...</a>   or   {% country_link country %}
-    {% include "initiatives/_readiness.html" with readiness=initiative|readiness %}
-    {% include "initiatives/_business_case.html" with budget=initiative|business_case %}
+{% load maturity_reports %}
+<a href="{{ country|country_report_url }}">...</a>   or   {% country_link country %}
+{% include "initiatives/_readiness.html" with readiness=initiative|readiness %}
+{% include "initiatives/_business_case.html" with budget=initiative|business_case %}
 """
 
 from django import template
