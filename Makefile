@@ -46,5 +46,14 @@ pytest: install
 
 test: lint migrations-check pytest
 
+# Benchmarks (README, "Benchmarks"): they need PostgreSQL (BENCH_PG) and wrk.
+bench: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/run.py $(BENCH_ARGS)
+
+bench-quick: install
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) bench/run.py --quick $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

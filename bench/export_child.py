@@ -1,0 +1,61 @@
+"""Download one export in this process and report its timings and this process's memory.
+
+    python bench/export_child.py SCALE SIZE PATH WHO
+
+Run by goal1/goal2 as a separate process, so that its peak resident set (VmHWM) belongs to
+serving that one export: Django and the app are imported and a small request is served
+first, then the peak is reset and the export is read to the end, as a client would.
+"""
+
+import gc
+import json
+import sys
+import time
+
+from common import BENCH_USER, django_setup, memory_kb, reset_peak_memory
+
+
+def main():
+    scale, size, path, who = sys.argv[1:5]
+    django_setup(scale, size)
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    if who == "staff":
+        client.force_login(get_user_model().objects.get(username=BENCH_USER))
+    client.get("/healthz")  # import and connect before measuring
+    gc.collect()
+    peak_reset = reset_peak_memory()
+    rss_before = memory_kb("VmRSS")
+    started = time.perf_counter()
+    response = client.get(path)
+    first_byte = None
+    size_bytes = lines = 0
+    chunks = response.streaming_content if response.streaming else [response.content]
+    for chunk in chunks:
+        if first_byte is None and chunk:
+            first_byte = time.perf_counter() - started
+        size_bytes += len(chunk)
+        lines += chunk.count(b"\n")
+    total = time.perf_counter() - started
+    print(
+        json.dumps(
+            {
+                "path": path,
+                "status": response.status_code,
+                "streaming": response.streaming,
+                "first_byte_s": round(first_byte or total, 3),
+                "total_s": round(total, 3),
+                "bytes": size_bytes,
+                "rows": max(0, lines - 1),
+                "rss_before_mb": round(rss_before / 1024, 1),
+                "peak_rss_mb": round(memory_kb("VmHWM") / 1024, 1),
+                "peak_reset": peak_reset,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

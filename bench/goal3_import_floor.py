@@ -1,0 +1,117 @@
+"""Goal 3: importing a 1M-row survey file within 3x of PostgreSQL's `COPY ... FROM`.
+
+    python bench/goal3_import_floor.py [--quick]
+
+The file comes from the survey benchmark's own generator (bench/survey_generate.py). The
+import (`manage.py import_survey --create-wave`, validation included) runs in a fresh copy
+of the small database each time; the floor is `COPY plain FROM STDIN WITH CSV HEADER` of the
+same file into a plain 7-column text table, with no validation and no index.
+"""
+
+import os
+import statistics
+import subprocess
+import time
+
+from common import (
+    BENCH,
+    DATA,
+    PYTHON,
+    SCALES,
+    SRC,
+    database_name,
+    env_for,
+    psycopg_connect,
+    save,
+    scale_from_argv,
+)
+
+LIMIT = 3.0
+REPEAT = 2
+
+
+def survey_file(rows):
+    DATA.mkdir(exist_ok=True)
+    path = DATA / f"survey-{rows}.csv"
+    if not path.exists():
+        subprocess.run(
+            [PYTHON, str(BENCH / "survey_generate.py"), str(rows), "-o", str(path)],
+            check=True,
+        )
+    return path
+
+
+def fresh_copy(scale):
+    """A throwaway copy of the small database, to import into."""
+    name = database_name(scale, "import")
+    with psycopg_connect(dbname="postgres") as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_name(scale, "small")}"')
+    return name
+
+
+def import_once(scale, path):
+    fresh_copy(scale)
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [PYTHON, "manage.py", "import_survey", str(path), "--create-wave"],
+        cwd=SRC,
+        env=env_for(scale, "import"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    _pid, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    out = process.stdout.read().decode()[-2000:]
+    err = process.stderr.read().decode()[-2000:]
+    if status != 0:
+        raise RuntimeError(f"import_survey failed: {out}\n{err}")
+    return {
+        "seconds": round(seconds, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        "summary": out.strip().splitlines()[-1:] if out.strip() else [],
+    }
+
+
+def copy_once(scale, path):
+    with psycopg_connect(scale, "small") as conn:
+        conn.execute(
+            "CREATE TEMP TABLE plain (wave text, country text, respondent text, sector text, "
+            "question text, item text, answer text)"
+        )
+        started = time.perf_counter()
+        with conn.cursor() as cursor, open(path, "rb") as stream:
+            with cursor.copy("COPY plain FROM STDIN WITH CSV HEADER") as copy:
+                while block := stream.read(1 << 20):
+                    copy.write(block)
+        return time.perf_counter() - started
+
+
+def main():
+    scale = scale_from_argv()
+    rows = SCALES[scale]["large"][1]
+    path = survey_file(rows)
+    imports = [import_once(scale, path) for _ in range(REPEAT)]
+    copies = [copy_once(scale, path) for _ in range(REPEAT)]
+    with psycopg_connect(dbname="postgres") as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{database_name(scale, "import")}" WITH (FORCE)')
+    coprod = statistics.median(run["seconds"] for run in imports)
+    floor = statistics.median(copies)
+    result = {
+        "rows": rows,
+        "file_mb": round(path.stat().st_size / 1024 / 1024, 1),
+        "import_runs": imports,
+        "import_s": round(coprod, 2),
+        "copy_s": round(floor, 2),
+        "copy_runs_s": [round(c, 2) for c in copies],
+        "ratio": round(coprod / floor, 2),
+        "rows_per_s": round(rows / coprod),
+        "limit": LIMIT,
+        "holds": coprod / floor <= LIMIT,
+    }
+    print(result, flush=True)
+    save(scale, "goal3", result)
+
+
+if __name__ == "__main__":
+    main()

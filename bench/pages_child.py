@@ -1,0 +1,59 @@
+"""Time pages in this process through Django's test client (run by goal4_pages.py).
+
+    python bench/pages_child.py SCALE SIZE REPEAT JSON_PAGES
+
+Prints one JSON line: for each page its HTTP status, the wall times of the requests (ms)
+and the number of SQL queries each made. The client calls the whole stack (middleware,
+view, template) without a network in between, so what is measured is the application.
+"""
+
+import json
+import statistics
+import sys
+import time
+
+from common import BENCH_USER, django_setup
+
+
+def main():
+    scale, size, repeat, pages = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    django_setup(scale, size)
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    anonymous, staff = Client(), Client()
+    staff.force_login(get_user_model().objects.get(username=BENCH_USER))
+    clients = {"anonymous": anonymous, "staff": staff}
+    results = {}
+    for name, path, who in json.loads(pages):
+        client = clients[who]
+        response = client.get(path)  # warm caches and connections
+        if response.status_code != 200:
+            results[name] = {"path": path, "status": response.status_code}
+            continue
+        times, queries = [], []
+        for _ in range(repeat):
+            with CaptureQueriesContext(connection) as captured:
+                started = time.perf_counter()
+                response = client.get(path)
+                if response.streaming:
+                    b"".join(response.streaming_content)
+                else:
+                    response.content  # noqa: B018 - the body is the work
+                times.append((time.perf_counter() - started) * 1000)
+            queries.append(len(captured.captured_queries))
+        results[name] = {
+            "path": path,
+            "status": response.status_code,
+            "median_ms": round(statistics.median(times), 2),
+            "times_ms": [round(t, 2) for t in times],
+            "queries": sorted(set(queries)),
+            "sql": [q["sql"][:300] for q in captured.captured_queries],
+        }
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
