@@ -50,7 +50,7 @@ _WIDE = set("mwMW@%")
 _CAPS = set("ABCDEFGHKLNOPQRSTUVXYZ&")
 
 
-def text_width(text, size=LABEL_SIZE):
+def text_width(text, size=LABEL_SIZE, *, bold=False):
     """Estimated rendered width of `text` in pixels at font size `size`."""
     em = 0.0
     for char in str(text):
@@ -66,11 +66,15 @@ def text_width(text, size=LABEL_SIZE):
             em += 0.56
         else:
             em += 0.55
-    return em * size * 1.04
+    return em * size * (1.12 if bold else 1.04)
 
 
-def wrap(text, max_width, size=LABEL_SIZE):
+def wrap(text, max_width, size=LABEL_SIZE, *, bold=False):
     """Split `text` into lines no wider than `max_width`; words longer than that are broken."""
+
+    def text_width(value, size):
+        return _width(value, size, bold=bold)
+
     lines, current = [], ""
     for word in str(text).split():
         while text_width(word, size) > max_width and len(word) > 1:
@@ -92,6 +96,9 @@ def wrap(text, max_width, size=LABEL_SIZE):
     if current or not lines:
         lines.append(current)
     return lines
+
+
+_width = text_width
 
 
 def format_value(value, *, unit="%", decimals=1):
@@ -329,7 +336,7 @@ def _horizontal(
     body = [_patterns(chart_id, n_series)]
     y = PAD
     if show_title:
-        for line in wrap(title, width - 2 * PAD, LABEL_SIZE + 1):
+        for line in wrap(title, width - 2 * PAD, LABEL_SIZE + 1, bold=True):
             body.append(_text(PAD, y + 14, line, size=LABEL_SIZE + 1, weight="600"))
             y += LINE_HEIGHT + 2
         y += 4
@@ -430,7 +437,7 @@ def bar_chart(
     marker_label: str | None = None,
     axis_label: str | None = None,
     sort: bool = True,
-    width: int = 680,
+    width: int = 720,
     max_value: float | None = 100,
     unit: str = "%",
     decimals: int = 1,
@@ -485,7 +492,7 @@ def grouped_bar_chart(
     marker_label: str | None = None,
     axis_label: str | None = None,
     sort: bool = True,
-    width: int = 680,
+    width: int = 720,
     max_value: float | None = 100,
     unit: str = "%",
     decimals: int = 1,
@@ -534,7 +541,7 @@ def stacked_bar_chart(
     axis_label: str | None = None,
     normalise: bool = True,
     sort: bool = False,
-    width: int = 680,
+    width: int = 720,
     decimals: int = 0,
     show_title: bool = False,
     label_width: int = 220,
@@ -586,7 +593,7 @@ def stacked_bar_chart(
     body = [_patterns(chart_id, len(series))]
     y = PAD
     if show_title:
-        for line in wrap(title, width - 2 * PAD, LABEL_SIZE + 1):
+        for line in wrap(title, width - 2 * PAD, LABEL_SIZE + 1, bold=True):
             body.append(_text(PAD, y + 14, line, size=LABEL_SIZE + 1, weight="600"))
             y += LINE_HEIGHT + 2
         y += 4

@@ -1,5 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "survey"
 
-urlpatterns = []
+urlpatterns = [
+    path("indicators/", views.IndicatorsView.as_view(), name="indicators"),
+    path("indicators.csv", views.IndicatorsCsvView.as_view(), name="indicators_csv"),
+]
