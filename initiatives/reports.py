@@ -719,6 +719,13 @@ class CurrencyTotals:
     benefits: Decimal | None
     benefits_at_least_costs: int
 
+    def __post_init__(self):
+        # Backends differ in the scale of a sum of decimals; money always has two places.
+        for name in ("total_budget", "costs", "benefits"):
+            value = getattr(self, name)
+            if value is not None:
+                setattr(self, name, Decimal(value).quantize(Decimal("0.01")))
+
     @property
     def benefit_cost_ratio(self):
         """Total estimated benefits over total estimated costs, where both were given."""

@@ -1,0 +1,96 @@
+import pytest
+
+from initiatives import reports
+
+from .helpers import csv_dicts
+
+pytestmark = pytest.mark.django_db
+
+URL = "/reports/readiness/"
+
+
+def test_only_staff_see_the_readiness_report(client, user, db):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+    client.force_login(user)
+    assert client.get(URL).status_code == 403
+    assert client.get(URL + "?format=csv").status_code == 403
+
+
+def test_pilots_listed_by_readiness_with_each_check(client, staff, readiness_cases):
+    client.force_login(staff)
+    rows = csv_dicts(client.get(URL + "?format=csv"))
+    titles = [row["title"] for row in rows]
+    # Every active pilot, published or not (J is a draft); the archived I is left out.
+    assert titles == ["D3", "J", "D", "D2"]
+    by_title = {row["title"]: row for row in rows}
+    assert by_title["D3"]["score"] == "6" and by_title["D3"]["ready"] == "yes"
+    assert {key: by_title["J"][key] for key in ("funding", "evidence", "leadership")} == {
+        "funding": "no",
+        "evidence": "no",
+        "leadership": "yes",
+    }
+    assert by_title["J"]["score"] == "4"
+    d = by_title["D"]
+    assert [d[check.key] for check in reports.READINESS_CHECKS] == [
+        "no",  # leadership not tagged
+        "yes",  # citizens in design and delivery
+        "no",  # roles not written down
+        "no",  # no funding beyond the pilot
+        "no",  # self-reported evidence only
+        "no",  # resistance met but not addressed
+    ]
+    assert by_title["D2"]["score"] == "0"  # citizens in one phase only; no barriers listed
+
+
+def test_each_rule_boundary(staff, readiness_cases):
+    """Partner types other than citizen/user do not count; one phase is not enough."""
+    c = readiness_cases
+    d2 = reports.readiness_of(c["D2"])
+    assert {check.key: met for check, met in d2.checks}["engagement"] is False
+    assert reports.readiness_of(c["A"]) is None  # embedded: no checklist
+    d3 = reports.readiness_of(c["D3"])
+    assert d3.ready and d3.missing == []
+
+
+def test_summary_counts_pilots_meeting_each_check(client, staff, readiness_cases):
+    summary = reports.readiness_summary(reports.Initiative.objects.active())
+    assert (summary.pilots, summary.ready) == (4, 1)
+    assert summary.counts == {
+        "leadership": 2,
+        "engagement": 3,
+        "accountability": 2,
+        "funding": 1,
+        "evidence": 1,
+        "barriers": 2,
+    }
+    client.force_login(staff)
+    page = client.get(URL).content.decode()
+    assert "1 of 4 pilots meet all six checks." in page
+    assert "<svg" in page
+
+
+def test_case_page_shows_missing_checks_as_next_steps(client, readiness_cases):
+    page = client.get(readiness_cases["D"].get_absolute_url()).content.decode()
+    assert "1 of 6 readiness checks met" in page
+    assert "Next steps" in page
+    assert "Secure funding beyond the pilot" in page
+    assert "Involve citizens or service users" not in page  # that one is met
+    ready = client.get(readiness_cases["D3"].get_absolute_url()).content.decode()
+    assert "meets every check" in ready
+    embedded = client.get(readiness_cases["A"].get_absolute_url()).content.decode()
+    assert "readiness checks met" not in embedded
+
+
+def test_filters_apply_to_the_staff_list(client, staff, readiness_cases):
+    client.force_login(staff)
+    rows = csv_dicts(client.get(URL + "?format=csv&country=GBR"))
+    assert [row["title"] for row in rows] == ["D3"]
+
+
+def test_empty_list_renders(client, staff):
+    client.force_login(staff)
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert "No active pilot matches these filters." in response.content.decode()
