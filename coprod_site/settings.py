@@ -85,7 +85,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "coprod_site.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "coprod_site.middleware.SecurityHeadersMiddleware",
+    "coprod_site.middleware.AuditMiddleware",
+    "coprod_site.middleware.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -199,7 +203,19 @@ CSRF_COOKIE_SECURE = _read("CSRF_COOKIE_SECURE", _strict_bool, not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# No page script reads the CSRF cookie: forms carry the token in a hidden field.
+CSRF_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+# A load balancer may probe /healthz over plain HTTP inside the private network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# How many proxies we run in front of gunicorn (load balancer = 1); their
+# X-Forwarded-For entries name the client. 0 ignores the header (direct exposure).
+TRUSTED_PROXY_COUNT = _read("TRUSTED_PROXY_COUNT", env.int, 0)
+# Checks of `check --deploy` silenced on purpose, each with its reason in docs/DEPLOY.md.
+SILENCED_SYSTEM_CHECKS = _read("SILENCED_SYSTEM_CHECKS", env.list, [])
 
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -219,6 +235,13 @@ AXES_COOLOFF_TIME = _read("AXES_COOLOFF_MINUTES", env.int, 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = _read("AXES_ENABLED", _strict_bool, True)
+AXES_LOCKOUT_TEMPLATE = "lockout.html"
+AXES_CLIENT_IP_CALLABLE = "coprod_site.middleware.client_ip"
+# Rate limits on sign-up, password reset and submission (django-ratelimit), per client.
+RATELIMIT_ENABLE = _read("RATELIMIT_ENABLE", _strict_bool, True)
+RATELIMIT_SIGNUP = _read("RATELIMIT_SIGNUP", env.str, "10/h")
+RATELIMIT_PASSWORD_RESET = _read("RATELIMIT_PASSWORD_RESET", env.str, "5/h")
+RATELIMIT_SUBMIT = _read("RATELIMIT_SUBMIT", env.str, "30/h")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -238,6 +261,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "coprod_site.api.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Throttle by REMOTE_ADDR, which ClientAddressMiddleware sets from trusted proxies
+    # only; DRF's default would trust a client-written X-Forwarded-For.
+    "NUM_PROXIES": 0,
     "DEFAULT_THROTTLE_RATES": {
         "anon": _read("API_THROTTLE_ANON", env.str, "120/minute"),
         "user": _read("API_THROTTLE_USER", env.str, "1200/minute"),
@@ -259,11 +285,24 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    }
-}
+
+def _cache(name, default):
+    """locmem:// (one process), dbcache://TABLE (shared, via the database) or
+    redis://HOST:PORT/DB (shared, atomic counters; needs the `redis` extra)."""
+    url = env.str(name, default=default)
+    scheme, _sep, rest = url.partition("://")
+    if scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": rest}
+    if scheme == "dbcache" and rest:
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": rest}
+    if scheme in ("redis", "rediss") and rest:
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ValueError("use locmem://, dbcache://TABLE or redis://HOST:PORT/DB")
+
+
+# Rate-limit counters and API throttles live here: with several
+# gunicorn processes or machines it must be shared (docs/DEPLOY.md).
+CACHES = {"default": _read("CACHE_URL", _cache, "locmem://")}
 
 LOGGING = {
     "version": 1,

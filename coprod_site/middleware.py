@@ -1,0 +1,145 @@
+"""Request handling that concerns faults and security rather than any one page.
+
+- `ClientAddressMiddleware` puts the real client address in REMOTE_ADDR behind a
+  known number of trusted proxies, so that lockouts, rate limits, throttles and the
+  audit log all see the same address and a client cannot choose its own.
+- `SecurityHeadersMiddleware` adds the headers that Django and django-csp do not.
+- `AuditMiddleware` records refused requests (403) in the security log.
+- `RateLimitMiddleware` answers a rate-limited request with 429 and a clear page.
+- `server_error` is the 500 handler: when the database is unreachable it answers
+  503 with a page that says so and asks the client to retry, instead of a 500.
+"""
+
+import logging
+import sys
+
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse
+from django.template import loader
+
+logger = logging.getLogger("coprod.faults")
+
+# Errors that mean "the database cannot be reached", as opposed to a bad query.
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def client_ip(request):
+    """The client's address as the rest of coprod should see it (see the middleware)."""
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class ClientAddressMiddleware:
+    """Take the client address from X-Forwarded-For, counting only trusted proxies.
+
+    With TRUSTED_PROXY_COUNT = n, the n-th address from the right of X-Forwarded-For
+    is the one our own outermost proxy saw; anything left of it was written by the
+    client and is ignored. With 0 (the default), the header is ignored entirely.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+
+    def __call__(self, request):
+        if self.count:
+            forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
+            hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
+            if len(hops) >= self.count:
+                request.META["REMOTE_ADDR"] = hops[-self.count]
+        return self.get_response(request)
+
+
+class SecurityHeadersMiddleware:
+    """Headers that neither Django's SecurityMiddleware nor django-csp set."""
+
+    HEADERS = {
+        # No page of coprod needs these browser features.
+        "Permissions-Policy": (
+            "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+            "interest-cohort=(), browsing-topics=()"
+        ),
+        # Other sites may not embed coprod's responses (documents, exports) as resources.
+        "Cross-Origin-Resource-Policy": "same-origin",
+        "X-Permitted-Cross-Domain-Policies": "none",
+    }
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        for name, value in self.HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
+
+
+class AuditMiddleware:
+    """Record every refused request (403, CSRF failures included) in the security log.
+
+    It runs outside the view's transaction, so the entry is kept even though the
+    view's own work is rolled back when it raises PermissionDenied.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code == 403:
+            from initiatives.audit import PERMISSION_DENIED, record_event
+
+            user = getattr(request, "user", None)
+            record_event(
+                PERMISSION_DENIED,
+                request=request,
+                user=user if user is not None and user.is_authenticated else None,
+                detail=f"{request.method} {request.get_full_path()}"[:1000],
+            )
+        return response
+
+
+class RateLimitMiddleware:
+    """Turn django-ratelimit's refusal into a 429 page that says when to try again.
+
+    Without it the refusal is a PermissionDenied, which would show as a 403.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django_ratelimit.exceptions import Ratelimited
+
+        if not isinstance(exception, Ratelimited):
+            return None
+        from initiatives.audit import RATE_LIMITED, record_event
+
+        record_event(RATE_LIMITED, request=request, detail=f"{request.method} {request.path}")
+        body = loader.get_template("429.html").render(request=request)
+        response = HttpResponse(body, status=429)
+        response["Retry-After"] = "600"
+        return response
+
+
+def database_unavailable_response():
+    """The 503 page, rendered without touching the database (no user, no session)."""
+    body = loader.get_template("503.html").render()
+    response = HttpResponse(body, status=503)
+    # A short hint for clients and load balancers; the database is usually back soon.
+    response["Retry-After"] = "30"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def server_error(request, template_name="500.html"):
+    """The 500 handler: a database outage becomes a 503, anything else a plain 500 page."""
+    error = sys.exc_info()[1]
+    if isinstance(error, DATABASE_UNAVAILABLE):
+        logger.warning("database unavailable: %s %s: %s", request.method, request.path, error)
+        return database_unavailable_response()
+    body = loader.get_template(template_name).render()
+    return HttpResponse(body, status=500)

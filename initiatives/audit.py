@@ -1,0 +1,105 @@
+"""The security audit log: who signed in, who failed, who was locked out or refused,
+which API tokens were made or revoked, and what staff exported.
+
+Call `record_event(kind, request=..., user=..., detail=...)` from anywhere. Each event
+is also written to the `coprod.security` logger, so it reaches the log collector even
+when the database is not there to keep it.
+"""
+
+import logging
+
+from axes.signals import user_locked_out
+from django.contrib.auth import get_user_model
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import DatabaseError, transaction
+from django.dispatch import receiver
+
+from .models import SecurityEvent
+
+logger = logging.getLogger("coprod.security")
+
+SIGN_IN = "sign_in"
+SIGN_OUT = "sign_out"
+SIGN_IN_FAILED = "sign_in_failed"
+LOCKOUT = "lockout"
+PERMISSION_DENIED = "permission_denied"
+TOKEN_CREATED = "token_created"  # noqa: S105 - an event name, not a secret
+TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name, not a secret
+DATA_EXPORT = "data_export"
+USER_PURGED = "user_purged"
+RATE_LIMITED = "rate_limited"
+
+KINDS = (
+    SIGN_IN,
+    SIGN_OUT,
+    SIGN_IN_FAILED,
+    LOCKOUT,
+    PERMISSION_DENIED,
+    TOKEN_CREATED,
+    TOKEN_REVOKED,
+    DATA_EXPORT,
+    USER_PURGED,
+    RATE_LIMITED,
+)
+
+
+def _address(request):
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def record_event(kind, request=None, user=None, detail="", username=""):
+    """Keep one security event; never let the audit log break the request it describes."""
+    if user is None and request is not None:
+        candidate = getattr(request, "user", None)
+        if candidate is not None and candidate.is_authenticated:
+            user = candidate
+    if user is not None and not username:
+        username = user.get_username()
+    address = _address(request)
+    path = request.get_full_path()[:500] if request is not None else ""
+    logger.info("security event %s user=%s ip=%s path=%s %s", kind, username, address, path, detail)
+    try:
+        # A savepoint, so that a failed write does not break an outer transaction.
+        with transaction.atomic():
+            return SecurityEvent.objects.create(
+                kind=kind,
+                user=user if user is not None and user.pk else None,
+                username=(username or "")[:150],
+                ip_address=address,
+                path=path,
+                detail=detail,
+            )
+    except DatabaseError:
+        logger.exception("could not store security event %s", kind)
+        return None
+
+
+@receiver(user_logged_in, dispatch_uid="coprod_audit_logged_in")
+def _on_logged_in(sender, request, user, **kwargs):
+    record_event(SIGN_IN, request=request, user=user)
+
+
+@receiver(user_logged_out, dispatch_uid="coprod_audit_logged_out")
+def _on_logged_out(sender, request, user, **kwargs):
+    if user is not None:
+        record_event(SIGN_OUT, request=request, user=user)
+
+
+@receiver(user_login_failed, dispatch_uid="coprod_audit_login_failed")
+def _on_login_failed(sender, credentials, request=None, **kwargs):
+    # `credentials` has the password already masked by Django; keep only the name.
+    username = str(credentials.get(get_user_model().USERNAME_FIELD) or "")
+    record_event(SIGN_IN_FAILED, request=request, username=username)
+
+
+@receiver(user_locked_out, dispatch_uid="coprod_audit_locked_out")
+def _on_locked_out(sender, request, username=None, ip_address=None, **kwargs):
+    logger.warning("sign-in locked out: user=%s ip=%s", username, ip_address)
+    record_event(
+        LOCKOUT,
+        request=request,
+        username=str(username or ""),
+        detail=f"locked out after repeated failures from {ip_address}",
+    )
