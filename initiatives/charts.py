@@ -33,6 +33,7 @@ def time_to_embedding(timing):
         unit=" " + _("days"),
         decimals=0,
         sort=False,
+        label_width=220,
     )
 
 

@@ -267,3 +267,107 @@ def more_cases(by, count, *, offset=0):
         add_participation(initiative, phase="design", partner_type="citizen")
         made.append(initiative)
     return made
+
+
+DEMO_COUNTRIES = ["FIN", "CAN", "NOR", "USA", "GBR", "FRA", "DEU", "ITA", "ESP"]
+DEMO_SECTORS = ["03", "06", "07", "09", "10"]
+
+
+def demo_data(by, *, initiatives=45, seed=2010):
+    """A briefing-sized data set: initiatives with histories, tags and budgets, and survey
+    answers for the three questions, drawn from a fixed seed so that screenshots repeat."""
+    import random
+
+    rng = random.Random(seed)
+    wave = Wave.objects.get(code="OECD-2010")
+    factors = ["leadership", "engagement", "frameworks", "skills"]
+    barriers = ["resources", "resistance", "incentives", "evidence"]
+    reasons = ["involvement", "quality", "costs", "satisfaction"]
+    for n in range(initiatives):
+        country = DEMO_COUNTRIES[n % len(DEMO_COUNTRIES)]
+        # The countries the OECD named as beyond piloting embed more often.
+        leading = country in {"FIN", "CAN", "NOR", "USA", "GBR"}
+        start = D(2020 + n % 4, 1 + n % 12, 1 + n % 27)
+        history = [("pilot", start)]
+        fate = rng.random()
+        if fate < (0.55 if leading else 0.2):
+            history.append(("embedded", start + datetime.timedelta(days=rng.randint(120, 900))))
+            stage = "embedded"
+        elif fate < 0.7:
+            history.append(("discontinued", start + datetime.timedelta(days=rng.randint(90, 500))))
+            stage = "discontinued"
+        elif fate < 0.8:
+            history = [("planned", start)]
+            stage = "planned"
+        else:
+            stage = "pilot"
+        embedded = stage == "embedded"
+        chosen_factors = [
+            code
+            for code, chance in zip(
+                factors,
+                [
+                    0.7 if embedded else 0.35,
+                    0.8 if embedded else 0.5,
+                    0.75 if embedded else 0.3,
+                    0.4,
+                ],
+                strict=True,
+            )
+            if rng.random() < chance
+        ]
+        met = [code for code in barriers if rng.random() < 0.4]
+        initiative = recorded(
+            by,
+            f"Demo initiative {n + 1}",
+            country,
+            rng.choice(DEMO_SECTORS),
+            history,
+            start=start,
+            level=["local", "regional", "national"][n % 3],
+            factors=chosen_factors,
+            barriers=met,
+            barriers_addressed=[code for code in met if rng.random() < 0.6],
+            objectives=[code for code in reasons if rng.random() < 0.5],
+        )
+        if rng.random() < 0.75:
+            currency = {"NOR": "NOK", "USA": "USD", "CAN": "CAD", "GBR": "GBP"}.get(country, "EUR")
+            costs = Decimal(rng.randint(20, 400) * 1000)
+            budget(
+                initiative,
+                amount=costs + Decimal(rng.randint(0, 100) * 1000),
+                currency=currency,
+                citizen_hours=Decimal(rng.randint(50, 3000)) if rng.random() < 0.6 else None,
+                estimated_costs=costs if rng.random() < 0.5 else None,
+                estimated_benefits=(costs * Decimal(rng.randint(60, 260)) / 100)
+                if rng.random() < 0.45
+                else None,
+                evidence_level=rng.choice(["", "self_reported", "monitored", "formally_evaluated"]),
+                funded_beyond_pilot=rng.random() < (0.7 if embedded else 0.3),
+                resources_transferred=rng.random() < 0.2,
+            )
+        if rng.random() < 0.6:
+            AccountabilityFramework.objects.create(
+                initiative=initiative,
+                accountable_body="Municipal board",
+                roles_written=rng.random() < 0.6,
+            )
+        for phase in rng.sample(["commission", "design", "deliver", "assess"], rng.randint(1, 3)):
+            add_participation(initiative, phase=phase, partner_type=rng.choice(["citizen", "user"]))
+    chances = {
+        "reasons": {"involvement": 0.6, "quality": 0.6, "costs": 0.23, "satisfaction": 0.45},
+        "barriers": {"resources": 0.42, "resistance": 0.36, "incentives": 0.31, "evidence": 0.29},
+        "factors": {"leadership": 0.8, "engagement": 0.75, "frameworks": 0.73, "skills": 0.5},
+    }
+    for r in range(36):
+        country = DEMO_COUNTRIES[r % len(DEMO_COUNTRIES)]
+        for sector in rng.sample(DEMO_SECTORS, 2):
+            for question, items in chances.items():
+                answer(
+                    wave,
+                    country,
+                    f"demo-{r}",
+                    sector,
+                    question,
+                    {code: rng.random() < chance for code, chance in items.items()},
+                )

@@ -1,0 +1,88 @@
+"""Every report page in headless Chromium with demo-sized data: no console error (a CSP
+violation is one), the charts drawn, and a screenshot kept under tests/artifacts/reports/."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from .conftest import demo_data
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+# still plain synchronous calls.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "reports"
+
+PAGES = [
+    ("maturity", "/reports/maturity/"),
+    ("indicators-factors", "/reports/maturity/indicators/?question=factors"),
+    ("indicators-barriers", "/reports/maturity/indicators/?question=barriers"),
+    ("indicators-at-date", "/reports/maturity/indicators/?question=reasons&stage_on=2022-06-30"),
+    ("country-FIN", "/reports/countries/FIN/"),
+    ("evidence", "/reports/evidence/"),
+    ("readiness", "/reports/readiness/"),
+]
+
+
+@pytest.fixture
+def chromium():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def test_report_pages_render_their_charts_without_console_errors(
+    chromium, live_server, client, staff, settings
+):
+    settings.DEBUG = False
+    demo_data(staff)
+    client.force_login(staff)
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-GB"
+    )
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, url in PAGES:
+        response = page.goto(url)
+        assert response.status == 200, url
+        charts = page.locator("svg.chart")
+        assert charts.count() >= 1, url
+        page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True)
+        for index in range(charts.count()):
+            charts.nth(index).screenshot(path=ARTIFACTS / f"{name}-chart-{index + 1}.png")
+    pilot = page.goto("/reports/readiness/")
+    assert pilot.status == 200
+    page.locator(".readiness-table a").first.click()
+    page.locator(".readiness-panel").screenshot(path=ARTIFACTS / "case-readiness-panel.png")
+    page.screenshot(path=ARTIFACTS / "case-page.png", full_page=True)
+    context.close()
+    assert errors == []
