@@ -197,6 +197,11 @@ class InitiativeForm(forms.ModelForm):
             organisations.required = True
             organisations.empty_label = None
         organisations.help_text = _("The group that keeps this initiative up to date.")
+        if not self.instance.pk:
+            # Most groups work in their own country: start from it.
+            first = organisations.queryset.first()
+            if first is not None:
+                self.fields["country"].initial = first.country_id
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
             for name in self.TAG_FIELDS:
