@@ -128,3 +128,35 @@ def test_empty_database_renders_dashes(client, db):
 )
 def test_bad_parameters_get_400(client, cases, query):
     assert client.get(f"{URL}?{query}").status_code == 400
+
+
+def test_every_csv_number_is_in_the_page_row(client, cases):
+    import re
+
+    page = client.get(URL + "?stage_on=2024-06-30").content.decode()
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    html_rows = re.findall(r"<tr>(.*?)</tr>", body, flags=re.S)
+    csv_rows_ = csv_dicts(client.get(URL + "?format=csv&stage_on=2024-06-30"))
+    assert len(html_rows) == len(csv_rows_) == 4
+    for html, row in zip(html_rows, csv_rows_, strict=True):
+        cells = re.findall(r'<td class="num">([^<]*)</td>', html)
+        shown = [cell.strip() for cell in cells]
+        expected = [
+            row["embedded_with_item"],
+            row["embedded_total"],
+            f"{row['embedded_percent']}%" if row["embedded_percent"] else "—",
+            row["pilot_with_item"],
+            row["pilot_total"],
+            f"{row['pilot_percent']}%" if row["pilot_percent"] else "—",
+            row["difference_points"] or "—",
+            f"{row['survey_percent']}%" if row["survey_percent"] else "—",
+            f"{row['reference_percent']}%" if row["reference_percent"] else "—",
+        ]
+        assert shown == expected
+        assert row["item_label"] in html
+
+
+def test_french_page_uses_french_labels_and_the_same_numbers(client, cases):
+    page = client.get("/fr/reports/maturity/indicators/").content.decode()
+    assert "Cadres clairs de responsabilité et de financement" in page
+    assert "66,7%" in page  # the pilot share, with a French decimal comma

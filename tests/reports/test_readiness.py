@@ -1,6 +1,10 @@
+import datetime
+
 import pytest
 
 from initiatives import reports
+from initiatives.models import AccountabilityFramework
+from tests.factories import add_participation
 
 from .helpers import csv_dicts
 
@@ -94,3 +98,53 @@ def test_empty_list_renders(client, staff):
     response = client.get(URL)
     assert response.status_code == 200
     assert "No active pilot matches these filters." in response.content.decode()
+
+
+def _pilot(staff, **records):
+    from .conftest import budget, recorded, tag
+
+    pilot = recorded(staff, "Boundary", "FIN", "07", [("pilot", datetime.date(2024, 1, 1))])
+    for phase, partner_type in records.get("participations", []):
+        add_participation(pilot, phase=phase, partner_type=partner_type)
+    if "accountability" in records:
+        AccountabilityFramework.objects.create(initiative=pilot, **records["accountability"])
+    if "budget" in records:
+        budget(pilot, **records["budget"])
+    for field in ("factors", "barriers", "barriers_addressed"):
+        if field in records:
+            tag(pilot, field, *records[field])
+    return {check.key: met for check, met in reports.readiness_of(pilot).checks}
+
+
+@pytest.mark.parametrize(
+    ("records", "check", "met"),
+    [
+        ({"participations": [("design", "citizen"), ("design", "user")]}, "engagement", False),
+        ({"participations": [("design", "citizen"), ("assess", "user")]}, "engagement", True),
+        ({"participations": [("design", "cso"), ("assess", "citizen")]}, "engagement", False),
+        (
+            {"accountability": {"accountable_body": "", "roles_written": True}},
+            "accountability",
+            False,
+        ),
+        (
+            {"accountability": {"accountable_body": "Board", "roles_written": True}},
+            "accountability",
+            True,
+        ),
+        ({"budget": {"evidence_level": "self_reported"}}, "evidence", False),
+        ({"budget": {"evidence_level": "formally_evaluated"}}, "evidence", True),
+        ({"budget": {"funded_beyond_pilot": False}}, "funding", False),
+        ({"barriers_addressed": ["resources"]}, "barriers", False),
+        (
+            {"barriers": ["resources", "incentives"], "barriers_addressed": ["incentives"]},
+            "barriers",
+            False,
+        ),
+        ({"barriers": ["resources"], "barriers_addressed": ["resources"]}, "barriers", True),
+        ({"factors": ["engagement"]}, "leadership", False),
+        ({"factors": ["leadership"]}, "leadership", True),
+    ],
+)
+def test_each_check_at_its_boundary(staff, records, check, met):
+    assert _pilot(staff, **records)[check] is met
