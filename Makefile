@@ -38,7 +38,7 @@ migrations-check: install
 	$(TEST_ENV) $(MANAGE) makemigrations --check --dry-run
 
 messages: install
-	$(DEV_ENV) $(MANAGE) makemessages -l fr --ignore='.venv/*' --ignore='bench/*'
+	$(DEV_ENV) $(MANAGE) makemessages -l fr --no-obsolete --ignore='.venv/*' --ignore='bench/*' --ignore='tests/*' --ignore='staticfiles/*'
 	$(DEV_ENV) $(MANAGE) compilemessages --ignore='.venv/*'
 
 pytest: install
