@@ -55,5 +55,19 @@ bench-quick: install
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run.py --quick $(BENCH_ARGS)
 
+# Backups (docs/RELIABILITY.md): the database of DATABASE_URL, plus uploaded documents.
+#   make backup                      -> backups/coprod-<timestamp>.dump (or .sqlite3)
+#   make restore FILE=backups/...    -> into DATABASE_URL, which must be a fresh database
+#                                       (RESTORE_ARGS=--replace to overwrite one)
+# Neither signs anything, so a placeholder SECRET_KEY is fine when none is set.
+OPS_ENV := SECRET_KEY=$${SECRET_KEY:-backup-and-restore-sign-nothing}
+
+backup: install
+	$(OPS_ENV) $(MANAGE) backup $(if $(FILE),--output $(FILE))
+
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/coprod-....dump"; exit 2; }
+	$(OPS_ENV) $(MANAGE) restore "$(FILE)" --media $(RESTORE_ARGS)
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
