@@ -1,7 +1,6 @@
 import pytest
 
-from initiatives import reports
-
+from .conftest import tag
 from .helpers import csv_dicts, csv_rows
 
 pytestmark = pytest.mark.django_db
@@ -90,8 +89,8 @@ def test_survey_value_follows_the_country_filter(client, cases):
 
 
 def test_other_questions_use_their_own_tag_list(client, cases):
-    cases["A"].objectives.add(reports.Item.objects.get(question__code="reasons", code="quality"))
-    cases["D"].barriers.add(reports.Item.objects.get(question__code="barriers", code="resources"))
+    tag(cases["A"], "objectives", "quality")
+    tag(cases["D"], "barriers", "resources")
     reasons = {r["item"]: r for r in csv_dicts(client.get(URL + "?format=csv&question=reasons"))}
     assert reasons["quality"]["embedded_with_item"] == "1"
     assert reasons["quality"]["reference_percent"] == "60.0"

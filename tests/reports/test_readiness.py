@@ -3,7 +3,7 @@ import datetime
 import pytest
 
 from initiatives import reports
-from initiatives.models import AccountabilityFramework
+from initiatives.models import AccountabilityFramework, Initiative
 from tests.factories import add_participation
 
 from .helpers import csv_dicts
@@ -59,7 +59,7 @@ def test_each_rule_boundary(staff, readiness_cases):
 
 
 def test_summary_counts_pilots_meeting_each_check(client, staff, readiness_cases):
-    summary = reports.readiness_summary(reports.Initiative.objects.active())
+    summary = reports.readiness_summary(Initiative.objects.active())
     assert (summary.pilots, summary.ready) == (4, 1)
     assert summary.counts == {
         "leadership": 2,

@@ -1,0 +1,177 @@
+"""Maturity against the survey indicators: embedded initiatives vs pilots, item by item."""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, F, OuterRef, Q, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from survey.models import Item
+from survey.reports import indicator_rows
+
+from ..models import Stage, StageChange
+from .common import ONE_DECIMAL, TAG_FIELDS, percent
+
+
+def stage_on(date):
+    """An initiative's stage at the end of `date`, from its stage history (None before it)."""
+    return Subquery(
+        StageChange.objects.filter(initiative=OuterRef("pk"), changed_on__lte=date)
+        .order_by("-changed_on", "-changed_at", "-pk")
+        .values("to_stage")[:1]
+    )
+
+
+def with_report_stage(queryset, on=None):
+    """Annotate `report_stage`: the current stage, or the stage at a date from the history."""
+    if on is None:
+        return queryset.annotate(report_stage=F("stage"))
+    return queryset.annotate(report_stage=stage_on(on))
+
+
+QUESTION_VERBS = {
+    "reasons": gettext_lazy("give it as a reason for partnering"),
+    "barriers": gettext_lazy("name it as a barrier"),
+    "factors": gettext_lazy("call it critical"),
+}
+
+CSV_COLUMNS = (
+    "item",
+    "item_label",
+    "embedded_with_item",
+    "embedded_total",
+    "embedded_percent",
+    "pilot_with_item",
+    "pilot_total",
+    "pilot_percent",
+    "difference_points",
+    "survey_percent",
+    "reference_percent",
+)
+
+
+def _whole(value):
+    return f"{value.quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
+
+
+@dataclass
+class ItemComparison:
+    item: Item
+    question_code: str
+    embedded_with_item: int
+    embedded_total: int
+    pilot_with_item: int
+    pilot_total: int
+    survey_percent: Decimal | None
+    reference_percent: Decimal | None
+
+    @property
+    def embedded_percent(self):
+        return percent(self.embedded_with_item, self.embedded_total)
+
+    @property
+    def pilot_percent(self):
+        return percent(self.pilot_with_item, self.pilot_total)
+
+    @property
+    def difference_points(self):
+        """Embedded minus pilot, in percentage points, from the exact shares, then rounded."""
+        if not self.embedded_total or not self.pilot_total:
+            return None
+        exact = Decimal(self.embedded_with_item * 100) / Decimal(self.embedded_total) - Decimal(
+            self.pilot_with_item * 100
+        ) / Decimal(self.pilot_total)
+        return exact.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+    def as_row(self):
+        """The values in `CSV_COLUMNS` order."""
+        return [
+            self.item.code,
+            self.item.label,
+            self.embedded_with_item,
+            self.embedded_total,
+            self.embedded_percent,
+            self.pilot_with_item,
+            self.pilot_total,
+            self.pilot_percent,
+            self.difference_points,
+            self.survey_percent,
+            self.reference_percent,
+        ]
+
+    @property
+    def sentence(self):
+        """One plain sentence that says what the row shows."""
+        if self.embedded_total:
+            embedded = _("%(percent)s of embedded initiatives") % {
+                "percent": _whole(self.embedded_percent)
+            }
+        else:
+            embedded = _("no embedded initiatives to compare")
+        if self.pilot_total:
+            pilots = _("%(percent)s of pilots") % {"percent": _whole(self.pilot_percent)}
+        else:
+            pilots = _("no pilots to compare")
+        text = _("%(item)s: %(embedded)s vs %(pilots)s") % {
+            "item": self.item.label,
+            "embedded": embedded,
+            "pilots": pilots,
+        }
+        verb = QUESTION_VERBS.get(self.question_code, _("ticked it"))
+        if self.survey_percent is not None:
+            text += "; " + _("%(percent)s of survey respondents %(verb)s") % {
+                "percent": _whole(self.survey_percent),
+                "verb": verb,
+            }
+        if self.reference_percent is not None:
+            text += "; " + _("%(percent)s of OECD respondents %(verb)s (published)") % {
+                "percent": _whole(self.reference_percent),
+                "verb": verb,
+            }
+        return text + "."
+
+
+def maturity_against_indicators(queryset, *, wave, question, country=None, sector=None, on=None):
+    """One `ItemComparison` per item of `question`, in the item order.
+
+    `queryset` is the initiatives already filtered (country, sector, level, dates);
+    `country` and `sector` restrict the survey's value the same way. Stage is the current
+    one, or the stage on `on` from the history. Six queries: the survey's three (items,
+    reference values, responses), the group totals and the tagged counts per item.
+    """
+    tag = TAG_FIELDS[question.code]
+    if wave is not None:
+        survey = indicator_rows(wave=wave, question=question, country=country, sector=sector)
+        items = [row.item for row in survey]
+        survey_percent = {row.item.pk: row.percent_rounded for row in survey}
+        reference = {row.item.pk: row.reference_percent for row in survey}
+    else:
+        items = list(Item.objects.filter(question=question).order_by("order", "code"))
+        survey_percent, reference = {}, {}
+    staged = with_report_stage(queryset.order_by(), on)
+    by_stage = {
+        "embedded": Count("pk", filter=Q(report_stage=Stage.EMBEDDED)),
+        "pilot": Count("pk", filter=Q(report_stage=Stage.PILOT)),
+    }
+    totals = staged.aggregate(**by_stage)
+    tagged = {
+        row["item_id"]: row
+        for row in staged.filter(report_stage__in=[Stage.EMBEDDED, Stage.PILOT])
+        .values(item_id=F(tag))
+        .annotate(**by_stage)
+        if row["item_id"] is not None
+    }
+    return [
+        ItemComparison(
+            item=item,
+            question_code=question.code,
+            embedded_with_item=tagged.get(item.pk, {}).get("embedded", 0),
+            embedded_total=totals["embedded"],
+            pilot_with_item=tagged.get(item.pk, {}).get("pilot", 0),
+            pilot_total=totals["pilot"],
+            survey_percent=survey_percent.get(item.pk),
+            reference_percent=reference.get(item.pk),
+        )
+        for item in items
+    ]

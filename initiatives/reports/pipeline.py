@@ -1,0 +1,326 @@
+"""Maturity pipeline: stages by sector and country, pilots converted, time to embedding."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+)
+from django.utils.translation import gettext as _
+
+from survey.models import Country, Sector
+
+from ..models import Stage, StageChange
+from .common import labels_by_code, percent, rounded
+
+
+def _stage_counts():
+    counts = {stage: Count("pk", filter=Q(stage=stage)) for stage in Stage.values}
+    counts["total"] = Count("pk")
+    return counts
+
+
+@dataclass
+class StageRow:
+    """Initiatives of one group (a sector, a country, or all) counted by current stage."""
+
+    code: str | None
+    label: str
+    counts: dict
+    total: int
+    link: object = None  # the group's own vocabulary object (Country, Sector), if any
+
+    @property
+    def cells(self):
+        """(stage, stage label, count, share of the group) in stage order."""
+        return [
+            (stage, label, self.counts[stage], percent(self.counts[stage], self.total))
+            for stage, label in Stage.choices
+        ]
+
+    @property
+    def beyond_piloting(self):
+        return self.counts[Stage.EMBEDDED] > 0
+
+
+def stage_totals(queryset):
+    """All initiatives of the queryset by stage; one query."""
+    counts = queryset.order_by().aggregate(**_stage_counts())
+    total = counts.pop("total")
+    return StageRow(code=None, label=_("All initiatives"), counts=counts, total=total)
+
+
+def stages_by(queryset, dimension):
+    """Initiatives by stage for each sector or country (`dimension`); two queries."""
+    rows = list(queryset.order_by().values(dimension).annotate(**_stage_counts()))
+    model = Sector if dimension == "sector" else Country
+    objects = labels_by_code(model, [row[dimension] for row in rows])
+    result = []
+    for row in rows:
+        code = row.pop(dimension)
+        total = row.pop("total")
+        obj = objects.get(code)
+        label = obj.label if dimension == "sector" else obj.name
+        result.append(StageRow(code=code, label=label, counts=row, total=total, link=obj))
+    # Sectors in COFOG order, countries by name in the reader's language.
+    result.sort(key=lambda row: row.code if dimension == "sector" else row.label)
+    return result
+
+
+def ever_piloted():
+    """True for an initiative whose stage history ever entered `pilot`."""
+    return Exists(StageChange.objects.filter(initiative=OuterRef("pk"), to_stage=Stage.PILOT))
+
+
+@dataclass
+class Conversion:
+    total: int
+    embedded: int
+    discontinued: int
+    pilot: int
+    planned: int
+
+    @property
+    def cells(self):
+        return [
+            ("embedded", _("Now embedded"), self.embedded, percent(self.embedded, self.total)),
+            (
+                "discontinued",
+                _("Discontinued"),
+                self.discontinued,
+                percent(self.discontinued, self.total),
+            ),
+            ("pilot", _("Still a pilot"), self.pilot, percent(self.pilot, self.total)),
+            ("planned", _("Back to planned"), self.planned, percent(self.planned, self.total)),
+        ]
+
+
+def conversion(queryset):
+    """Of the initiatives that ever were pilots, where they are now; one query."""
+    counts = queryset.order_by().filter(ever_piloted()).aggregate(**_stage_counts())
+    return Conversion(
+        total=counts["total"],
+        embedded=counts[Stage.EMBEDDED],
+        discontinued=counts[Stage.DISCONTINUED],
+        pilot=counts[Stage.PILOT],
+        planned=counts[Stage.PLANNED],
+    )
+
+
+class DaysBetween(Func):
+    """Whole days from the second date to the first."""
+
+    arity = 2
+    output_field = IntegerField()
+    arg_joiner = " - "
+    template = "(%(expressions)s)"  # PostgreSQL: date - date is a number of days
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="CAST(julianday(%(expressions)s) AS INTEGER)",
+            arg_joiner=") - julianday(",
+            **extra_context,
+        )
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's continuous percentile (linear interpolation between neighbours)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression, fraction, **extra):
+        # The fraction is one of our own constants, never user input.
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+def _first_entry(stage, *, on_or_after=None):
+    """The date an initiative first entered `stage` (optionally on or after a date)."""
+    changes = StageChange.objects.filter(initiative=OuterRef("pk"), to_stage=stage)
+    if on_or_after:
+        changes = changes.filter(changed_on__gte=OuterRef(on_or_after))
+    return Subquery(changes.order_by("changed_on", "changed_at", "pk").values("changed_on")[:1])
+
+
+def with_days_to_embedding(queryset):
+    """Initiatives that went from pilot to embedded, with the days it took.
+
+    From the stage history, not the current stage: the first entry into `pilot`, then
+    the first entry into `embedded` on or after it. An initiative embedded again after
+    being discontinued still counts from its first embedding.
+    """
+    return (
+        queryset.order_by()
+        .annotate(first_pilot=_first_entry(Stage.PILOT))
+        .annotate(first_embedded=_first_entry(Stage.EMBEDDED, on_or_after="first_pilot"))
+        .annotate(days_to_embedding=DaysBetween("first_embedded", "first_pilot"))
+        .filter(days_to_embedding__isnull=False)
+    )
+
+
+def percentile_cont(values, fraction):
+    """The same percentile as PostgreSQL's `percentile_cont`: linear interpolation."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    position = fraction * (len(ordered) - 1)
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+@dataclass
+class Quartiles:
+    code: str | None
+    label: str
+    count: int
+    q1: Decimal | None
+    median: Decimal | None
+    q3: Decimal | None
+    link: object = None
+
+    @classmethod
+    def of(cls, code, label, values, link=None):
+        return cls(
+            code=code,
+            label=label,
+            count=len(values),
+            q1=rounded(percentile_cont(values, 0.25)),
+            median=rounded(percentile_cont(values, 0.5)),
+            q3=rounded(percentile_cont(values, 0.75)),
+            link=link,
+        )
+
+
+@dataclass
+class TimeToEmbedding:
+    overall: Quartiles
+    by_sector: list
+
+
+def _quartile_aggregates():
+    days = F("days_to_embedding")
+    return {
+        "count": Count("pk"),
+        "q1": PercentileCont(days, 0.25),
+        "median": PercentileCont(days, 0.5),
+        "q3": PercentileCont(days, 0.75),
+    }
+
+
+def time_to_embedding(queryset, *, in_database=None):
+    """Median and quartiles of the days from first pilot to first embedded, overall and by sector.
+
+    On PostgreSQL the percentiles are computed by `percentile_cont` (three queries); on
+    other backends one query fetches the per-initiative durations and the same
+    interpolation is done here. `in_database` forces one path (the tests compare both).
+    """
+    if in_database is None:
+        in_database = connection.vendor == "postgresql"
+    timed = with_days_to_embedding(queryset)
+    if in_database:
+        overall = timed.aggregate(**_quartile_aggregates())
+        groups = list(timed.values("sector").annotate(**_quartile_aggregates()))
+        sectors = labels_by_code(Sector, [row["sector"] for row in groups])
+
+        def quartiles(code, label, row, link=None):
+            return Quartiles(
+                code=code,
+                label=label,
+                count=row["count"],
+                q1=rounded(row["q1"]),
+                median=rounded(row["median"]),
+                q3=rounded(row["q3"]),
+                link=link,
+            )
+
+        by_sector = [
+            quartiles(row["sector"], sectors[row["sector"]].label, row, sectors[row["sector"]])
+            for row in groups
+        ]
+        result = TimeToEmbedding(
+            overall=quartiles(None, _("All sectors"), overall), by_sector=by_sector
+        )
+    else:
+        durations = list(timed.values_list("sector", "days_to_embedding"))
+        per_sector = {}
+        for sector, days in durations:
+            per_sector.setdefault(sector, []).append(days)
+        sectors = labels_by_code(Sector, per_sector)
+        result = TimeToEmbedding(
+            overall=Quartiles.of(None, _("All sectors"), [days for _s, days in durations]),
+            by_sector=[
+                Quartiles.of(code, sectors[code].label, values, sectors[code])
+                for code, values in per_sector.items()
+            ],
+        )
+    result.by_sector.sort(key=lambda row: row.code)
+    return result
+
+
+@dataclass
+class CountryBeyond:
+    country: Country
+    sectors_beyond: int
+    sectors: int
+    initiatives: int
+    embedded: int
+    cells: list = field(default_factory=list)  # (sector, state) for every sector
+
+
+def beyond_piloting(queryset):
+    """For each country and sector, whether it has at least one embedded initiative.
+
+    Countries come sorted by the number of sectors beyond piloting (most first). Three
+    queries: the country totals, the country-by-sector cells and the labels.
+    """
+    base = queryset.order_by()
+    countries = list(
+        base.values("country")
+        .annotate(
+            sectors_beyond=Count("sector", distinct=True, filter=Q(stage=Stage.EMBEDDED)),
+            sectors=Count("sector", distinct=True),
+            initiatives=Count("pk"),
+            embedded=Count("pk", filter=Q(stage=Stage.EMBEDDED)),
+        )
+        .order_by("-sectors_beyond", "-embedded", "country")
+    )
+    cells = base.values("country", "sector").annotate(
+        embedded=Count("pk", filter=Q(stage=Stage.EMBEDDED)),
+        pilot=Count("pk", filter=Q(stage=Stage.PILOT)),
+    )
+    state = {}
+    for cell in cells:
+        if cell["embedded"]:
+            value = "embedded"
+        elif cell["pilot"]:
+            value = "pilot"
+        else:
+            value = "other"
+        state[(cell["country"], cell["sector"])] = value
+    names = labels_by_code(Country, [row["country"] for row in countries])
+    sectors = list(Sector.objects.all())
+    result = []
+    for row in countries:
+        code = row.pop("country")
+        result.append(
+            CountryBeyond(
+                country=names[code],
+                cells=[(sector, state.get((code, sector.code), "")) for sector in sectors],
+                **row,
+            )
+        )
+    return result, sectors
