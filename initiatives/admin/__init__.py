@@ -1,0 +1,47 @@
+"""The staff admin: the main working surface for government staff.
+
+Everything with a rule goes through `initiatives.services`, exactly as on the public site
+and in the API: creating an initiative (its reference and first stage), saving it under
+the optimistic lock, changing its stage, reviewing it, archiving it. Nothing here writes
+those fields by hand.
+
+- `initiatives`: the initiative admin (change form, inlines, review and stage actions).
+- `exports`: its "Export selected as CSV" action.
+- `parts`: participations, activities and frameworks on their own, for their history pages.
+- `review`: stage proposals, accepted or declined by a case officer.
+- `organisations`: organisations (verification) and memberships.
+- `security`: API tokens (revocation) and the security log, read-only.
+"""
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .exports import initiatives_csv
+from .initiatives import InitiativeAdmin
+from .organisations import MembershipAdmin, OrganisationAdmin
+from .parts import (
+    AccountabilityFrameworkAdmin,
+    ActivityAdmin,
+    BudgetFrameworkAdmin,
+    ParticipationAdmin,
+)
+from .review import StageProposalAdmin
+from .security import ApiTokenAdmin, SecurityEventAdmin
+
+admin.site.site_header = _("coprod staff admin")
+admin.site.site_title = _("coprod admin")
+admin.site.index_title = _("Case work")
+
+__all__ = [
+    "AccountabilityFrameworkAdmin",
+    "ActivityAdmin",
+    "ApiTokenAdmin",
+    "BudgetFrameworkAdmin",
+    "InitiativeAdmin",
+    "MembershipAdmin",
+    "OrganisationAdmin",
+    "ParticipationAdmin",
+    "SecurityEventAdmin",
+    "StageProposalAdmin",
+    "initiatives_csv",
+]

@@ -1,0 +1,110 @@
+"""What the admin classes of this app share."""
+
+from django.contrib import admin
+from django.contrib.admin import helpers
+from django.contrib.auth import get_permission_codename
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, Value, When
+from django.template.response import TemplateResponse
+from django.utils.translation import gettext
+from simple_history.admin import SimpleHistoryAdmin
+
+from .. import services
+
+ACTION_TEMPLATE = "admin/initiatives/action_form.html"
+
+
+class HistoryAdmin(SimpleHistoryAdmin):
+    """History pages list who changed what, and when; old versions are for reading only.
+
+    Reverting from the history page would save an old version past the rules the
+    services keep (the version lock, the stage and review workflow), so it is disabled:
+    to undo a change, edit the record.
+    """
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records written by the application itself: staff read them, nobody edits them here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DefaultListFilter(admin.SimpleListFilter):
+    """A filter that shows the slice staff mostly want (`default`) until they pick another.
+
+    Give the lookups an "all" choice so that the whole list stays one click away.
+    """
+
+    default = None
+
+    def value(self):
+        return super().value() or self.default
+
+    def choices(self, changelist):
+        for lookup, title in self.lookup_choices:
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+
+def has_model_permission(request, opts, action):
+    return request.user.has_perm(f"{opts.app_label}.{get_permission_codename(action, opts)}")
+
+
+def in_choice_order(field, choices):
+    """Order by a value's place in its choices (commission before design...), not A to Z."""
+    whens = [When(**{field: value}, then=Value(i)) for i, value in enumerate(choices.values)]
+    return Case(*whens, default=Value(len(whens)))
+
+
+def error_text(exc):
+    """What a refused service call says, for a message."""
+    if isinstance(exc, services.StaleEdit):
+        return gettext("someone else saved it meanwhile; nothing was changed.")
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+def submitted_form(form_class, request, **kwargs):
+    """The form of an action's intermediate page: bound once its "apply" button was pressed."""
+    return form_class(request.POST if "apply" in request.POST else None, **kwargs)
+
+
+def action_page(model_admin, request, objects, form, *, title, submit, action=None, **extra):
+    """The intermediate page of an action that needs more input (a reason, a date...).
+
+    With `action`, the page posts back to the changelist as that action with the same
+    selection; without, to its own URL (a view of one object).
+    """
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": title,
+        "opts": model_admin.opts,
+        "objects": list(objects),
+        "form": form,
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "submit_label": submit,
+        "cancel_url": request.get_full_path(),
+        "media": model_admin.media + form.media,
+        **extra,
+    }
+    return TemplateResponse(request, ACTION_TEMPLATE, context)

@@ -1,0 +1,130 @@
+"""The admin's forms: the initiative record, and the input of actions that need some."""
+
+from django import forms
+from django.contrib.admin.widgets import AdminDateWidget
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from ..models import Initiative, Stage, validate_tags
+
+TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)  # objectives, barriers, barriers_addressed, factors
+
+
+def stale_message(opened, current):
+    return gettext(
+        "Someone else saved this initiative after you opened it (you opened version "
+        "%(opened)s; it is now at version %(current)s), so nothing was saved. Open it again "
+        "to see their changes, then make yours."
+    ) % {"opened": opened, "current": current}
+
+
+class InitiativeForm(forms.ModelForm):
+    """The record as staff edit it; each tag list offers only its own question's items."""
+
+    class Meta:
+        model = Initiative
+        fields = (
+            "title",
+            "summary",
+            "description",
+            "country",
+            "sector",
+            "level",
+            "lead_public_body",
+            "organisation",
+            "case_officer",
+            "start_date",
+            "end_date",
+            "participants",
+            *TAG_FIELDS,
+        )
+        widgets = dict.fromkeys(TAG_FIELDS, forms.CheckboxSelectMultiple)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in TAG_FIELDS:
+            if name in self.fields:  # validate_tags reads each item's question
+                self.fields[name].queryset = self.fields[name].queryset.select_related("question")
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in TAG_FIELDS:
+            if cleaned.get(name) is not None:
+                try:
+                    validate_tags(name, cleaned[name])
+                except ValidationError as exc:
+                    self.add_error(name, exc)
+        return cleaned
+
+    def record_values(self, names):
+        """The cleaned values of the record's own columns among `names` (no tags, no extras)."""
+        columns = {field.name for field in Initiative._meta.concrete_fields}
+        return {name: self.cleaned_data[name] for name in names if name in columns}
+
+    def tag_values(self, names):
+        return {name: self.cleaned_data[name] for name in names if name in TAG_FIELDS}
+
+
+class InitiativeAddForm(InitiativeForm):
+    initial_stage = forms.ChoiceField(
+        label=_("maturity stage"), choices=Stage.choices, initial=Stage.PLANNED
+    )
+    stage_date = forms.DateField(
+        label=_("at that stage since"),
+        required=False,
+        widget=AdminDateWidget,
+        help_text=_("Leave empty for today."),
+    )
+
+
+class InitiativeChangeForm(InitiativeForm):
+    # The version the editor opened; if the record moved on since, the save is refused.
+    opened_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("opened_version", self.instance.version)
+
+    def clean(self):
+        cleaned = super().clean()
+        opened = cleaned.get("opened_version")
+        if opened is not None and opened != self.instance.version:
+            raise ValidationError(stale_message(opened, self.instance.version), code="stale")
+        return cleaned
+
+
+class StageForm(forms.Form):
+    to_stage = forms.ChoiceField(label=_("new stage"), choices=Stage.choices)
+    on = forms.DateField(label=_("date"), widget=AdminDateWidget, initial=timezone.localdate)
+    reason = forms.CharField(
+        label=_("reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Required to move an initiative out of “Discontinued”."),
+    )
+
+
+class ReturnForm(forms.Form):
+    reason = forms.CharField(
+        label=_("what the group should change"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        help_text=_("The group reads this on their dashboard and in the e-mail."),
+    )
+
+
+class CaseOfficerForm(forms.Form):
+    case_officer = forms.ModelChoiceField(
+        label=_("case officer"),
+        queryset=get_user_model().objects.filter(is_staff=True, is_active=True),
+    )
+
+
+class DecisionNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("note to the group"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )

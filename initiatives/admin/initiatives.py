@@ -1,0 +1,550 @@
+"""The initiative admin: the changelist staff work from, the case file, the review actions."""
+
+from django.contrib import admin, messages
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.options import IS_POPUP_VAR
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from .. import audit, services
+from ..models import (
+    AccountabilityFramework,
+    Activity,
+    ActivityKind,
+    BudgetFramework,
+    Initiative,
+    Participation,
+    PartnerType,
+    Phase,
+    Stage,
+    StageChange,
+    StageProposal,
+)
+from .base import HistoryAdmin, action_page, error_text, in_choice_order, submitted_form
+from .exports import initiatives_csv
+from .filters import (
+    ArchivedFilter,
+    CaseOfficerFilter,
+    PartnerTypeFilter,
+    PhaseFilter,
+    ReviewQueueFilter,
+)
+from .forms import (
+    TAG_FIELDS,
+    CaseOfficerForm,
+    InitiativeAddForm,
+    InitiativeChangeForm,
+    ReturnForm,
+    StageForm,
+    stale_message,
+)
+
+# Inlines ---------------------------------------------------------------------------------
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A record the workflows keep: shown on the case file, never edited here."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ParticipationInline(admin.TabularInline):
+    """Who does what, phase by phase, so that it reads like the phase-by-partner matrix."""
+
+    model = Participation
+    extra = 1
+    fields = ("phase", "partner_type", "level", "organisation", "role")
+    autocomplete_fields = ("organisation",)
+    verbose_name_plural = _("who does what")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("organisation")
+            .order_by(in_choice_order("phase", Phase), in_choice_order("partner_type", PartnerType))
+        )
+
+
+class AccountabilityInline(admin.StackedInline):
+    model = AccountabilityFramework
+    can_delete = False
+    max_num = 1
+
+
+class BudgetInline(admin.StackedInline):
+    model = BudgetFramework
+    can_delete = False
+    max_num = 1
+
+
+class StageChangeInline(ReadOnlyInline):
+    model = StageChange
+    fields = ("changed_on", "from_stage", "to_stage", "reason", "changed_by", "changed_at")
+    verbose_name_plural = _("stage history")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("changed_by")
+
+
+class StageProposalInline(ReadOnlyInline):
+    model = StageProposal
+    fields = ("proposed_at", "to_stage", "reason", "proposed_by", "status", "decided_by")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("proposed_by", "decided_by")
+
+
+class TimelineInline(ReadOnlyInline):
+    model = Activity
+    fields = ("date", "kind", "text", "file", "author")
+    verbose_name_plural = _("timeline")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
+
+class NewActivityInline(admin.StackedInline):
+    """Adds to the timeline; the entries already in it are listed (read-only) above."""
+
+    model = Activity
+    extra = 1
+    can_delete = False
+    fields = ("kind", "date", "text", "file")
+    verbose_name = _("new timeline entry")
+    verbose_name_plural = _("add to the timeline")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).none()
+
+    def formfield_for_choice_field(self, db_field, request, **kwargs):
+        if db_field.name == "kind":
+            # Stage changes and review decisions are written by their workflows.
+            workflow = (ActivityKind.STAGE, ActivityKind.REVIEW)
+            kwargs["choices"] = [
+                choice for choice in ActivityKind.choices if choice[0] not in workflow
+            ]
+        return super().formfield_for_choice_field(db_field, request, **kwargs)
+
+
+# The admin -------------------------------------------------------------------------------
+
+DESCRIPTION = ("title", "summary", "description")
+WHERE_AND_WHO = (
+    _("Where and who"),
+    {"fields": ("country", "sector", "level", "lead_public_body", "organisation", "case_officer")},
+)
+DATES = (_("Dates and size"), {"fields": ("start_date", "end_date", "participants")})
+TAGS = (
+    _("Objectives, barriers and success factors"),
+    {
+        "fields": TAG_FIELDS,
+        "description": _(
+            "From the survey's vocabulary: objectives are reasons for partnering, barriers "
+            "met and addressed are barriers, success factors are factors."
+        ),
+    },
+)
+REVIEW = ("stage", "review_status", "return_reason", "submitted_at", "published_at", "archived_at")
+RECORD = ("version", "created_by", "created_at", "updated_by", "updated_at")
+
+
+@admin.register(Initiative)
+class InitiativeAdmin(HistoryAdmin):
+    list_display = (
+        "reference",
+        "title",
+        "country",
+        "sector",
+        "stage",
+        "review_status",
+        "case_officer",
+        "updated_at",
+    )
+    list_display_links = ("reference", "title")
+    list_filter = (
+        ArchivedFilter,
+        ReviewQueueFilter,
+        CaseOfficerFilter,
+        "review_status",
+        "stage",
+        ("country", admin.RelatedOnlyFieldListFilter),
+        ("sector", admin.RelatedOnlyFieldListFilter),
+        PhaseFilter,
+        PartnerTypeFilter,
+    )
+    search_fields = ("reference", "title", "organisation__name")
+    search_help_text = _("Search by reference, title or organisation name.")
+    list_select_related = ("country", "sector", "case_officer")
+    autocomplete_fields = ("organisation", "case_officer")
+    readonly_fields = ("reference", *REVIEW, *RECORD)
+    inlines = (
+        ParticipationInline,
+        AccountabilityInline,
+        BudgetInline,
+        StageChangeInline,
+        StageProposalInline,
+        TimelineInline,
+        NewActivityInline,
+    )
+    actions = (
+        "approve_selected",
+        "return_selected",
+        "assign_to_me",
+        "assign_case_officer",
+        "change_stage_selected",
+        "export_csv",
+        "archive_selected",
+        "restore_selected",
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:
+            maturity = (_("Maturity"), {"fields": ("initial_stage", "stage_date")})
+            return [(None, {"fields": DESCRIPTION}), WHERE_AND_WHO, DATES, TAGS, maturity]
+        return [
+            (None, {"fields": ("reference", *DESCRIPTION, "opened_version")}),
+            WHERE_AND_WHO,
+            DATES,
+            TAGS,
+            (_("Maturity and review"), {"fields": REVIEW}),
+            (_("Record"), {"classes": ("collapse",), "fields": RECORD}),
+        ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = InitiativeAddForm if obj is None else InitiativeChangeForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        if obj is None:  # nothing yet of what the workflows record
+            return [inline for inline in inlines if not isinstance(inline, ReadOnlyInline)]
+        return inlines
+
+    def get_ordering(self, request):
+        if ReviewQueueFilter.is_on(request):
+            return ("submitted_at", "pk")
+        return ("-updated_at", "pk")
+
+    def get_list_display(self, request):
+        if ReviewQueueFilter.is_on(request):
+            return (*self.list_display, "submitted_at")
+        return self.list_display
+
+    def get_urls(self):
+        name = f"{self.opts.app_label}_{self.opts.model_name}_change_stage"
+        stage_view = self.admin_site.admin_view(self.change_stage_view)
+        return [
+            path("<path:object_id>/change-stage/", stage_view, name=name),
+            *super().get_urls(),
+        ]
+
+    # Saving: through the services, under the version lock ------------------------------
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except services.StaleEdit as stale:
+            # Someone saved between the form's version check and ours: all was rolled back.
+            opened = request.POST.get("opened_version", "?")
+            self.message_user(request, stale_message(opened, stale.current_version), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # saved in save_related, under the version check, before any inline
+        created = services.initiative_create(
+            by=request.user,
+            stage=form.cleaned_data["initial_stage"],
+            stage_date=form.cleaned_data.get("stage_date"),
+            tags=form.tag_values(TAG_FIELDS),
+            **form.record_values(form.cleaned_data),
+        )
+        # The admin carries on with its own object (the inlines hang on it): make it the new one.
+        for field in Initiative._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(created, field.attname))
+        obj._state.adding = False
+        obj._state.db = created._state.db
+
+    def save_related(self, request, form, formsets, change):
+        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
+            # One version check covers the record and its inlines: all is saved, or nothing.
+            services.initiative_update(
+                initiative=form.instance,
+                by=request.user,
+                expected_version=form.cleaned_data["opened_version"],
+                fields=form.record_values(form.changed_data),
+                tags=form.tag_values(form.changed_data),
+            )
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        for instance in formset.save(commit=False):
+            if isinstance(instance, Activity) and instance.author_id is None:
+                instance.author = request.user
+            instance.save()
+        for instance in formset.deleted_objects:
+            instance.delete()
+        formset.save_m2m()
+
+    # Deleting archives -----------------------------------------------------------------
+
+    def delete_model(self, request, obj):
+        services.initiative_archive(initiative=obj, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for initiative in queryset:
+            services.initiative_archive(initiative=initiative, by=request.user)
+
+    def get_deleted_objects(self, objs, request):
+        # Archiving keeps everything: nothing related goes, no other permission is needed.
+        return [str(obj) for obj in objs], {}, set(), []
+
+    def log_deletions(self, request, queryset):
+        return LogEntry.objects.log_actions(
+            user_id=request.user.pk,
+            queryset=queryset,
+            action_flag=CHANGE,
+            change_message=gettext("Archived."),
+        )
+
+    def response_delete(self, request, obj_display, obj_id):
+        if IS_POPUP_VAR in request.POST:
+            return super().response_delete(request, obj_display, obj_id)
+        self.message_user(
+            request,
+            gettext(
+                "“%(name)s” was archived: it is hidden from the lists and the public site and "
+                "kept with its history. Find it under Archive › Archived to restore it."
+            )
+            % {"name": obj_display},
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(reverse("admin:initiatives_initiative_changelist"))
+
+    # Actions ---------------------------------------------------------------------------
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "Archive selected" takes its place
+        return actions
+
+    def _apply(self, request, queryset, work, done):
+        """Run a service on each selected initiative; report each refusal, then `done(count)`.
+
+        Each service call is atomic on its own, so one refusal leaves the others done.
+        """
+        count = 0
+        for initiative in queryset:
+            try:
+                work(initiative)
+            except (ValidationError, PermissionError, services.StaleEdit) as exc:
+                message = f"{initiative.reference}: {error_text(exc)}"
+                self.message_user(request, message, messages.ERROR)
+            else:
+                count += 1
+        if count:
+            self.message_user(request, done(count), messages.SUCCESS)
+
+    @admin.action(description=_("Approve and publish selected"), permissions=["change"])
+    def approve_selected(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda initiative: services.initiative_approve(initiative=initiative, by=request.user),
+            lambda n: (
+                ngettext(
+                    "%(count)d initiative approved and published.",
+                    "%(count)d initiatives approved and published.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Return with reason…"), permissions=["change"])
+    def return_selected(self, request, queryset):
+        form = submitted_form(ReturnForm, request)
+        if not form.is_valid():
+            return action_page(
+                self,
+                request,
+                queryset,
+                form,
+                title=gettext("Return to the group"),
+                submit=gettext("Return"),
+                action="return_selected",
+                description=gettext(
+                    "The group is told by e-mail and sees your reason on their dashboard; "
+                    "they can change the initiative and submit it again."
+                ),
+            )
+        reason = form.cleaned_data["reason"]
+        self._apply(
+            request,
+            queryset,
+            lambda initiative: services.initiative_return(
+                initiative=initiative, by=request.user, reason=reason
+            ),
+            lambda n: (
+                ngettext("%(count)d initiative returned.", "%(count)d initiatives returned.", n)
+                % {"count": n}
+            ),
+        )
+
+    def _assign(self, request, queryset, officer):
+        self._apply(
+            request,
+            queryset,
+            lambda initiative: services.initiative_update(
+                initiative=initiative,
+                by=request.user,
+                expected_version=initiative.version,
+                fields={"case_officer": officer},
+            ),
+            lambda n: (
+                ngettext(
+                    "%(count)d initiative assigned to %(officer)s.",
+                    "%(count)d initiatives assigned to %(officer)s.",
+                    n,
+                )
+                % {"count": n, "officer": officer.get_full_name() or officer.get_username()}
+            ),
+        )
+
+    @admin.action(description=_("Assign to me"), permissions=["change"])
+    def assign_to_me(self, request, queryset):
+        self._assign(request, queryset, request.user)
+
+    @admin.action(description=_("Assign a case officer…"), permissions=["change"])
+    def assign_case_officer(self, request, queryset):
+        form = submitted_form(CaseOfficerForm, request, initial={"case_officer": request.user.pk})
+        if not form.is_valid():
+            return action_page(
+                self,
+                request,
+                queryset,
+                form,
+                title=gettext("Assign a case officer"),
+                submit=gettext("Assign"),
+                action="assign_case_officer",
+            )
+        self._assign(request, queryset, form.cleaned_data["case_officer"])
+
+    @staticmethod
+    def _change_stage(request, initiative, form):
+        services.initiative_change_stage(
+            initiative=initiative,
+            to_stage=form.cleaned_data["to_stage"],
+            by=request.user,
+            reason=form.cleaned_data["reason"],
+            on=form.cleaned_data["on"],
+        )
+
+    @admin.action(description=_("Change stage…"), permissions=["change"])
+    def change_stage_selected(self, request, queryset):
+        form = submitted_form(StageForm, request)
+        if not form.is_valid():
+            return action_page(
+                self,
+                request,
+                queryset,
+                form,
+                title=gettext("Change the maturity stage"),
+                submit=gettext("Change stage"),
+                action="change_stage_selected",
+            )
+        self._apply(
+            request,
+            queryset,
+            lambda initiative: self._change_stage(request, initiative, form),
+            lambda n: (
+                ngettext(
+                    "%(count)d initiative moved to the stage “%(stage)s”.",
+                    "%(count)d initiatives moved to the stage “%(stage)s”.",
+                    n,
+                )
+                % {"count": n, "stage": Stage(form.cleaned_data["to_stage"]).label}
+            ),
+        )
+
+    def change_stage_view(self, request, object_id):
+        """The change page's "Change stage" button: stage, date and reason, then the service."""
+        initiative = self.get_object(request, unquote(object_id))
+        if initiative is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_change_permission(request, initiative):
+            raise PermissionDenied
+        change_url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
+        form = submitted_form(StageForm, request)
+        if form.is_valid():
+            try:
+                self._change_stage(request, initiative, form)
+            except ValidationError as exc:
+                self.message_user(request, error_text(exc), messages.ERROR)
+            else:
+                stage = Stage(form.cleaned_data["to_stage"]).label
+                self.message_user(
+                    request,
+                    gettext("%(reference)s is now at the stage “%(stage)s”.")
+                    % {"reference": initiative.reference, "stage": stage},
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(change_url)
+        return action_page(
+            self,
+            request,
+            [initiative],
+            form,
+            title=gettext("Change the maturity stage"),
+            submit=gettext("Change stage"),
+            description=gettext("It is now at the stage “%(stage)s”.")
+            % {"stage": initiative.get_stage_display()},
+            original=initiative,
+            cancel_url=change_url,
+        )
+
+    @admin.action(description=_("Archive selected"), permissions=["delete"])
+    def archive_selected(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda initiative: services.initiative_archive(initiative=initiative, by=request.user),
+            lambda n: (
+                ngettext("%(count)d initiative archived.", "%(count)d initiatives archived.", n)
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Restore selected"), permissions=["delete"])
+    def restore_selected(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda initiative: services.initiative_restore(initiative=initiative, by=request.user),
+            lambda n: (
+                ngettext("%(count)d initiative restored.", "%(count)d initiatives restored.", n)
+                % {"count": n}
+            ),
+        )
+
+    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
+    def export_csv(self, request, queryset):
+        count = queryset.count()
+        audit.record_event(audit.DATA_EXPORT, request=request, detail=f"admin: {count} initiatives")
+        return initiatives_csv(queryset)

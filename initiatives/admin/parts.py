@@ -1,0 +1,81 @@
+"""Parts of an initiative on their own pages, mainly for their history (who, when, what).
+
+They are edited on the initiative's page too; an edit here moves the initiative's version
+on, so that anyone with the initiative open learns that it changed.
+"""
+
+from django.contrib import admin
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+
+from .. import services
+from ..models import AccountabilityFramework, Activity, ActivityKind, BudgetFramework, Participation
+from .base import HistoryAdmin
+
+
+class PartOfInitiativeAdmin(HistoryAdmin):
+    list_select_related = ("initiative",)
+    autocomplete_fields = ("initiative",)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.initiative_touch(initiative=obj.initiative, by=request.user)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        services.initiative_touch(initiative=obj.initiative, by=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a framework is emptied, a timeline entry stays: nothing is lost
+
+
+@admin.register(Participation)
+class ParticipationAdmin(PartOfInitiativeAdmin):
+    list_display = ("initiative", "phase", "partner_type", "level", "organisation")
+    list_filter = ("phase", "partner_type", "level")
+    search_fields = ("initiative__reference", "initiative__title", "organisation__name")
+    list_select_related = ("initiative", "organisation")
+    autocomplete_fields = ("initiative", "organisation")
+
+    def has_delete_permission(self, request, obj=None):
+        # Taking a partner out of a cell is an ordinary edit of the matrix, kept in history.
+        return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+
+@admin.register(Activity)
+class ActivityAdmin(PartOfInitiativeAdmin):
+    list_display = ("date", "initiative", "kind", "short_text", "author")
+    list_filter = ("kind",)
+    search_fields = ("initiative__reference", "initiative__title", "text")
+    list_select_related = ("initiative", "author")
+    date_hierarchy = "date"
+    readonly_fields = ("author", "created_at")
+
+    @admin.display(description=_("text"))
+    def short_text(self, obj):
+        return Truncator(obj.text).chars(80)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.kind in (ActivityKind.STAGE, ActivityKind.REVIEW):
+            # Written by the stage and review workflows: the record of what happened.
+            return ("initiative", "kind", "date", "text", "file", "author", "created_at")
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if obj.author_id is None:
+            obj.author = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(AccountabilityFramework)
+class AccountabilityFrameworkAdmin(PartOfInitiativeAdmin):
+    list_display = ("initiative", "accountable_body", "reporting_frequency", "roles_written")
+    list_filter = ("roles_written",)
+    search_fields = ("initiative__reference", "initiative__title", "accountable_body")
+
+
+@admin.register(BudgetFramework)
+class BudgetFrameworkAdmin(PartOfInitiativeAdmin):
+    list_display = ("initiative", "amount", "currency", "resources_transferred", "evidence_level")
+    list_filter = ("resources_transferred", "evidence_level", "funded_beyond_pilot")
+    search_fields = ("initiative__reference", "initiative__title", "funding_sources")
