@@ -1,0 +1,142 @@
+"""`manage.py seed_demo`: the demo data and logins `make run` loads.
+
+Seeding takes a while (it goes through the services, with their history), so one test
+loads it once, checks it, and loads it again to check that nothing changes.
+"""
+
+import os
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from initiatives.models import (
+    Initiative,
+    Membership,
+    Organisation,
+    ReviewStatus,
+    Stage,
+    StageChange,
+)
+from survey.models import Respondent, Response, Wave
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _demo(settings):
+    settings.DEBUG = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    """Every row count, and every initiative's version and timestamps."""
+    counts = {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label in ("auth", "initiatives", "survey")
+    }
+    state = sorted(Initiative.objects.values_list("reference", "version", "updated_at"))
+    return counts, state
+
+
+def assert_initiatives_cover_the_domain():
+    initiatives = Initiative.objects.all()
+    assert initiatives.count() >= 40
+    countries = set(initiatives.values_list("country_id", flat=True))
+    assert len(countries) >= 8
+    assert {"CAN", "NOR", "USA", "FIN", "GBR"} <= countries
+    assert len(set(initiatives.values_list("sector_id", flat=True))) >= 6
+    assert set(initiatives.values_list("stage", flat=True)) == set(Stage.values)
+    assert set(initiatives.values_list("review_status", flat=True)) == set(ReviewStatus.values)
+    for initiative in initiatives.prefetch_related("stage_changes"):
+        assert initiative.participations.exists(), initiative
+        assert initiative.objectives.exists(), initiative
+        assert initiative.activities.exclude(kind__in=["stage", "review"]).exists(), initiative
+        assert list(initiative.stage_changes.all())[-1].to_stage == initiative.stage
+    assert initiatives.filter(accountability__isnull=False, budget__isnull=False).count() >= 40
+    assert initiatives.filter(barriers__isnull=False, factors__isnull=False).exists()
+    years = {day.year for day in StageChange.objects.values_list("changed_on", flat=True)}
+    assert len(years) >= 4
+    embedded_later = StageChange.objects.filter(from_stage="pilot", to_stage="embedded")
+    assert embedded_later.count() >= 10  # pilots that became part of regular delivery
+
+
+def assert_survey_is_synthetic_and_complete():
+    wave = Wave.objects.get(code="DEMO")
+    assert wave.synthetic and "synthetic" in wave.title.lower()
+    assert Respondent.objects.filter(wave=wave).values("country").distinct().count() >= 8
+    answered = Response.objects.filter(respondent__wave=wave)
+    questions = set(answered.values_list("item__question__code", flat=True))
+    assert questions == {"reasons", "barriers", "factors"}
+    assert answered.values("sector").distinct().count() >= 6
+
+
+def assert_logins_work(printed):
+    assert "staff / staff-demo" in printed and "member / member-demo" in printed
+    users = get_user_model().objects
+    staff = users.get(username="staff")
+    assert staff.check_password("staff-demo") and staff.is_staff and staff.is_superuser
+    member = users.get(username="member")
+    assert member.check_password("member-demo") and not member.is_staff
+    membership = member.memberships.get()
+    assert (membership.role, membership.status) == ("admin", "active")
+    assert membership.organisation.kind == "citizens_group"
+    assert membership.organisation.initiatives.exists()
+    others = users.exclude(username__in=["staff", "member"])
+    assert not any(user.has_usable_password() for user in others)
+    assert Organisation.objects.filter(verified=True).exists()
+    assert Organisation.objects.filter(verified=False).exists()
+    assert Membership.objects.active().count() >= Organisation.objects.count()
+
+
+def test_seed_demo_loads_the_demo_once_and_prints_the_logins():
+    printed = seed()
+    assert_initiatives_cover_the_domain()
+    assert_survey_is_synthetic_and_complete()
+    assert_logins_work(printed)
+
+    before = snapshot()
+    printed = seed()
+    assert snapshot() == before
+    assert "nothing changed" in printed and "staff / staff-demo" in printed
+
+
+def test_refuses_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        seed()
+    assert not get_user_model().objects.filter(username="staff").exists()
+    assert not Initiative.objects.exists()
+
+
+def test_refusal_exits_non_zero_with_a_message(tmp_path):
+    database = tmp_path / "never-created.sqlite3"
+    env = {
+        **os.environ,
+        "DEBUG": "false",
+        "SECRET_KEY": "x" * 50,
+        "DATABASE_URL": f"sqlite:///{database}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "seed_demo"],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert "only runs with DEBUG on" in result.stderr
+    assert not database.exists()
