@@ -100,9 +100,13 @@ class AuditMiddleware:
 
 
 class RateLimitMiddleware:
-    """Turn django-ratelimit's refusal into a 429 page that says when to try again.
+    """Rate limits on the forms that cost us (or others) something when abused.
 
-    Without it the refusal is a PermissionDenied, which would show as a 403.
+    settings.RATELIMITS maps a URL name to a rate such as "10/h"; POSTs to that view
+    are counted per signed-in user, or per client address for anonymous visitors, in
+    the shared cache (django-ratelimit). Past the rate the answer is a 429 page that
+    says to wait. A view decorated with django-ratelimit's own decorator gets the same
+    page instead of the 403 its refusal would otherwise show as.
     """
 
     def __init__(self, get_response):
@@ -111,11 +115,26 @@ class RateLimitMiddleware:
     def __call__(self, request):
         return self.get_response(request)
 
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if request.method != "POST" or request.resolver_match is None:
+            return None
+        name = request.resolver_match.view_name
+        rate = getattr(settings, "RATELIMITS", {}).get(name)
+        if rate is None:
+            return None
+        from django_ratelimit.core import is_ratelimited
+
+        limited = is_ratelimited(
+            request, group=name, key="user_or_ip", rate=rate, method="POST", increment=True
+        )
+        return self._refuse(request) if limited else None
+
     def process_exception(self, request, exception):
         from django_ratelimit.exceptions import Ratelimited
 
-        if not isinstance(exception, Ratelimited):
-            return None
+        return self._refuse(request) if isinstance(exception, Ratelimited) else None
+
+    def _refuse(self, request):
         from initiatives.audit import RATE_LIMITED, record_event
 
         record_event(RATE_LIMITED, request=request, detail=f"{request.method} {request.path}")

@@ -237,11 +237,24 @@ AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = _read("AXES_ENABLED", _strict_bool, True)
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
 AXES_CLIENT_IP_CALLABLE = "coprod_site.middleware.client_ip"
-# Rate limits on sign-up, password reset and submission (django-ratelimit), per client.
+# Rate limits on POSTs to these views (URL name: rate), per signed-in user or per
+# client address, counted in the cache (coprod_site.middleware.RateLimitMiddleware).
 RATELIMIT_ENABLE = _read("RATELIMIT_ENABLE", _strict_bool, True)
 RATELIMIT_SIGNUP = _read("RATELIMIT_SIGNUP", env.str, "10/h")
 RATELIMIT_PASSWORD_RESET = _read("RATELIMIT_PASSWORD_RESET", env.str, "5/h")
 RATELIMIT_SUBMIT = _read("RATELIMIT_SUBMIT", env.str, "30/h")
+RATELIMIT_WRITE = _read("RATELIMIT_WRITE", env.str, "300/h")
+RATELIMITS = {
+    "initiatives:signup": RATELIMIT_SIGNUP,
+    "password_reset": RATELIMIT_PASSWORD_RESET,
+    "initiatives:submit": RATELIMIT_SUBMIT,
+    "initiatives:create": RATELIMIT_WRITE,
+    "initiatives:edit": RATELIMIT_WRITE,
+    "initiatives:activity_add": RATELIMIT_WRITE,
+    "initiatives:stage_proposal": RATELIMIT_WRITE,
+    "initiatives:organisation_create": RATELIMIT_WRITE,
+    "initiatives:organisation_join": RATELIMIT_WRITE,
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,6 +9,15 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate-limit and throttle counters live in the cache; one test's requests must not
+    # use up the next test's allowance.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # Pages link their CSS through the static storage; the hashed manifest only exists
     # after collectstatic, which a test run does not do.
