@@ -1,5 +1,7 @@
 """Checks on uploaded documents, by their content rather than their name."""
 
+import zipfile
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,31 @@ SIGNATURES = {
 }
 TEXT_EXTENSIONS = (".txt", ".csv", ".md")
 ALLOWED_EXTENSIONS = (".pdf", ".png", ".jpg", ".jpeg", ".docx", ".xlsx", ".pptx", ".odt", ".ods")
+# The content each name must have: a file is refused when its bytes are of another type
+# than its name says, so that what is downloaded is what the name promises.
+EXPECTED_SIGNATURE = {
+    ".pdf": b"%PDF-",
+    ".png": b"\x89PNG\r\n\x1a\n",
+    ".jpg": b"\xff\xd8\xff",
+    ".jpeg": b"\xff\xd8\xff",
+    ".docx": b"PK\x03\x04",
+    ".xlsx": b"PK\x03\x04",
+    ".pptx": b"PK\x03\x04",
+    ".odt": b"PK\x03\x04",
+    ".ods": b"PK\x03\x04",
+}
+
+
+def _is_office_package(upload):
+    """An OOXML or OpenDocument file is a ZIP with its own manifest, not any ZIP."""
+    try:
+        with zipfile.ZipFile(upload) as package:
+            names = set(package.namelist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    finally:
+        upload.seek(0)
+    return "[Content_Types].xml" in names or "mimetype" in names
 
 
 def _looks_like_text(head):
@@ -44,5 +71,9 @@ def validate_document(upload):
             _("Accepted documents: PDF, PNG, JPEG, Office/OpenDocument files and plain text."),
             code="bad_type",
         )
-    if not any(head.startswith(signature) for signature in SIGNATURES):
+    extension = "." + name.rsplit(".", 1)[-1]
+    expected = EXPECTED_SIGNATURE[extension]
+    if not head.startswith(expected) or (
+        expected == b"PK\x03\x04" and not _is_office_package(upload)
+    ):
         raise ValidationError(_("The file's content does not match its type."), code="bad_content")
