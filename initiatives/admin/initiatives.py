@@ -304,6 +304,10 @@ class InitiativeAdmin(HistoryAdmin):
 
     # Deleting archives -----------------------------------------------------------------
 
+    def delete_view(self, request, object_id, extra_context=None):
+        extra_context = {"title": gettext("Archive"), **(extra_context or {})}
+        return super().delete_view(request, object_id, extra_context)
+
     def delete_model(self, request, obj):
         services.initiative_archive(initiative=obj, by=request.user)
 

@@ -309,15 +309,18 @@ def test_a_save_racing_past_the_form_check_is_rolled_back(staff_client, staff, u
 
 
 def test_history_page_shows_who_changed_what_and_cannot_revert(staff_client, staff):
-    initiative = make_initiative(by=staff)
+    initiative = make_initiative(by=staff, stage=Stage.PILOT, stage_date=datetime.date(2024, 1, 1))
     staff_client.post(change_url(initiative), form_data(staff_client, initiative, title="Renamed"))
+    services.initiative_change_stage(initiative=initiative, to_stage=Stage.EMBEDDED, by=staff)
     history_url = reverse("admin:initiatives_initiative_history", args=[initiative.pk])
 
     response = staff_client.get(history_url)
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Renamed" in page and staff.username in page
+    assert staff.username in page
+    assert "Safer streets together" in page and "Renamed" in page  # the edit: old → new
+    assert "Maturity stage:</strong>" in page and "Embedded" in page  # the workflow's change
     old = initiative.history.last()
     version_url = reverse(
         "admin:initiatives_initiative_simple_history", args=[initiative.pk, old.history_id]
