@@ -119,14 +119,17 @@ class ItemComparison:
             "pilots": pilots,
         }
         verb = QUESTION_VERBS.get(self.question_code, _("ticked it"))
-        if self.survey_percent is not None:
+        survey, reference = self.survey_percent, self.reference_percent
+        if survey is not None:
             text += "; " + _("%(percent)s of survey respondents %(verb)s") % {
-                "percent": _whole(self.survey_percent),
+                "percent": _whole(survey),
                 "verb": verb,
             }
-        if self.reference_percent is not None:
-            text += "; " + _("%(percent)s of OECD respondents %(verb)s (published)") % {
-                "percent": _whole(self.reference_percent),
+            if reference is not None:
+                text += " " + _("(OECD published: %(percent)s)") % {"percent": _whole(reference)}
+        elif reference is not None:
+            text += "; " + _("%(percent)s of OECD respondents %(verb)s (published value)") % {
+                "percent": _whole(reference),
                 "verb": verb,
             }
         return text + "."

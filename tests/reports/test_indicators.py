@@ -76,6 +76,12 @@ def test_empty_group_is_a_dash_not_an_error(client, cases):
     page = client.get(URL + "?stage_on=2023-12-31").content.decode()
     assert "no pilots to compare" in page
     assert "—" in page
+    # Without survey answers, the sentence falls back on the published value.
+    reasons = client.get(URL + "?question=barriers").content.decode()
+    assert (
+        "Shortage of resources: 0% of embedded initiatives vs 0% of pilots; 42% of OECD "
+        "respondents name it as a barrier (published value)."
+    ) in reasons
 
 
 def test_survey_value_follows_the_country_filter(client, cases):
@@ -104,8 +110,7 @@ def test_page_has_a_sentence_per_item_and_the_same_numbers(client, cases):
     page = client.get(URL).content.decode()
     assert (
         "Clear accountability and financial frameworks: 100% of embedded initiatives vs 67% of "
-        "pilots; 67% of survey respondents call it critical; 73% of OECD respondents call it "
-        "critical (published)."
+        "pilots; 67% of survey respondents call it critical (OECD published: 73%)."
     ) in page
     assert "33.3" in page and "-8.3" in page
     assert "<svg" in page
