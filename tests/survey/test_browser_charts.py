@@ -1,0 +1,119 @@
+"""The indicator charts in a real browser: nothing cut off, no CSP violation, screenshots.
+
+Screenshots go to tests/artifacts/ (git-ignored) for people to look at.
+"""
+
+import io
+import os
+import random
+from pathlib import Path
+
+import pytest
+
+from survey.imports import import_survey
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ITEMS = {
+    "reasons": ["involvement", "quality", "costs", "satisfaction"],
+    "barriers": ["resources", "resistance", "incentives", "evidence"],
+    "factors": ["leadership", "engagement", "frameworks", "skills"],
+}
+
+# Every text element of every chart must lie inside its SVG's view box.
+OVERFLOWING_TEXT = """
+() => {
+  const bad = [];
+  for (const svg of document.querySelectorAll("svg.chart")) {
+    const box = svg.getBoundingClientRect();
+    for (const text of svg.querySelectorAll("text")) {
+      const b = text.getBoundingClientRect();
+      if (b.left < box.left - 0.5 || b.top < box.top - 0.5
+          || b.right > box.right + 0.5 || b.bottom > box.bottom + 0.5) {
+        bad.push(text.textContent);
+      }
+    }
+  }
+  return bad;
+}
+"""
+
+
+@pytest.fixture
+def survey_records():
+    rng = random.Random(7)
+    lines = ["wave,country,respondent,sector,question,item,answer"]
+    for n in range(60):
+        country = ("FIN", "CAN", "GBR", "NOR", "USA", "FRA")[n % 6]
+        for sector in rng.sample(["03", "07", "09", "10"], 2):
+            for question, items in ITEMS.items():
+                for item in items:
+                    tick = "yes" if rng.random() < 0.45 else "no"
+                    lines.append(f"OECD-2010,{country},r{n},{sector},{question},{item},{tick}")
+    result = import_survey(io.StringIO("\n".join(lines) + "\n"))
+    assert result.ok, result.errors
+
+
+@pytest.fixture
+def page(live_server, settings):
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 900}
+        )
+        page = context.new_page()
+        page.console_errors = []
+        page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+        yield page
+        browser.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "name"),
+    [
+        ("?wave=OECD-2010&question=barriers", "survey-indicators-barriers"),
+        ("?wave=OECD-2010&question=factors&by=country", "survey-indicators-by-country"),
+        ("?wave=OECD-2010&question=reasons&by=sector&country=FIN", "survey-indicators-by-sector"),
+    ],
+)
+def test_charts_render_whole_without_csp_errors(page, survey_records, query, name):
+    ARTIFACTS.mkdir(exist_ok=True)
+    response = page.goto("/reports/indicators/" + query)
+    assert response.status == 200
+    assert page.locator("svg.chart").first.is_visible()
+    assert page.evaluate(OVERFLOWING_TEXT) == []
+    assert page.console_errors == []
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.emulate_media(media="print")
+    assert page.locator("form.report-filters").is_hidden()
+    page.screenshot(path=str(ARTIFACTS / f"{name}-print.png"), full_page=True)
+
+
+def test_french_page_wraps_longer_labels(page, survey_records):
+    response = page.goto("/fr/reports/indicators/?wave=OECD-2010&question=factors")
+    assert response.status == 200
+    assert "Cadres clairs de responsabilité" in page.locator("svg.chart").first.inner_html()
+    assert page.evaluate(OVERFLOWING_TEXT) == []
+    page.screenshot(path=str(ARTIFACTS / "survey-indicators-fr.png"), full_page=True)
