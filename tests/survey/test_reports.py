@@ -307,3 +307,35 @@ def test_reports_take_a_constant_number_of_queries(client, params):
     assert small == large
     assert large[CSV] <= 8
     assert large[PAGE] <= 20
+
+
+def test_page_and_csv_give_the_same_numbers(client, example):
+    params = {"wave": "OECD-2010", "question": "barriers", "by": "country"}
+    page = client.get(PAGE, params)
+    on_screen = {
+        (cell.item.code, cell.group): (cell.affirmative, cell.responses, cell.percent_rounded)
+        for _item, cells, _overall in page.context["breakdown"]
+        for cell in cells
+        if cell
+    }
+    in_csv = {
+        (row["item"], row["country"]): (
+            int(row["affirmative"]),
+            int(row["responses"]),
+            row["percent"],
+        )
+        for row in as_dicts(read_csv(client.get(CSV, params)))
+    }
+    assert {k: (a, r, str(p)) for k, (a, r, p) in on_screen.items()} == in_csv
+
+
+def test_csv_download_link_keeps_the_parameters(client, example):
+    page = client.get(
+        PAGE, {"wave": "OECD-2010", "question": "barriers", "country": "fin", "by": "sector"}
+    )
+    assert page.context["csv_query"] == (
+        "wave=OECD-2010&question=barriers&country=FIN&sector=&by=sector"
+    )
+    response = client.get(CSV + "?" + page.context["csv_query"])
+    assert response.status_code == 200
+    assert {row["country"] for row in as_dicts(read_csv(response))} == {"FIN"}
