@@ -186,11 +186,12 @@ class InitiativeAdmin(HistoryAdmin):
         ("sector", admin.RelatedOnlyFieldListFilter),
         PhaseFilter,
         PartnerTypeFilter,
+        "updated_at",
     )
     search_fields = ("reference", "title", "organisation__name")
     search_help_text = _("Search by reference, title or organisation name.")
     list_select_related = ("country", "sector", "case_officer")
-    autocomplete_fields = ("organisation", "case_officer")
+    autocomplete_fields = ("country", "organisation", "case_officer")
     readonly_fields = ("reference", *REVIEW, *RECORD)
     inlines = (
         ParticipationInline,

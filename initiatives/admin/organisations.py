@@ -23,6 +23,7 @@ class OrganisationAdmin(HistoryAdmin):
     list_filter = ("verified", "kind", ("country", admin.RelatedOnlyFieldListFilter))
     search_fields = ("name", "contact_name", "contact_email")
     list_select_related = ("country",)
+    autocomplete_fields = ("country",)
     inlines = (MembershipInline,)
     actions = ("verify_selected",)
 

@@ -142,6 +142,8 @@ def test_changelist_filters_and_search(staff_client, staff, organisation):
     assert refs(q=organisation.name) == {fin.reference}
     assert refs(q=can.reference) == {can.reference}
     assert refs(q="home supp") == {can.reference}
+    today = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0)
+    assert refs(updated_at__gte=str(today)) == {fin.reference, can.reference}
 
 
 def test_changelist_costs_the_same_queries_for_5_and_50_initiatives(
