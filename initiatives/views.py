@@ -152,6 +152,11 @@ def _filterset(request):
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     level = form.fields["level"]
     level.widget = forms.CheckboxSelectMultiple(choices=level.choices)
+    ordering = form.fields["ordering"]
+    ordering.widget.choices = [
+        ("", _("Most recently updated")) if value == "" else (value, label)
+        for value, label in ordering.choices
+    ]
     return filterset
 
 
