@@ -10,7 +10,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=true SECRET_KEY=$${SECRET_KEY:-local-development-only-not-for-production}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production}
 
-.PHONY: install run test lint format migrations-check messages pytest bench bench-quick backup restore clean
+.PHONY: install run test lint format migrations-check schema-check messages pytest bench bench-quick backup restore clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,7 +44,11 @@ messages: install
 pytest: install
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-test: lint migrations-check pytest
+# The API's OpenAPI schema must generate without a warning (docs: /api/docs/).
+schema-check: install
+	$(TEST_ENV) $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
+
+test: lint migrations-check schema-check pytest
 
 # Benchmarks (README, "Benchmarks"): they need PostgreSQL (BENCH_PG) and wrk.
 bench: install

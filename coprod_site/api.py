@@ -9,11 +9,15 @@ import re
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
+from django_filters import filters as django_filters_filters
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination, PageNumberPagination
@@ -241,16 +245,107 @@ def errors(*codes):
     return {code: ERRORS[code] for code in codes}
 
 
+def describe_blank_enums(result, generator, request, public):
+    """Give the generated `BlankEnum`/`NullEnum` components a description like every enum."""
+    for name, text in (("BlankEnum", "An empty string: no value."), ("NullEnum", "No value.")):
+        component = result.get("components", {}).get("schemas", {}).get(name)
+        if component is not None:
+            component.setdefault("description", text)
+    return result
+
+
+# Strict fields -----------------------------------------------------------------------
+# DRF quietly turns 0 into False and 42 into "42". A program that sends the wrong type has
+# a bug worth hearing about, so JSON bodies must carry the types the schema gives.
+
+
+class StrictCharField(serializers.CharField):
+    default_error_messages = {"invalid": _("Send text (a JSON string).")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": _("Send true or false.")}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid")
+        return data
+
+
+class StrictIntegerField(serializers.IntegerField):
+    default_error_messages = {"invalid": _("Send a whole number (a JSON number).")}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "oneOf": [{"type": "string", "format": "decimal"}, {"type": "number"}],
+        "description": 'A decimal amount, as a string ("1250.50", as it is returned) or a number.',
+    }
+)
+class AmountField(serializers.DecimalField):
+    """Decimals are returned as strings (exact); a number is accepted too, as documented."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, str | int | float):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.BooleanField: StrictBooleanField,
+        models.DecimalField: AmountField,
+        models.IntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+    }
+    serializer_related_field = StrictPrimaryKeyRelatedField
+
+
 # Pagination --------------------------------------------------------------------------
 
 
-class PagePagination(PageNumberPagination):
+class _StrictPageSize:
+    """A `page_size` that is not a whole number from 1 up is an error, not silently ignored."""
+
+    def get_page_size(self, request):
+        values = request.query_params.getlist(self.page_size_query_param)
+        if not values:
+            return self.page_size
+        if len(values) > 1 or not values[0].isdigit() or int(values[0]) < 1:
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [_("Give one whole number from 1 up.")]}
+            )
+        return min(int(values[0]), self.max_page_size)
+
+
+class PagePagination(_StrictPageSize, PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
-class ResponseCursorPagination(CursorPagination):
+class ResponseCursorPagination(_StrictPageSize, CursorPagination):
     """Cursor pagination: a deep page costs the same as the first (keyset, no OFFSET)."""
 
     page_size = 100
@@ -302,6 +397,38 @@ class CleanQueryMixin:
                 )
 
 
+_BOOLEANS = {"true", "false"}
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """django-filter, refusing what its forms would quietly ignore.
+
+    A single-valued filter given twice, or a yes/no filter given something else than
+    `true`/`false`, is a 400 rather than an unfiltered list that looks like an answer.
+    """
+
+    def get_filterset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            problems = {}
+            for name, declared in filterset_class.base_filters.items():
+                values = request.query_params.getlist(name)
+                multiple = isinstance(
+                    declared,
+                    django_filters_filters.MultipleChoiceFilter
+                    | django_filters_filters.ModelMultipleChoiceFilter,
+                )
+                if len(values) > 1 and not multiple:
+                    problems[name] = [_("Give this filter once.")]
+                elif isinstance(declared, django_filters_filters.BooleanFilter) and any(
+                    value not in _BOOLEANS for value in values
+                ):
+                    problems[name] = [_("Use true or false.")]
+            if problems:
+                raise exceptions.ValidationError(problems)
+        return super().get_filterset(request, queryset, view)
+
+
 # ETags -------------------------------------------------------------------------------
 
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
@@ -339,9 +466,10 @@ def with_etag(response, version):
     return response
 
 
+IF_MATCH_SCHEMA = {"type": "string", "pattern": r'^(W/)?"?[0-9]{1,9}"?$'}
 IF_MATCH_REQUIRED = OpenApiParameter(
     "If-Match",
-    str,
+    IF_MATCH_SCHEMA,
     OpenApiParameter.HEADER,
     required=True,
     description='The ETag of the initiative as you read it, e.g. `"3"`. 428 when missing, '
@@ -349,7 +477,7 @@ IF_MATCH_REQUIRED = OpenApiParameter(
 )
 IF_MATCH_OPTIONAL = OpenApiParameter(
     "If-Match",
-    str,
+    IF_MATCH_SCHEMA,
     OpenApiParameter.HEADER,
     required=False,
     description='Optional: the ETag of the initiative as you read it, e.g. `"3"`; 412 when stale.',
@@ -366,3 +494,14 @@ class CacheControlMixin:
         if request.method in ("GET", "HEAD") and response.status_code == 200:
             response["Cache-Control"] = f"public, max-age={self.cache_max_age}"
         return response
+
+
+@csrf_exempt  # nothing is changed; a JSON 404 must not turn into the CSRF HTML page
+def not_found(request, *args, **kwargs):
+    """A JSON 404 for any URL under /api/ that no endpoint matches."""
+    from django.http import JsonResponse
+
+    return JsonResponse(
+        {"code": "not_found", "message": str(_("No such endpoint or record.")), "details": {}},
+        status=404,
+    )

@@ -1,9 +1,10 @@
 """The REST API under /api/: a router per resource, the schema and its docs."""
 
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import SimpleRouter
 
+from coprod_site.api import not_found
 from initiatives import api as initiatives_api
 from survey import api as survey_api
 
@@ -41,4 +42,7 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     *router.urls,
+    # Anything else under /api/ (including path values outside an endpoint's pattern)
+    # answers in the API's error shape rather than with the site's HTML page.
+    re_path(r"^", not_found),
 ]

@@ -291,6 +291,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coprod_site.api.describe_blank_enums",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "initiatives.models.Stage",
         "InitiativeLevelEnum": "initiatives.models.Level",

@@ -27,8 +27,10 @@ from coprod_site.api import (
     CleanQueryMixin,
     Conflict,
     PagePagination,
+    StrictFilterBackend,
     check_version,
     errors,
+    if_match_version,
     with_etag,
 )
 
@@ -143,6 +145,7 @@ class InitiativeViewSet(
 ):
     serializer_class = InitiativeSerializer
     filterset_class = InitiativeFilterSet
+    filter_backends = [StrictFilterBackend]
     pagination_class = PagePagination
     lookup_field = "reference"
     lookup_value_regex = REFERENCE_REGEX
@@ -177,9 +180,10 @@ class InitiativeViewSet(
 
     def update(self, request, reference=None, partial=False):
         initiative = initiative_for(request, reference, write=True)
-        expected = check_version(initiative, request, required=True)
+        if_match_version(request, required=True)
         serializer = self.get_serializer(initiative, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        expected = check_version(initiative, request, required=True)
         fields, tags = serializer.split()
         fields.pop("stage", None)
         services.initiative_update(
@@ -216,9 +220,9 @@ class InitiativeViewSet(
     @action(detail=True, methods=["post"], filter_backends=[])
     def stage(self, request, reference=None):
         initiative = initiative_for(request, reference, write=True)
-        check_version(initiative, request, required=False)
         body = StageChangeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        check_version(initiative, request, required=False)
         to_stage, reason = body.validated_data["to_stage"], body.validated_data["reason"]
         if request.user.is_staff:
             change = services.initiative_change_stage(
@@ -289,11 +293,12 @@ class InitiativeViewSet(
         )
         if not write:
             return with_etag(Response(serializer_class(framework).data), initiative.version)
-        check_version(initiative, request, required=True)
+        if_match_version(request, required=True)
         serializer = serializer_class(
             framework, data=request.data, partial=request.method == "PATCH"
         )
         serializer.is_valid(raise_exception=True)
+        check_version(initiative, request, required=True)
         for name, value in serializer.validated_data.items():
             setattr(framework, name, value)
         framework.full_clean()
@@ -425,16 +430,19 @@ class ParticipationViewSet(
         serializer.instance = participation
 
     def create(self, request, initiative_reference=None):
-        check_version(self.parent(write=True), request, required=False)
+        parent = self.parent(write=True)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        check_version(parent, request, required=False)
         self._save(serializer)
         return self.touched(Response(serializer.data, status=status.HTTP_201_CREATED))
 
     def update(self, request, initiative_reference=None, pk=None, partial=False):
-        check_version(self.parent(write=True), request, required=True)
+        parent = self.parent(write=True)
+        if_match_version(request, required=True)
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
+        check_version(parent, request, required=True)
         self._save(serializer)
         return self.touched(Response(serializer.data))
 
@@ -480,9 +488,10 @@ class ActivityViewSet(
         )
 
     def create(self, request, initiative_reference=None):
-        check_version(self.parent(write=True), request, required=False)
+        parent = self.parent(write=True)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        check_version(parent, request, required=False)
         activity = Activity(initiative=self.parent(), author=request.user)
         for name, value in serializer.validated_data.items():
             setattr(activity, name, value)
@@ -641,7 +650,7 @@ class OrganisationViewSet(
     pagination_class = PagePagination
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, OrganisationPermission]
     filter_backends = []
-    queryset = Organisation.objects.order_by("name", "pk")
+    queryset = Organisation.objects.select_related("country").order_by("name", "pk")
     lookup_value_regex = ID_REGEX
 
     def get_serializer_context(self):

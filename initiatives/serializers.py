@@ -4,6 +4,12 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from coprod_site.api import (
+    StrictCharField,
+    StrictIntegerField,
+    StrictModelSerializer,
+    StrictPrimaryKeyRelatedField,
+)
 from survey.models import Country, Item, Sector
 
 from .models import (
@@ -56,16 +62,16 @@ def active_organisation_ids(user):
     )
 
 
-class InitiativeSerializer(serializers.ModelSerializer):
+class InitiativeSerializer(StrictModelSerializer):
     country = _code(Country, "ISO 3166-1 alpha-3 code.")
     sector = _code(Sector, "COFOG division, `01` to `10`.")
-    organisation = serializers.PrimaryKeyRelatedField(
+    organisation = StrictPrimaryKeyRelatedField(
         queryset=Organisation.objects.all(),
         allow_null=True,
         required=False,
         help_text="The owner organisation (id). Members must give one they are active in.",
     )
-    case_officer = serializers.PrimaryKeyRelatedField(
+    case_officer = StrictPrimaryKeyRelatedField(
         queryset=get_user_model().objects.filter(is_staff=True),
         allow_null=True,
         required=False,
@@ -77,10 +83,10 @@ class InitiativeSerializer(serializers.ModelSerializer):
         help_text="Maturity stage. Set on creation only; afterwards use the `stage/` action, "
         "which keeps the stage history.",
     )
-    participants = serializers.IntegerField(
+    participants = StrictIntegerField(
         min_value=0, max_value=1_000_000_000, allow_null=True, required=False
     )
-    description = serializers.CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
+    description = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
     objectives = _tags("objectives")
     barriers = _tags("barriers")
     barriers_addressed = _tags("barriers_addressed")
@@ -162,8 +168,8 @@ class InitiativeSerializer(serializers.ModelSerializer):
         return fields, tags
 
 
-class ParticipationSerializer(serializers.ModelSerializer):
-    organisation = serializers.PrimaryKeyRelatedField(
+class ParticipationSerializer(StrictModelSerializer):
+    organisation = StrictPrimaryKeyRelatedField(
         queryset=Organisation.objects.all(),
         allow_null=True,
         required=False,
@@ -175,21 +181,17 @@ class ParticipationSerializer(serializers.ModelSerializer):
         fields = ["id", "phase", "partner_type", "organisation", "level", "role"]
 
 
-class AccountabilitySerializer(serializers.ModelSerializer):
-    risk_arrangements = serializers.CharField(
-        max_length=TEXT_LIMIT, allow_blank=True, required=False
-    )
-    probity_arrangements = serializers.CharField(
-        max_length=TEXT_LIMIT, allow_blank=True, required=False
-    )
-    notes = serializers.CharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
+class AccountabilitySerializer(StrictModelSerializer):
+    risk_arrangements = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
+    probity_arrangements = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
+    notes = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
 
     class Meta:
         model = AccountabilityFramework
         exclude = ["id", "initiative"]
 
 
-class BudgetSerializer(serializers.ModelSerializer):
+class BudgetSerializer(StrictModelSerializer):
     benefit_cost_ratio = serializers.DecimalField(
         max_digits=20,
         decimal_places=2,
@@ -216,13 +218,13 @@ class BudgetSerializer(serializers.ModelSerializer):
 USER_KINDS = [ActivityKind.NOTE, ActivityKind.MEETING, ActivityKind.DOCUMENT, ActivityKind.CONTACT]
 
 
-class ActivitySerializer(serializers.ModelSerializer):
+class ActivitySerializer(StrictModelSerializer):
     kind = serializers.ChoiceField(
         choices=ActivityKind.choices,
         help_text="Stage and review entries are written by the workflows, not by clients.",
     )
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    text = serializers.CharField(max_length=TEXT_LIMIT)
+    text = StrictCharField(max_length=TEXT_LIMIT)
     file = serializers.FileField(
         write_only=True, required=False, help_text="A document (multipart upload)."
     )
@@ -246,15 +248,13 @@ class ActivitySerializer(serializers.ModelSerializer):
 
 class StageChangeRequestSerializer(serializers.Serializer):
     to_stage = serializers.ChoiceField(choices=Stage.choices, help_text="The new stage.")
-    reason = serializers.CharField(
-        max_length=TEXT_LIMIT, allow_blank=True, required=False, default=""
-    )
+    reason = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False, default="")
     date = serializers.DateField(
         required=False, allow_null=True, help_text="When it happened; today when left out."
     )
 
 
-class StageChangeSerializer(serializers.ModelSerializer):
+class StageChangeSerializer(StrictModelSerializer):
     changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -262,7 +262,7 @@ class StageChangeSerializer(serializers.ModelSerializer):
         fields = ["from_stage", "to_stage", "changed_on", "changed_at", "changed_by", "reason"]
 
 
-class StageProposalSerializer(serializers.ModelSerializer):
+class StageProposalSerializer(StrictModelSerializer):
     proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -271,31 +271,31 @@ class StageProposalSerializer(serializers.ModelSerializer):
 
 
 class ReturnSerializer(serializers.Serializer):
-    reason = serializers.CharField(
+    reason = StrictCharField(
         max_length=TEXT_LIMIT, help_text="What the group should change before resubmitting."
     )
 
 
 class HistoryChangeSerializer(serializers.Serializer):
-    field = serializers.CharField()
+    field = StrictCharField()
     old = serializers.JSONField(allow_null=True)
     new = serializers.JSONField(allow_null=True)
 
 
 class HistoryRecordSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="history_id")
+    id = StrictIntegerField(source="history_id")
     date = serializers.DateTimeField(source="history_date")
     type = serializers.ChoiceField(
         choices=[("created", "created"), ("changed", "changed"), ("deleted", "deleted")],
         help_text="What happened to the record.",
     )
-    user = serializers.CharField(allow_null=True, help_text="Username of who did it.")
+    user = StrictCharField(allow_null=True, help_text="Username of who did it.")
     changes = HistoryChangeSerializer(
         many=True, help_text="Fields that differ from the previous record."
     )
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(StrictModelSerializer):
     country = _code(Country, "ISO 3166-1 alpha-3 code.")
 
     class Meta:

@@ -12,6 +12,7 @@ from coprod_site.api import (
     CleanQueryMixin,
     PagePagination,
     ResponseCursorPagination,
+    StrictFilterBackend,
     errors,
 )
 
@@ -126,6 +127,7 @@ class ReferenceValueViewSet(
     )
     serializer_class = ReferenceValueSerializer
     filterset_class = ReferenceValueFilterSet
+    filter_backends = [StrictFilterBackend]
 
 
 class ResponseFilterSet(django_filters.FilterSet):
@@ -170,6 +172,7 @@ class ResponseViewSet(CleanQueryMixin, mixins.ListModelMixin, viewsets.GenericVi
     queryset = Response.objects.select_related("respondent__wave", "item__question")
     serializer_class = ResponseSerializer
     filterset_class = ResponseFilterSet
+    filter_backends = [StrictFilterBackend]
 
     @extend_schema(
         summary="Import a survey file (staff)",

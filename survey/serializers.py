@@ -172,11 +172,19 @@ class SurveyImportErrorSerializer(serializers.Serializer):
 
 
 class SurveyImportErrorDetailsSerializer(serializers.Serializer):
-    error_count = serializers.IntegerField(help_text="How many problems the file has in all.")
-    errors = SurveyImportErrorSerializer(many=True, help_text="The problems, line by line.")
+    """For a refused file, its problems; for a bad request, the messages per field."""
+
+    error_count = serializers.IntegerField(
+        required=False, help_text="How many problems the file has in all."
+    )
+    errors = SurveyImportErrorSerializer(
+        many=True, required=False, help_text="The problems, line by line (the first 50)."
+    )
 
 
 class SurveyImportErrorsSerializer(serializers.Serializer):
-    code = serializers.CharField(help_text="Always `import_error`.")
+    code = serializers.CharField(
+        help_text="`import_error` for a refused file; `validation_error` for a bad request."
+    )
     message = serializers.CharField()
     details = SurveyImportErrorDetailsSerializer()
