@@ -308,6 +308,8 @@ class MaturityIndicatorsView(ReportView):
             "question": question,
             "stage_on": self.params.get("stage_on"),
             "rows": rows,
+            # Every row shares the two group totals.
+            "compared": bool(rows and (rows[0].embedded_total or rows[0].pilot_total)),
             "chart": charts.maturity_against_indicators(rows, question=question, wave=wave),
         }
 

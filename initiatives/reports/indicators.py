@@ -103,21 +103,25 @@ class ItemComparison:
     @property
     def sentence(self):
         """One plain sentence that says what the row shows."""
-        if self.embedded_total:
-            embedded = _("%(percent)s of embedded initiatives") % {
-                "percent": _whole(self.embedded_percent)
+        item = self.item.label
+        if self.embedded_total and self.pilot_total:
+            text = _("%(item)s: %(embedded)s of embedded initiatives vs %(pilots)s of pilots") % {
+                "item": item,
+                "embedded": _whole(self.embedded_percent),
+                "pilots": _whole(self.pilot_percent),
+            }
+        elif self.embedded_total:
+            text = _("%(item)s: %(embedded)s of embedded initiatives (no pilots to compare)") % {
+                "item": item,
+                "embedded": _whole(self.embedded_percent),
+            }
+        elif self.pilot_total:
+            text = _("%(item)s: %(pilots)s of pilots (no embedded initiatives to compare)") % {
+                "item": item,
+                "pilots": _whole(self.pilot_percent),
             }
         else:
-            embedded = _("no embedded initiatives to compare")
-        if self.pilot_total:
-            pilots = _("%(percent)s of pilots") % {"percent": _whole(self.pilot_percent)}
-        else:
-            pilots = _("no pilots to compare")
-        text = _("%(item)s: %(embedded)s vs %(pilots)s") % {
-            "item": self.item.label,
-            "embedded": embedded,
-            "pilots": pilots,
-        }
+            text = _("%(item)s: no embedded initiative or pilot to compare") % {"item": item}
         verb = QUESTION_VERBS.get(self.question_code, _("ticked it"))
         survey, reference = self.survey_percent, self.reference_percent
         if survey is not None:

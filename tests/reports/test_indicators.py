@@ -121,7 +121,7 @@ def test_empty_database_renders_dashes(client, db):
     response = client.get(URL)
     assert response.status_code == 200
     page = response.content.decode()
-    assert "no embedded initiatives to compare" in page
+    assert "Clear accountability and financial frameworks: no embedded initiative or pilot" in page
     rows = csv_dicts(client.get(URL + "?format=csv"))
     assert {row["embedded_percent"] for row in rows} == {""}
     assert {row["embedded_total"] for row in rows} == {"0"}

@@ -8,7 +8,11 @@ import pytest
 
 from .conftest import demo_data
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# serialized_rollback keeps the seeded vocabulary (waves, questions, countries) between tests.
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
 
 # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
 # still plain synchronous calls.
@@ -84,5 +88,33 @@ def test_report_pages_render_their_charts_without_console_errors(
     page.locator(".readiness-table a").first.click()
     page.locator(".readiness-panel").screenshot(path=ARTIFACTS / "case-readiness-panel.png")
     page.screenshot(path=ARTIFACTS / "case-page.png", full_page=True)
+    context.close()
+    assert errors == []
+
+
+def test_report_pages_with_no_data_say_so(chromium, live_server, client, staff, settings):
+    settings.DEBUG = False
+    client.force_login(staff)
+    context = chromium.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}
+    )
+    context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = context.new_page()
+    errors = []
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for name, url in PAGES:
+        response = page.goto(url)
+        assert response.status == 200, url
+        assert page.locator(".empty").count() >= 1, url
+        page.screenshot(path=ARTIFACTS / f"empty-{name}.png", full_page=True)
     context.close()
     assert errors == []
