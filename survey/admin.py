@@ -175,6 +175,23 @@ class RespondentAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+class RespondentCountryFilter(admin.SimpleListFilter):
+    """Only the countries that have respondents, read from the respondents (not from a
+    scan of every response)."""
+
+    title = _("country")
+    parameter_name = "country"
+
+    def lookups(self, request, model_admin):
+        codes = Respondent.objects.order_by().values_list("country", flat=True).distinct()
+        return list(Country.objects.filter(code__in=codes).values_list("code", "name"))
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(respondent__country=self.value())
+        return queryset
+
+
 class AnswerFilter(admin.SimpleListFilter):
     title = _("answer")
     parameter_name = "answer"
@@ -192,8 +209,8 @@ class AnswerFilter(admin.SimpleListFilter):
 class ResponseAdmin(admin.ModelAdmin):
     list_display = ("respondent_code", "wave", "country", "sector", "question", "item", "answer")
     list_filter = (
-        ("respondent__wave", admin.RelatedOnlyFieldListFilter),
-        ("respondent__country", admin.RelatedOnlyFieldListFilter),
+        "respondent__wave",
+        RespondentCountryFilter,
         "sector",
         "item__question",
         "item",
