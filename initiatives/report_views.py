@@ -364,9 +364,11 @@ class CountryProfileView(ReportView):
             "country": self.country,
             "wave": wave,
             "indicators": indicators,
+            # A question nobody answered has no chart, only its published values.
             "indicator_charts": [
                 (question, charts.country_indicators(question, pairs, self.country))
                 for question, pairs in indicators
+                if any(pair.all_percent is not None for pair in pairs)
             ],
             "totals": reports.stage_totals(queryset),
             "sectors": sectors,
