@@ -132,3 +132,16 @@ def test_export_then_import_round_trips_to_identical_data(tmp_path):
     out, _ = run("import_survey", str(path))
     assert f"0 created, {len(before)} unchanged, 0 replaced" in out
     assert snapshot() == before
+
+
+def test_progress_bar_shows_only_on_a_terminal(tmp_path, capsys):
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    path = tmp_path / "s.csv"
+    path.write_text(HEADER + "OECD-2010,FIN,r,03,barriers,resources,yes\n", encoding="utf-8")
+    call_command("import_survey", str(path), stdout=io.StringIO(), stderr=Terminal())
+    assert "Reading: 100%" in capsys.readouterr().err
+    run("import_survey", str(path))
+    assert capsys.readouterr().err == ""
