@@ -192,6 +192,8 @@ def test_csv_item_label_follows_the_language(client, example):
         ({"country": "XX"}, "Unknown country “XX”"),
         ({"sector": "11"}, "Unknown sector “11”"),
         ({"by": "item"}, "Unknown breakdown “item”"),
+        ({"wave": "OECD\x00-2010"}, "Unknown wave"),
+        ({"country": "F" * 500}, "Unknown country"),
     ],
 )
 def test_bad_parameters_are_a_400_with_a_clear_message(client, example, params, message):
