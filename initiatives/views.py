@@ -680,6 +680,7 @@ def organisation_detail(request, pk):
             "active": [m for m in memberships if m.status == Membership.Status.ACTIVE],
             "pending": [m for m in memberships if m.status == Membership.Status.PENDING],
             "roles": Membership.Role.choices,
+            "initiatives": organisation.initiatives.active().order_by("-updated_at"),
         },
     )
 

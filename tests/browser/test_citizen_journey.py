@@ -144,3 +144,40 @@ def test_the_dashboard_says_what_is_missing_and_the_form_keeps_input_on_errors(
     page.get_by_role("link", name="My initiatives").click()
     assert "at least one objective" in page.content()
     screenshot(page, "10-dashboard")
+
+
+def test_account_tokens_membership_and_keyboard_use(new_page, screenshot, live_server):
+    page = new_page()
+    outside = []
+    page.on(
+        "request",
+        lambda request: (
+            None
+            if request.url.startswith((live_server.url, "data:"))
+            else outside.append(request.url)
+        ),
+    )
+    _sign_up_and_create_group(page, screenshot)
+
+    page.get_by_role("link", name="Account").click()
+    field(page, "Token name").fill("weekly export")
+    page.get_by_role("button", name="Create token").click()
+    key = page.locator("#new-key").input_value()
+    assert "." in key and len(key) > 40
+    screenshot(page, "11-account-new-token")
+    page.reload()
+    assert key not in page.content()
+    page.get_by_role("link", name="Espoo Parents").click()
+    page.get_by_role("heading", name="Members").wait_for()
+    screenshot(page, "12-organisation-members")
+
+    # The first Tab reaches the skip link, which is then visible, and it leads to the content.
+    page.goto("/initiatives/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    assert skip.evaluate("element => element === document.activeElement")
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0
+    outline = skip.evaluate("element => getComputedStyle(element).outlineStyle")
+    assert outline not in ("", "none")
+    assert outside == []

@@ -212,3 +212,20 @@ def test_account_lists_the_users_organisations(client, member, organisation):
     assert organisation.name in page
     assert "Second Group" in page
     assert "Asked to join" in page
+
+
+def test_the_join_form_offers_only_organisations_the_user_is_not_in(
+    client, member, organisation, lonely_org
+):
+    client.force_login(member)
+    page = client.get(reverse("initiatives:organisation_join")).content.decode()
+    assert lonely_org.name in page
+    assert organisation.name not in page
+
+
+def test_the_organisation_page_lists_its_initiatives_for_members(
+    client, member, organisation, draft
+):
+    client.force_login(member)
+    page = client.get(reverse("initiatives:organisation", args=[organisation.pk]))
+    assert draft.reference in page.content.decode()

@@ -184,3 +184,25 @@ def test_an_archived_initiative_is_gone_from_the_public_site(client, published, 
     assert client.get(published.get_absolute_url()).status_code == 404
     assert published.reference not in client.get(reverse("initiatives:list")).content.decode()
     assert Organisation.objects.exists()
+
+
+def test_a_bad_filter_value_is_explained_not_exported(client, db):
+    response = client.get(reverse("initiatives:export"), {"stage": "sideways"})
+    assert response.status_code == 400
+    assert "sideways" in response.content.decode()
+
+
+def test_the_home_page_counts_published_pilots_and_embedded(client, db):
+    _published(stage="pilot")
+    _published(stage="embedded")
+    make_initiative(stage="embedded")  # a draft is not counted
+    response = client.get(reverse("initiatives:home"))
+    assert response.context["counts"] == {"total": 2, "pilot": 1, "embedded": 1}
+
+
+def test_staff_exports_are_recorded_in_the_security_log(client, staff):
+    from initiatives.models import SecurityEvent
+
+    client.force_login(staff)
+    b"".join(client.get(reverse("initiatives:export")).streaming_content)
+    assert SecurityEvent.objects.filter(kind="data_export", user=staff).exists()
