@@ -192,7 +192,7 @@ def test_csv_item_label_follows_the_language(client, example):
         ({"country": "XX"}, "Unknown country “XX”"),
         ({"sector": "11"}, "Unknown sector “11”"),
         ({"by": "item"}, "Unknown breakdown “item”"),
-        ({"wave": "OECD\x00-2010"}, "Unknown wave"),
+        ({"wave": "OECD\x00-2010"}, "Null characters are not allowed"),
         ({"country": "F" * 500}, "Unknown country"),
     ],
 )
