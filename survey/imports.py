@@ -378,8 +378,15 @@ def _read_rows(stream, vocabulary, staging, errors, progress):
         respondent = fields[i_respondent]
         if respondent[:1] in ("'", " ") or respondent[-1:] == " ":
             respondent = unneutralise(respondent).strip(" ")
-        if not respondent or len(respondent) > _RESPONDENT_MAX or respondent.isspace():
-            if len(respondent) > _RESPONDENT_MAX:
+        if (
+            not respondent
+            or len(respondent) > _RESPONDENT_MAX
+            or respondent.isspace()
+            or "\x00" in respondent
+        ):
+            if "\x00" in respondent:
+                message = _("A respondent code cannot contain a NUL character.")
+            elif len(respondent) > _RESPONDENT_MAX:
                 message = _("A respondent code has at most %(max)d characters.") % {
                     "max": _RESPONDENT_MAX
                 }

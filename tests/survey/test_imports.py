@@ -135,6 +135,13 @@ def test_not_utf8_is_refused():
         ("OECD-2010,FI,r,03,barriers,resources,yes", "country", "FI"),
         ("OECD-2010,XXX,r,03,barriers,resources,yes", "country", "XXX"),
         ("OECD-2010,FIN,,03,barriers,resources,yes", "respondent", ""),
+        ("OECD-2010,FIN,  ,03,barriers,resources,yes", "respondent", ""),
+        ("OECD-2010,FIN,a\x00b,03,barriers,resources,yes", "respondent", "a\x00b"),
+        (
+            "OECD-2010,FIN," + "x" * 201 + ",03,barriers,resources,yes",
+            "respondent",
+            "x" * 199 + "…",
+        ),
         ("OECD-2010,FIN,r,11,barriers,resources,yes", "sector", "11"),
         ("OECD-2010,FIN,r,0,barriers,resources,yes", "sector", "0"),
         ("OECD-2010,FIN,r,3a,barriers,resources,yes", "sector", "3a"),
