@@ -347,12 +347,13 @@ def _apply_validation_error(form, error):
         form.add_error(None, error)
 
 
-def _render_edit(request, forms_, initiative, errors=(), status=200):
+def _render_edit(request, forms_, initiative, errors=(), status=200, stale=False):
     context = {
         **forms_,
         "initiative": initiative,
         "errors": list(errors),
         "partner_types": list(PartnerType),
+        "stale": stale,
     }
     return render(request, "initiatives/form.html", context, status=status)
 
@@ -406,7 +407,9 @@ def initiative_edit(request, reference=None):
             "were not saved. Your input is kept below: open the current version in another "
             "tab, compare, then save again to replace it."
         )
-        return _render_edit(request, forms_, initiative, errors=[("", message)], status=409)
+        return _render_edit(
+            request, forms_, initiative, errors=[("", message)], status=409, stale=True
+        )
     except ValidationError as error:
         _apply_validation_error(form, error)
         return _render_edit(request, forms_, initiative, errors=_all_errors(forms_), status=400)

@@ -155,6 +155,7 @@ def test_a_stale_edit_is_refused_and_the_input_kept(client, member, published, s
     assert response.status_code == 409
     assert "Someone else saved this initiative" in page
     assert "Mine, typed carefully" in page
+    assert f'href="{published.get_absolute_url()}" target="_blank"' in page
     published.refresh_from_db()
     assert published.title == "Theirs"
 
