@@ -173,6 +173,7 @@ class RespondentAdmin(admin.ModelAdmin):
     search_fields = ("code",)
     autocomplete_fields = ("wave", "country")
     show_full_result_count = False
+    show_facets = admin.ShowFacets.NEVER
 
 
 class RespondentCountryFilter(admin.SimpleListFilter):
@@ -221,6 +222,8 @@ class ResponseAdmin(admin.ModelAdmin):
     raw_id_fields = ("respondent",)
     autocomplete_fields = ("item", "sector")
     show_full_result_count = False
+    # Facet counts would count a million responses once per filter choice.
+    show_facets = admin.ShowFacets.NEVER
     list_per_page = 50
     change_list_template = "admin/survey/response/change_list.html"
 
