@@ -163,8 +163,10 @@ class InitiativeViewSet(
         return self.get_queryset().get(pk=initiative.pk)
 
     def _respond(self, initiative, status_code=status.HTTP_200_OK):
-        data = self.get_serializer(self._fresh(initiative)).data
-        return with_etag(Response(data, status=status_code), initiative.version)
+        fresh = self._fresh(initiative)
+        return with_etag(
+            Response(self.get_serializer(fresh).data, status=status_code), fresh.version
+        )
 
     def retrieve(self, request, reference=None):
         initiative = initiative_for(request, reference, write=False)

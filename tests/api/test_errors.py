@@ -44,6 +44,10 @@ def assert_error(response, status, code, field=None):
         ({"description": "x" * 20_001}, "description"),
         ({"organisation": 10**12}, "organisation"),
         ({"organisation": "first"}, "organisation"),
+        ({"organisation": True}, "organisation"),
+        ({"title": 42}, "title"),
+        ({"participants": "12"}, "participants"),
+        ({"participants": 12.5}, "participants"),
     ],
 )
 def test_bad_values_are_a_validation_error_naming_the_field(staff_client, change, field):
@@ -154,3 +158,20 @@ def test_indicators_refuse_unknown_codes(api):
         ("question=barriers", "wave"),
     ]:
         assert_error(api.get(f"/api/survey/indicators/?{query}"), 400, "validation_error", field)
+
+
+def test_json_types_are_not_coerced(as_user, staff):
+    initiative = make_initiative(by=staff)
+    url = f"/api/initiatives/{initiative.reference}/"
+    client = as_user(staff)
+    for body, field in [
+        ({"roles_written": 1}, "roles_written"),
+        ({"notes": ["a"]}, "notes"),
+    ]:
+        response = client.patch(f"{url}accountability/", body, format="json", HTTP_IF_MATCH='"1"')
+        assert_error(response, 400, "validation_error", field)
+    budget = client.patch(
+        f"{url}budget/", {"amount": 1250.5, "currency": "EUR"}, format="json", HTTP_IF_MATCH='"1"'
+    )
+    assert budget.status_code == 200  # a number is a documented way to send an amount
+    assert budget.json()["amount"] == "1250.50"
