@@ -229,3 +229,9 @@ def test_the_organisation_page_lists_its_initiatives_for_members(
     client.force_login(member)
     page = client.get(reverse("initiatives:organisation", args=[organisation.pk]))
     assert draft.reference in page.content.decode()
+
+
+def test_the_organisation_page_title_is_its_name(client, member, organisation):
+    client.force_login(member)
+    page = client.get(reverse("initiatives:organisation", args=[organisation.pk]))
+    assert f"<title>{organisation.name} · coprod</title>" in page.content.decode()
