@@ -196,6 +196,7 @@ def csv_timings():
 
 def measure(rows):
     path = survey_file(rows)
+    load = [os.getloadavg()[0]]
     floors = [copy_floor(path) for _ in range(3)]
     floor = statistics.median(floors)
     wipe()
@@ -203,6 +204,7 @@ def measure(rows):
     seconds, peak, summary = import_file(path, "--create-wave")
     again, again_peak, again_summary = import_file(path)
     csv = csv_timings()
+    load.append(os.getloadavg()[0])
     return {
         "rows": rows,
         "file_mb": path.stat().st_size / 1024 / 1024,
@@ -218,7 +220,13 @@ def measure(rows):
         "csv_rows": int(csv[0][1]),
         "csv_by_country_ms": csv[1][0],
         "csv_by_country_rows": int(csv[1][1]),
+        "load": load,
     }
+
+
+def _span(values):
+    low, high = min(values), max(values)
+    return f"{low:.1f}" if round(low, 1) == round(high, 1) else f"{low:.1f} to {high:.1f}"
 
 
 def section(results):
@@ -253,11 +261,26 @@ def section(results):
     lines += ["", "Import summaries:", ""]
     for r in results:
         lines.append(f"- {r['rows']:,} rows: {r['summary']} Again: {r['again_summary']}")
+    loads = [load for r in results for load in r.get("load", [])]
     lines += [
         "",
-        "Peak memory stays flat from 100k to 1M rows: the importer keeps only the vocabulary "
+        "Reading the figures:",
+        "",
+        f"- The machine was shared with other work during the run (1-minute load average "
+        f"{_span(loads)} on {os.cpu_count()} cores), so absolute times "
+        "are pessimistic; the ratios, taken in the same run, are the meaningful figures."
+        if loads
+        else "- Load average not recorded.",
+        "- Most of the gap to the plain COPY is the table itself: `survey_response` has eight "
+        "indexes and three foreign keys, checked at COMMIT. Loading the same rows, already "
+        "resolved to ids, with `COPY` straight into `survey_response` (column 4) is what any "
+        "importer pays at least; `import_survey`, with every check, stays close to it.",
+        "- Peak memory stays flat from 100k to 1M rows: the importer keeps only the vocabulary "
         "(a few hundred codes) and one batch of staged rows in Python; duplicates, respondent "
         "countries and clashes with stored answers are found by queries on the staging table.",
+        "- The indicator CSV is `survey.reports.indicator_rows`: one aggregate with "
+        "`COUNT(DISTINCT respondent:sector)` over the question's responses in the wave, so it "
+        "grows with the responses to that question (here a third of the file).",
         "",
     ]
     return "\n".join(lines)
