@@ -293,7 +293,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "coprod_site.api.describe_blank_enums",
+        "coprod_site.api.complete_schema",
     ],
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "initiatives.models.Stage",

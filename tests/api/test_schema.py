@@ -38,6 +38,7 @@ def test_every_error_and_enum_is_documented(api):
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             assert operation.get("summary") or operation.get("description"), (method, path)
+            assert {"401", "429"} <= set(operation["responses"]), (method, path)
             if method in ("put", "patch") and path.startswith("/api/initiatives/"):
                 assert {"412", "428"} <= set(operation["responses"]), (method, path)
     components = schema["components"]["schemas"]

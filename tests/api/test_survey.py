@@ -176,3 +176,19 @@ def test_import_without_a_file_is_a_validation_error(as_user, staff):
     response = as_user(staff).post("/api/survey/responses/import/", {"replace": "true"})
     assert response.status_code == 400
     assert "file" in response.json()["details"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"\xff\xfe not utf-8 at all",
+        HEADER.encode() + b"T-2024,FIN,r\x001,03,barriers,resources,yes\n",
+        b"",
+        b"just,a,header\n",
+    ],
+)
+def test_import_refuses_broken_files_with_400(as_user, staff, wave, content):
+    upload = SimpleUploadedFile("survey.csv", content, content_type="text/csv")
+    response = as_user(staff).post("/api/survey/responses/import/", {"file": upload})
+    assert response.status_code == 400
+    assert response.json()["code"] in ("import_error", "validation_error")
