@@ -2,8 +2,8 @@
 
 {% load maturity_reports %}
 <a href="{{ country|country_report_url }}">...</a>   or   {% country_link country %}
-{% include "initiatives/_readiness.html" with readiness=initiative|readiness %}
-{% include "initiatives/_business_case.html" with budget=initiative|business_case %}
+{% include "initiatives/_readiness.html" %}       needs `initiative`; shows only for pilots
+{% include "initiatives/_business_case.html" %}   needs `initiative`
 """
 
 from django import template
