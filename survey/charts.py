@@ -21,7 +21,9 @@ Charts are accessible images: `role="img"`, `aria-labelledby` pointing at the
 import math
 import zlib
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -102,10 +104,11 @@ _width = text_width
 
 
 def format_value(value, *, unit="%", decimals=1):
-    """A value as printed on a chart: `42.0%`, or `—` when there is no data."""
+    """A value as printed on a chart: `42.0%` (`42,0%` in French), or `—` for no data."""
     if value is None:
         return NO_DATA
-    return f"{float(value):.{decimals}f}{unit}"
+    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    return f"{number_format(rounded, decimal_pos=decimals)}{unit}"
 
 
 def _attrs(**attrs):

@@ -118,3 +118,15 @@ def test_small_multiples_have_unique_ids_and_one_figure_per_panel():
     ids = re.findall(r' id="([^"]+)"', html)
     assert len(ids) == len(set(ids)) == 4
     assert html.count("<svg") == 2
+
+
+def test_values_follow_the_language_and_round_half_away_from_zero():
+    from django.utils import translation
+
+    from survey.charts import format_value
+
+    assert format_value(Decimal("66.65")) == "66.7%"
+    assert format_value(12.25) == "12.3%"
+    assert format_value(0, decimals=0) == "0%"
+    with translation.override("fr"):
+        assert format_value(Decimal("42.0")) == "42,0%"
