@@ -287,43 +287,45 @@ class CountryBeyond:
 def beyond_piloting(queryset):
     """For each country and sector, whether it has at least one embedded initiative.
 
-    Countries come sorted by the number of sectors beyond piloting (most first). Three
-    queries: the country totals, the country-by-sector cells and the labels.
+    Countries come sorted by the number of sectors beyond piloting (most first), then by
+    embedded initiatives. One grouped query gives the country-by-sector cells (at most
+    countries x sectors rows); the country totals are added up from those cells, so the
+    initiatives are read once. Two more queries fetch the names.
     """
-    base = queryset.order_by()
-    countries = list(
-        base.values("country")
+    cells = (
+        queryset.order_by()
+        .values("country", "sector")
         .annotate(
-            sectors_beyond=Count("sector", distinct=True, filter=Q(stage=Stage.EMBEDDED)),
-            sectors=Count("sector", distinct=True),
             initiatives=Count("pk"),
             embedded=Count("pk", filter=Q(stage=Stage.EMBEDDED)),
+            pilot=Count("pk", filter=Q(stage=Stage.PILOT)),
         )
-        .order_by("-sectors_beyond", "-embedded", "country")
     )
-    cells = base.values("country", "sector").annotate(
-        embedded=Count("pk", filter=Q(stage=Stage.EMBEDDED)),
-        pilot=Count("pk", filter=Q(stage=Stage.PILOT)),
-    )
-    state = {}
+    state, totals = {}, {}
     for cell in cells:
+        country = cell["country"]
         if cell["embedded"]:
-            value = "embedded"
+            state[(country, cell["sector"])] = "embedded"
         elif cell["pilot"]:
-            value = "pilot"
+            state[(country, cell["sector"])] = "pilot"
         else:
-            value = "other"
-        state[(cell["country"], cell["sector"])] = value
-    names = labels_by_code(Country, [row["country"] for row in countries])
-    sectors = list(Sector.objects.all())
-    result = []
-    for row in countries:
-        code = row.pop("country")
-        result.append(
-            CountryBeyond(
-                country=names[code],
-                cells=[(sector, state.get((code, sector.code), "")) for sector in sectors],
-                **row,
-            )
+            state[(country, cell["sector"])] = "other"
+        total = totals.setdefault(
+            country, {"sectors_beyond": 0, "sectors": 0, "initiatives": 0, "embedded": 0}
         )
+        total["sectors"] += 1
+        total["sectors_beyond"] += 1 if cell["embedded"] else 0
+        total["initiatives"] += cell["initiatives"]
+        total["embedded"] += cell["embedded"]
+    names = labels_by_code(Country, totals)
+    sectors = list(Sector.objects.all())
+    result = [
+        CountryBeyond(
+            country=names[code],
+            cells=[(sector, state.get((code, sector.code), "")) for sector in sectors],
+            **total,
+        )
+        for code, total in totals.items()
+    ]
+    result.sort(key=lambda row: (-row.sectors_beyond, -row.embedded, row.country.name))
     return result, sectors
