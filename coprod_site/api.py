@@ -309,6 +309,17 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+class StrictSlugRelatedField(serializers.SlugRelatedField):
+    """A code: text without NUL bytes (PostgreSQL cannot even compare those)."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        if "\x00" in data:
+            raise serializers.ValidationError(_("Null characters are not allowed."))
+        return super().to_internal_value(data)
+
+
 @extend_schema_field(
     {
         "oneOf": [{"type": "string", "format": "decimal"}, {"type": "number"}],
@@ -359,6 +370,16 @@ class PagePagination(_StrictPageSize, PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def get_page_number(self, request, paginator):
+        values = request.query_params.getlist(self.page_query_param)
+        if not values:
+            return 1
+        if len(values) > 1 or not (values[0].isdigit() or values[0] in self.last_page_strings):
+            raise exceptions.ValidationError(
+                {self.page_query_param: [_("Give one page number, from 1 up.")]}
+            )
+        return values[0]
 
 
 class ResponseCursorPagination(_StrictPageSize, CursorPagination):

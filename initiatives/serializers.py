@@ -9,6 +9,7 @@ from coprod_site.api import (
     StrictIntegerField,
     StrictModelSerializer,
     StrictPrimaryKeyRelatedField,
+    StrictSlugRelatedField,
 )
 from survey.models import Country, Item, Sector
 
@@ -31,7 +32,7 @@ TEXT_LIMIT = 20_000  # generous for a description, but bounded
 
 
 def _code(model, help_text, **kwargs):
-    return serializers.SlugRelatedField(
+    return StrictSlugRelatedField(
         slug_field="code",
         queryset=model.objects.all(),
         help_text=help_text,
@@ -42,7 +43,7 @@ def _code(model, help_text, **kwargs):
 
 def _tags(field):
     question = Initiative.TAG_QUESTIONS[field]
-    return serializers.SlugRelatedField(
+    return StrictSlugRelatedField(
         slug_field="code",
         queryset=Item.objects.of_question(question),
         many=True,

@@ -1,6 +1,8 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from coprod_site.api import StrictSlugRelatedField
+
 from .models import Country, Item, Question, ReferenceValue, Response, Sector, Wave
 from .reports import BREAKDOWNS
 
@@ -72,7 +74,7 @@ class ResponseSerializer(serializers.ModelSerializer):
 
 
 def _code_field(model, field, help_text, required=True):
-    return serializers.SlugRelatedField(
+    return StrictSlugRelatedField(
         slug_field=field,
         queryset=model.objects.all(),
         required=required,

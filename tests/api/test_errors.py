@@ -30,6 +30,8 @@ def assert_error(response, status, code, field=None):
     [
         ({"title": "x" * 201}, "title"),
         ({"title": "nul\x00byte"}, "title"),
+        ({"country": "F\x00N"}, "country"),
+        ({"objectives": ["qual\x00ity"]}, "objectives"),
         ({"title": 42.5, "participants": "many"}, "participants"),
         ({"country": "XXX"}, "country"),
         ({"sector": "99"}, "sector"),
@@ -83,6 +85,13 @@ def test_bad_filters_are_a_validation_error(staff_client, query, field):
 
 def test_a_page_past_the_end_is_not_found(staff_client):
     assert_error(staff_client.get("/api/initiatives/?page=99"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "query", ["page=", "page=two", "page=1&page=2", "page_size=0", "page_size="]
+)
+def test_a_malformed_page_is_a_validation_error(staff_client, query):
+    assert_error(staff_client.get(f"/api/initiatives/?{query}"), 400, "validation_error")
 
 
 @pytest.mark.parametrize(
