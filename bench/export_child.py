@@ -28,7 +28,7 @@ def main():
     gc.collect()
     peak_reset = reset_peak_memory()
     rss_before = memory_kb("VmRSS")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     response = client.get(path)
     first_byte = None
     size_bytes = lines = 0
@@ -39,6 +39,7 @@ def main():
         size_bytes += len(chunk)
         lines += chunk.count(b"\n")
     total = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     print(
         json.dumps(
             {
@@ -47,6 +48,7 @@ def main():
                 "streaming": response.streaming,
                 "first_byte_s": round(first_byte or total, 3),
                 "total_s": round(total, 3),
+                "cpu_s": round(cpu, 3),
                 "bytes": size_bytes,
                 "rows": max(0, lines - 1),
                 "rss_before_mb": round(rss_before / 1024, 1),

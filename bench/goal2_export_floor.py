@@ -3,8 +3,8 @@
     python bench/goal2_export_floor.py [--quick]
 
 On the large database, side by side: coprod's export read to the end in a fresh process
-(median of 3) and `COPY (the same SELECT) TO STDOUT WITH CSV` through psycopg (median of 3,
-with and without PostgreSQL's JIT, the better of the two). On the middle database, coprod's
+and `COPY (the same SELECT) TO STDOUT WITH CSV` through psycopg (median of 3, once at national
+scale; with and without PostgreSQL's JIT, the better of the two). On the middle database, coprod's
 export against the same file built with django-import-export (once; stopped after a time
 cap, in which case its time and coprod's advantage are lower bounds). import-export holds
 the whole file in memory and takes many minutes at national scale; the middle size keeps the
@@ -20,24 +20,25 @@ from export_queries import EXPORTS, floor_seconds
 
 LIMITS = {"survey records": 2.0, "initiatives": 3.0}
 IMPORT_EXPORT_FACTOR = 10
-REPEAT = 3
+REPEAT = 3  # 1 at national scale, where one initiatives export takes minutes on 2 shared cores
 
 
 def main():
     scale = scale_from_argv()
     cap = int(os.environ.get("BENCH_IE_CAP", 600))
+    repeat = 1 if scale == "full" else REPEAT
     results = {}
     for name, (path, who, sql) in EXPORTS.items():
         runs = [
             child_json(["export_child.py", scale, "large", path, who], scale=scale, size="large")
-            for _ in range(REPEAT)
+            for _ in range(repeat)
         ]
         if runs[0]["status"] != 200:
             results[name] = {"skipped": f"HTTP {runs[0]['status']}"}
             continue
         coprod = statistics.median(run["total_s"] for run in runs)
         with psycopg_connect(scale, "large") as conn:
-            floor, copy_bytes, copy_medians = floor_seconds(conn, sql, REPEAT)
+            floor, copy_bytes, copy_medians = floor_seconds(conn, sql, repeat)
         which = "survey" if name == "survey records" else "initiatives"
         mid = child_json(["export_child.py", scale, "mid", path, who], scale=scale, size="mid")
         try:

@@ -169,9 +169,11 @@ def maturity_cases(wave):
                    SELECT NULL, count(*) FILTER (WHERE stage = 'embedded'),
                           count(*) FILTER (WHERE stage = 'pilot')
                    FROM initiatives_initiative
-                   WHERE review_status = 'published' AND archived_at IS NULL""",
-                {},
-                # The survey side of this report is the indicator aggregate above.
+                   WHERE review_status = 'published' AND archived_at IS NULL;
+                   """
+                + INDICATOR_SQL,
+                # The survey side of the report: the indicator aggregate for the same question.
+                {"wave": wave.pk, "question": question.pk},
             )
         )
     return found
@@ -205,8 +207,10 @@ def main():
             app_times.append(time.perf_counter() - started)
             with connection.cursor() as cursor:
                 started = time.perf_counter()
-                cursor.execute(sql, params)
-                cursor.fetchall()
+                for statement in sql.split(";"):
+                    if statement.strip():
+                        cursor.execute(statement, params if "%(" in statement else None)
+                        cursor.fetchall()
                 sql_times.append(time.perf_counter() - started)
         plans = []
         with connection.cursor() as cursor:

@@ -2,9 +2,10 @@
 
     python bench/pages_child.py SCALE SIZE REPEAT JSON_PAGES
 
-Prints one JSON line: for each page its HTTP status, the wall times of the requests (ms)
-and the number of SQL queries each made. The client calls the whole stack (middleware,
-view, template) without a network in between, so what is measured is the application.
+Prints one JSON line per page as soon as it is measured ([name, result]), so that a run
+stopped at its time limit still reports the pages it finished: the HTTP status, the wall
+times of the requests (ms) and the number of SQL queries each made. The client calls the
+whole stack (middleware, view, template) without a network in between.
 """
 
 import json
@@ -15,49 +16,51 @@ import time
 from common import BENCH_USER, django_setup
 
 
+def measure(client, path, repeat):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    started = time.perf_counter()
+    response = client.get(path)  # warm caches and connections
+    if response.streaming:
+        b"".join(response.streaming_content)
+    warm = time.perf_counter() - started
+    if response.status_code != 200:
+        return {"path": path, "status": response.status_code}
+    times, queries = [], []
+    # A page that takes seconds gets fewer requests, to keep the run bounded.
+    for _ in range(repeat if warm < 2 else min(repeat, 3)):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(path)
+            if response.streaming:
+                b"".join(response.streaming_content)
+            else:
+                response.content  # noqa: B018 - the body is the work
+            times.append((time.perf_counter() - started) * 1000)
+        queries.append(len(captured.captured_queries))
+    return {
+        "path": path,
+        "status": response.status_code,
+        "median_ms": round(statistics.median(times), 2),
+        "times_ms": [round(t, 2) for t in times],
+        "bytes": len(response.content) if not response.streaming else None,
+        "queries": sorted(set(queries)),
+        "sql": [q["sql"][:300] for q in captured.captured_queries],
+    }
+
+
 def main():
     scale, size, repeat, pages = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
     django_setup(scale, size)
     from django.contrib.auth import get_user_model
-    from django.db import connection
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     anonymous, staff = Client(), Client()
     staff.force_login(get_user_model().objects.get(username=BENCH_USER))
     clients = {"anonymous": anonymous, "staff": staff}
-    results = {}
     for name, path, who in json.loads(pages):
-        client = clients[who]
-        started = time.perf_counter()
-        response = client.get(path)  # warm caches and connections
-        if response.streaming:
-            b"".join(response.streaming_content)
-        warm = time.perf_counter() - started
-        if response.status_code != 200:
-            results[name] = {"path": path, "status": response.status_code}
-            continue
-        times, queries = [], []
-        # A page that takes seconds gets fewer requests, to keep the run bounded.
-        for _ in range(repeat if warm < 2 else min(repeat, 3)):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.get(path)
-                if response.streaming:
-                    b"".join(response.streaming_content)
-                else:
-                    response.content  # noqa: B018 - the body is the work
-                times.append((time.perf_counter() - started) * 1000)
-            queries.append(len(captured.captured_queries))
-        results[name] = {
-            "path": path,
-            "status": response.status_code,
-            "median_ms": round(statistics.median(times), 2),
-            "times_ms": [round(t, 2) for t in times],
-            "queries": sorted(set(queries)),
-            "sql": [q["sql"][:300] for q in captured.captured_queries],
-        }
-    print(json.dumps(results))
+        print(json.dumps([name, measure(clients[who], path, repeat)]), flush=True)
 
 
 if __name__ == "__main__":

@@ -345,14 +345,20 @@ def summary_table(summary):
 
 def render(scale):
     summary = []
-    body = []
-    body += generation_section(load(scale, "generate"))
-    body += goal1(load(scale, "goal1") or {}, summary)
-    body += goal2(load(scale, "goal2") or {}, summary)
-    body += goal3(load(scale, "goal3"), summary)
-    body += goal4(load(scale, "goal4"), summary)
-    body += goal5(load(scale, "goal5"), summary)
-    body += goal6(load(scale, "goal6"), summary)
+    body = generation_section(load(scale, "generate"))
+    for goal, write in (
+        ("goal1", goal1),
+        ("goal2", goal2),
+        ("goal3", goal3),
+        ("goal4", goal4),
+        ("goal5", goal5),
+        ("goal6", goal6),
+    ):
+        data = load(scale, goal)
+        try:
+            body += write(data or {}, summary)
+        except (KeyError, TypeError) as exc:  # a result file from an older version of a script
+            body += [f"## {goal}: result in an older format ({exc!r}); run it again", ""]
     return summary, body
 
 
