@@ -5,6 +5,7 @@ it, and reads it in French."""
 import csv
 import io
 import re
+from pathlib import Path
 
 import pytest
 
@@ -100,7 +101,7 @@ def test_a_citizen_logs_an_initiative_that_staff_publish_and_the_public_finds(ne
     screenshot(public, "05-public-list")
     with public.expect_download() as download_info:
         public.get_by_role("link", name="Download CSV").click()
-    body = open(download_info.value.path(), encoding="utf-8").read()  # noqa: PTH123, SIM115
+    body = Path(download_info.value.path()).read_text(encoding="utf-8")
     rows = list(csv.DictReader(io.StringIO(body)))
     assert [row["reference"] for row in rows] == [initiative.reference]
     assert rows[0]["participation"] == "design:citizen|deliver:professional"
