@@ -6,8 +6,8 @@ are translated (see `translation.py`).
 
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import CharField, Count, F, Q, Value
-from django.db.models.functions import Cast, Concat
+from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q
+from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
 
 code_validator = RegexValidator(
@@ -172,9 +172,13 @@ class Respondent(models.Model):
 
 
 def _pair_key():
-    """One value per (respondent, sector) pair, so that the pairs can be counted distinct."""
-    return Concat(
-        Cast("respondent_id", CharField()), Value(":"), "sector_id", output_field=CharField()
+    """One integer per (respondent, sector) pair, so that the pairs can be counted distinct.
+
+    Sector codes are COFOG divisions `01`..`10`, so `respondent * 100 + sector` is unique
+    per pair, and counting distinct integers is much cheaper than distinct strings.
+    """
+    return ExpressionWrapper(
+        F("respondent_id") * 100 + Cast("sector_id", IntegerField()), output_field=IntegerField()
     )
 
 
@@ -216,13 +220,22 @@ def percent_affirmative(affirmative, responses):
 class Response(models.Model):
     """One answer: a respondent ticked (or not) an item of a question for a sector."""
 
+    # No single-column indexes on the keys: the unique constraint (respondent first) and
+    # the two composite indexes below serve those lookups, and every extra index slows
+    # the import of a million rows.
     respondent = models.ForeignKey(
-        Respondent, models.CASCADE, related_name="responses", verbose_name=_("respondent")
+        Respondent,
+        models.CASCADE,
+        related_name="responses",
+        verbose_name=_("respondent"),
+        db_index=False,
     )
     sector = models.ForeignKey(
-        Sector, models.PROTECT, related_name="responses", verbose_name=_("sector")
+        Sector, models.PROTECT, related_name="responses", verbose_name=_("sector"), db_index=False
     )
-    item = models.ForeignKey(Item, models.PROTECT, related_name="responses", verbose_name=_("item"))
+    item = models.ForeignKey(
+        Item, models.PROTECT, related_name="responses", verbose_name=_("item"), db_index=False
+    )
     affirmative = models.BooleanField(_("answer"), help_text=_("Ticked (yes) or not (no)."))
 
     objects = ResponseQuerySet.as_manager()
