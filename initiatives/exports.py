@@ -142,7 +142,9 @@ def _multi_values(ids):
     )
     phase_order = {value: index for index, value in enumerate(Phase.values)}
     partner_order = {value: index for index, value in enumerate(PartnerType.values)}
-    for initiative_id, phase, partner, level in participations.iterator():
+    # A batch's cells are a few thousand small rows: one plain fetch each, not a server-side
+    # cursor's DECLARE/FETCH/CLOSE round trips.
+    for initiative_id, phase, partner, level in participations:
         cells[initiative_id]["participation"].append(
             (phase_order.get(phase, 99), partner_order.get(partner, 99), phase, partner, level)
         )
@@ -151,9 +153,13 @@ def _multi_values(ids):
         pairs = through.objects.filter(initiative_id__in=ids).values_list(
             "initiative_id", "item_id"
         )
-        for initiative_id, item_id in pairs.iterator():
+        for initiative_id, item_id in pairs:
             cells[initiative_id][field].append(item_id)
     return cells
+
+
+def _labels(choices):
+    return {code: str(label) for code, label in choices.choices}
 
 
 def _iso(value):
@@ -165,8 +171,9 @@ def rows(queryset):
     countries = dict(Country.objects.values_list("code", "name"))
     sectors = {sector.code: sector.label for sector in Sector.objects.all()}
     items = {item.pk: (item.order, item.code, item.label) for item in Item.objects.all()}
-    levels, stages = dict(Level.choices), dict(Stage.choices)
-    statuses, evidence = dict(ReviewStatus.choices), dict(EvidenceLevel.choices)
+    # Labels translated once here, not once per row.
+    levels, stages = _labels(Level), _labels(Stage)
+    statuses, evidence = _labels(ReviewStatus), _labels(EvidenceLevel)
 
     records = (
         queryset.order_by("reference").values_list(*SCALAR_FIELDS).iterator(chunk_size=BATCH_SIZE)
