@@ -5,10 +5,6 @@ from pathlib import Path
 
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls made by the
-# test itself (fixtures, assertions) are still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -21,8 +17,20 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 
-@pytest.fixture(scope="session")
-def browser():
+@pytest.fixture(autouse=True)
+def _allow_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
+    # the test itself (fixtures, assertions) are still plain synchronous calls. Set for
+    # these tests only: left in the environment it would reach subprocesses (such as
+    # `check --deploy`) and the tests that run after.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser(_allow_orm_beside_playwright):
+    """One Chromium per test, closed at its end: while Playwright runs, this thread has an
+    event loop, which other tests' own Playwright sessions and database set-up must not
+    inherit."""
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
