@@ -71,6 +71,12 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         for name, value in self.HEADERS.items():
             response.headers.setdefault(name, value)
+        # drf-spectacular's Swagger page relaxes this to "unsafe-none" for OAuth2 pop-ups,
+        # which coprod does not use; keep the site-wide isolation on every page.
+        if settings.SECURE_CROSS_ORIGIN_OPENER_POLICY:
+            response.headers["Cross-Origin-Opener-Policy"] = (
+                settings.SECURE_CROSS_ORIGIN_OPENER_POLICY
+            )
         return response
 
 
