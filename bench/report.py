@@ -39,7 +39,9 @@ def machine_section(data):
         f"- {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB memory, Linux {m['kernel']}",
         f"- PostgreSQL {m['postgresql']} on the same machine ({settings})",
         f"- Python {m['python']}; commit measured: `{data.get('commit', '?')}`",
-        f"- Run from {data['started']} to {data.get('finished', '?')}.",
+        f"- Last run from {data['started']} to {data.get('finished', '?')} (goals "
+        f"{', '.join(data.get('goals_run', []))}); the goals were run in several passes, each "
+        "section says when and at which commit.",
         f"- Load average at the start {m['load_average']}, at the end "
         f"{data.get('load_at_end', '?')}. The 2 cores are shared with other engineers' test "
         "runs, so absolute times are noisy; every goal is therefore a ratio of two "
@@ -389,7 +391,14 @@ def render(scale):
     ):
         data = load(scale, goal)
         try:
-            body += write(data or {}, summary)
+            lines = write(data or {}, summary)
+            if data and lines:
+                lines[1:1] = [
+                    "",
+                    f"_Measured {data['measured_at']} at commit `{data.get('commit', '?')}`; "
+                    f"load average {data.get('load_average')}._",
+                ]
+            body += lines
         except (KeyError, TypeError) as exc:  # a result file from an older version of a script
             body += [f"## {goal}: result in an older format ({exc!r}); run it again", ""]
     return summary, body
@@ -415,7 +424,14 @@ def main():
         lines += [fixes.read_text().rstrip(), ""]
     lines += full_body
     if quick_summary:
-        lines += ["## Quick run (a tenth of the size)", ""] + summary_table(quick_summary) + [""]
+        lines += [
+            "## Quick run (a tenth of the size)",
+            "",
+            "The goals run with `make bench-quick` so far (the others are only in the national "
+            "run above):",
+            "",
+        ]
+        lines += summary_table(quick_summary) + [""]
     text = "\n".join(lines).rstrip() + "\n"
     for section in kept_sections():
         text += "\n" + section
