@@ -4,7 +4,8 @@
   known number of trusted proxies, so that lockouts, rate limits, throttles and the
   audit log all see the same address and a client cannot choose its own.
 - `SecurityHeadersMiddleware` adds the headers that Django and django-csp do not.
-- `AuditMiddleware` records refused requests (403) in the security log.
+- `AuditMiddleware` records refused requests (403) and CSV downloads by staff in the
+  security log.
 - `RateLimitMiddleware` answers a rate-limited request with 429 and a clear page.
 - `server_error` is the 500 handler: when the database is unreachable it answers
   503 with a page that says so and asks the client to retry, instead of a 500.
@@ -92,6 +93,7 @@ class AuditMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        self._record_staff_export(request, response)
         if response.status_code == 403:
             from initiatives.audit import PERMISSION_DENIED, record_event
 
@@ -103,6 +105,23 @@ class AuditMiddleware:
                 detail=f"{request.method} {request.get_full_path()}"[:1000],
             )
         return response
+
+    @staticmethod
+    def _record_staff_export(request, response):
+        """A CSV download by staff is a data export, wherever it is served from; views
+        that already recorded it (with more detail) mark the request."""
+        if response.status_code != 200 or getattr(request, "coprod_export_recorded", False):
+            return
+        if not response.get("Content-Type", "").startswith("text/csv"):
+            return
+        if not response.get("Content-Disposition", "").startswith("attachment"):
+            return
+        user = getattr(request, "user", None)
+        if user is None or not user.is_staff:
+            return
+        from initiatives.audit import DATA_EXPORT, record_event
+
+        record_event(DATA_EXPORT, request=request, detail=request.get_full_path()[:1000])
 
 
 class RateLimitMiddleware:

@@ -57,6 +57,8 @@ def record_event(kind, request=None, user=None, detail="", username=""):
             user = candidate
     if user is not None and not username:
         username = user.get_username()
+    if kind == DATA_EXPORT and request is not None:
+        request.coprod_export_recorded = True  # AuditMiddleware then adds no second entry
     address = _address(request)
     path = request.get_full_path()[:500] if request is not None else ""
     logger.info("security event %s user=%s ip=%s path=%s %s", kind, username, address, path, detail)

@@ -131,3 +131,20 @@ def test_record_event_survives_a_failing_database(db, monkeypatch, caplog):
     with caplog.at_level("INFO", logger="coprod.security"):
         assert audit.record_event(audit.LOCKOUT, username="someone") is None
     assert any("lockout" in r.getMessage() for r in caplog.records)
+
+
+def test_a_staff_csv_download_is_recorded_once_as_a_data_export(client, staff):
+    client.force_login(staff)
+    response = client.get("/admin/survey/response/export/")
+    assert response.status_code == 200
+    b"".join(response.streaming_content)
+    client.get("/initiatives/export.csv")
+    exports = SecurityEvent.objects.filter(kind=audit.DATA_EXPORT, user=staff)
+    assert exports.count() == 2
+    assert exports.filter(path__startswith="/admin/survey/response/export/").count() == 1
+
+
+def test_a_public_csv_download_is_not_an_audit_event(client, member):
+    client.force_login(member)
+    client.get("/initiatives/export.csv")
+    assert not SecurityEvent.objects.filter(kind=audit.DATA_EXPORT).exists()
