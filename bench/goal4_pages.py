@@ -48,7 +48,8 @@ def main():
     params = {size: parameters(scale, size) for size in sizes}
     samples = {size: {} for size in sizes}
     # One round at national scale: some report pages take a minute each there.
-    for _ in range(1 if scale == "full" else ROUNDS):
+    rounds = 1 if scale == "full" else ROUNDS
+    for _ in range(rounds):
         for size in sizes:
             pages = [(name, url(t, params[size]), who) for name, t, who in PAGES]
             measured = run_child(scale, size, pages)
@@ -87,7 +88,7 @@ def main():
             f"queries {small['queries']} -> {large['queries']}",
             flush=True,
         )
-    save(scale, "goal4", {"rounds": ROUNDS, "repeat": REPEAT, "limit": LIMIT, "pages": rows})
+    save(scale, "goal4", {"rounds": rounds, "repeat": REPEAT, "limit": LIMIT, "pages": rows})
 
 
 if __name__ == "__main__":

@@ -122,10 +122,12 @@ def goal2(data, summary):
     lines = [
         "## Goal 2: exports near the database's floor",
         "",
-        "coprod: the export read to the end in a fresh process (median of 3), large data set. "
+        "coprod: the export read to the end in a fresh process (runs listed below), large "
+        "data set. "
         "COPY: `COPY (hand-written SELECT of the same columns, same order) TO STDOUT WITH CSV` "
-        "through psycopg, median of 3 with PostgreSQL's JIT on and off, the lower taken as the "
-        "floor. django-import-export: a `ModelResource` with the same columns, given "
+        "through psycopg with PostgreSQL's JIT on and off (median of 3; once each at "
+        "national scale), the lower taken as the floor. django-import-export: a "
+        "`ModelResource` with the same columns, given "
         "`select_related`/`prefetch_related`, `export().csv`, against coprod's export of the "
         "same middle-size data (import-export builds the whole file in memory and needs many "
         "minutes at national scale).",
@@ -146,8 +148,9 @@ def goal2(data, summary):
             continue
         capped = "≥ " if r["import_export_capped"] else ""
         medians = r.get("copy_medians_s", {})
+        runs = ", ".join(f"{t} s" for t in r.get("coprod_runs_s", []))
         lines.append(
-            f"| {name} | {r['rows']:,} | {r['coprod_s']} s | {r['copy_s']} s "
+            f"| {name} | {r['rows']:,} | {r['coprod_s']} s ({runs}) | {r['copy_s']} s "
             f"({medians.get('jit_on')} / {medians.get('jit_off')}) | "
             f"{r['ratio_to_copy']}x | {r['limit_to_copy']}x |"
         )
@@ -245,9 +248,9 @@ def goal4(data, summary):
     lines = [
         "## Goal 4: pages don't grow with the data",
         "",
-        f"Django test client in a separate process, {data['rounds']} alternating rounds × "
-        f"{data['repeat']} requests per page and size after a warm-up; median wall time and "
-        "the number of SQL queries per request.",
+        f"Django test client in a separate process, {data['rounds']} round(s) (small then "
+        f"large) × {data['repeat']} requests per page and size after a warm-up (3 for a page "
+        "that takes over 2 s); median wall time and the number of SQL queries per request.",
         "",
         "| page | as | small median | large median | large / small | queries small → large | "
         "holds |",
