@@ -174,6 +174,24 @@ STORAGES = {
         )
     },
 }
+# Several app servers need one place for documents: S3-compatible object storage
+# (django-storages, `pip install '.[s3]'`; credentials from the usual AWS_* variables).
+# Files stay private: the document view checks access and streams them as attachments.
+MEDIA_STORAGE = _read("MEDIA_STORAGE", env.str, "filesystem")
+if MEDIA_STORAGE == "s3":
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": _read("MEDIA_BUCKET", env.str, ""),
+            "endpoint_url": _read("MEDIA_ENDPOINT_URL", env.str, "") or None,
+            "region_name": _read("MEDIA_REGION", env.str, "") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif MEDIA_STORAGE != "filesystem":
+    raise ImproperlyConfigured("Environment variable MEDIA_STORAGE must be filesystem or s3.")
 WHITENOISE_USE_FINDERS = DEBUG
 # Uploaded documents live outside the static root and are served by a view that
 # checks who may see the initiative, never by the web server directly.

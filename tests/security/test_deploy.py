@@ -1,11 +1,12 @@
 """The production configuration passes Django's deployment checks and sends the
 headers and cookie flags a security reviewer expects."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.security.production import probe_production, production_env, run_manage
+from tests.security.production import probe_production, production_env, run_manage, run_python
 
 ONE_YEAR = 365 * 24 * 3600
 
@@ -96,3 +97,20 @@ def test_production_cookies_are_secure_httponly_and_samesite(production, page, c
     assert flags["secure"] == "True"
     assert flags["httponly"] == "True"
     assert flags["samesite"] == "Lax"
+
+
+def test_documents_can_live_in_private_object_storage():
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.STORAGES['default']))"
+    )
+    result = run_python(code, production_env(MEDIA_STORAGE="s3", MEDIA_BUCKET="coprod-docs"))
+    assert result.returncode == 0, result.stderr
+    storage = json.loads(result.stdout.strip().splitlines()[-1])
+    assert storage["BACKEND"] == "storages.backends.s3.S3Storage"
+    assert storage["OPTIONS"]["bucket_name"] == "coprod-docs"
+    assert storage["OPTIONS"]["default_acl"] == "private"
+    assert storage["OPTIONS"]["querystring_auth"] is True
+    refused = run_python(code, production_env(MEDIA_STORAGE="ftp"))
+    assert refused.returncode != 0
+    assert "MEDIA_STORAGE" in refused.stderr
