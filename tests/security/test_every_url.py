@@ -443,3 +443,33 @@ def test_admin_url_is_for_staff_only(world, db, route):
                         assert _state_of_a(world) == world["state_of_a"], f"{where} changed data"
             finally:
                 transaction.savepoint_rollback(savepoint)
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>")
+
+
+def test_pages_have_no_inline_script_for_the_csp_to_block(world, db):
+    """The CSP forbids inline scripts, so a page that has one is broken in browsers."""
+    client = Client()
+    client.force_login(world["users"][STAFF])
+    draft = world["records"]["draft"]["initiative"]
+    pages = [
+        "/",
+        "/initiatives/",
+        f"/initiatives/{draft.reference}/",
+        f"/initiatives/{draft.reference}/edit/",
+        "/reports/maturity/",
+        "/reports/indicators/?wave=OECD-2010&question=barriers",
+        "/accounts/login/",
+        "/account/",
+        "/api/docs/",
+        "/admin/",
+        "/admin/initiatives/initiative/",
+        f"/admin/initiatives/initiative/{draft.pk}/change/",
+    ]
+    for page in pages:
+        response = client.get(page, HTTP_ACCEPT="text/html")
+        assert response.status_code == 200, page
+        html = response.content.decode()
+        assert not INLINE_SCRIPT.search(html), f"{page}: {INLINE_SCRIPT.search(html).group(0)}"
+        assert " onload=" not in html and " onclick=" not in html, page
