@@ -264,7 +264,7 @@ def main():
         line = next(x for x in seeded.stdout.decode().splitlines() if x.startswith("SEED"))
         seed = json.loads(line[4:])
         RESULTS.mkdir(exist_ok=True)
-        log = open(RESULTS / "soak-gunicorn.log", "w")  # noqa: SIM115 - closed below
+        log = open(Path(tempfile.gettempdir()) / "coprod-soak-gunicorn.log", "w")  # noqa: SIM115 - closed below
         gunicorn = subprocess.Popen(  # noqa: S603
             [
                 GUNICORN,
