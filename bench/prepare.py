@@ -92,15 +92,18 @@ def main():
     scale = scale_from_argv()
     fresh = "--fresh" in sys.argv
     generated = dict((load(scale, "generate") or {}).get("sizes", {}))
+    fresh_sizes = False
     for size in SCALES[scale]:
         result = prepare(scale, size, fresh)
         if result:
             generated[size] = result
+            fresh_sizes = True
     run(
         [PYTHON, "manage.py", "collectstatic", "--noinput", "-v0"],
         env=env_for(scale, "small"),
     )
-    save(scale, "generate", {"sizes": generated})
+    if fresh_sizes:  # reused databases keep the record of when they were generated
+        save(scale, "generate", {"sizes": generated})
 
 
 if __name__ == "__main__":
