@@ -14,11 +14,18 @@ pytestmark = [
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-# still plain synchronous calls.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def _allow_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still plain synchronous calls. Set for these tests only, so that it never reaches
+    # subprocesses (such as `check --deploy`) or the tests that run after.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

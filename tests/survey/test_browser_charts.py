@@ -12,14 +12,22 @@ import pytest
 
 from survey.imports import import_survey
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+@pytest.fixture(autouse=True)
+def _allow_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
+    # still plain synchronous calls. Set for these tests only, so that it never reaches
+    # subprocesses (such as `check --deploy`) or the tests that run after.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 ITEMS = {
     "reasons": ["involvement", "quality", "costs", "satisfaction"],
