@@ -39,6 +39,12 @@ def staff(db):
 
 
 @pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
 def organisation(db):
     return OrganisationFactory()
 

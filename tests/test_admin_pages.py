@@ -23,11 +23,6 @@ from tests.factories import WaveFactory, add_participation, answer, make_initiat
 REGISTERED = sorted(admin.site._registry.items(), key=lambda pair: pair[0]._meta.label)
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def one_of_each(staff, member, organisation):
     """At least one record of every model the admin shows (the vocabulary is seeded)."""

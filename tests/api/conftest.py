@@ -7,15 +7,6 @@ from initiatives.models import ApiToken
 HIGH_RATES = {"anon": "100000/minute", "user": "100000/minute"}
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _fast_passwords():
-    """Users are made by the dozen here; the production hasher is slow on purpose."""
-    from django.test import override_settings
-
-    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
-        yield
-
-
 @pytest.fixture(autouse=True)
 def _generous_throttles(settings):
     """Throttles stay on, with rates no test reaches; the throttle test sets its own."""

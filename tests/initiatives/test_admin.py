@@ -28,17 +28,6 @@ CHANGELIST = reverse("admin:initiatives_initiative_changelist")
 ADD = reverse("admin:initiatives_initiative_add")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def change_url(initiative):
     return reverse("admin:initiatives_initiative_change", args=[initiative.pk])
 

@@ -28,17 +28,6 @@ CHANGELIST = reverse("admin:initiatives_initiative_changelist")
 PROPOSALS = reverse("admin:initiatives_stageproposal_changelist")
 
 
-@pytest.fixture(autouse=True)
-def _fast_passwords(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 def listed(response):
     return [initiative.reference for initiative in response.context["cl"].result_list]
 

@@ -26,12 +26,6 @@ def records():
     return wave
 
 
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
-
-
 @pytest.mark.parametrize(
     "url",
     [
