@@ -27,6 +27,11 @@ router.register(
     initiatives_api.HistoryViewSet,
     basename="history",
 )
+router.register(
+    r"initiatives/(?P<initiative_reference>[A-Za-z0-9-]{1,20})/proposals",
+    initiatives_api.StageProposalViewSet,
+    basename="proposal",
+)
 router.register("organisations", initiatives_api.OrganisationViewSet, basename="organisation")
 router.register("vocabulary/sectors", survey_api.SectorViewSet, basename="sector")
 router.register("vocabulary/countries", survey_api.CountryViewSet, basename="country")

@@ -45,6 +45,7 @@ from .models import (
     Organisation,
     Participation,
     Stage,
+    StageProposal,
 )
 from .serializers import (
     TAG_FIELDS,
@@ -58,6 +59,7 @@ from .serializers import (
     ReturnSerializer,
     StageChangeRequestSerializer,
     StageChangeSerializer,
+    StageProposalDecisionSerializer,
     StageProposalSerializer,
     active_organisation_ids,
 )
@@ -504,6 +506,51 @@ class ActivityViewSet(
         return self.touched(Response(serializer.data, status=status.HTTP_201_CREATED))
 
 
+@extend_schema(parameters=[PARENT_PARAMETER])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Stage proposals",
+        description="Stage changes the group proposed (`POST .../stage/` by a member), newest "
+        "first, open or decided. Case officers confirm or decline them with `decide/`.",
+        responses={200: StageProposalSerializer(many=True), **errors(400, 404)},
+    ),
+)
+class StageProposalViewSet(InitiativePartViewSet, mixins.ListModelMixin):
+    serializer_class = StageProposalSerializer
+    queryset = StageProposal.objects.none()
+
+    def get_queryset(self):
+        return (
+            StageProposal.objects.filter(initiative=self.parent())
+            .select_related("proposed_by", "decided_by")
+            .order_by("-proposed_at", "-pk")
+        )
+
+    @extend_schema(
+        summary="Confirm or decline a stage proposal (staff)",
+        description="Accepting changes the initiative's stage, writing the stage history and "
+        "the timeline as a direct change would; declining leaves the stage as it is. A "
+        "proposal is decided once: deciding it again is a 400.",
+        request=StageProposalDecisionSerializer,
+        responses={200: StageProposalSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request, initiative_reference=None, pk=None):
+        self.parent()  # someone else's draft is 404 before it is 403
+        if not request.user.is_staff:
+            raise exceptions.PermissionDenied(_("Only staff decide stage proposals."))
+        proposal = self.get_object()
+        body = StageProposalDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        proposal = services.stage_proposal_decide(
+            proposal=proposal,
+            by=request.user,
+            accept=body.validated_data["accept"],
+            note=body.validated_data["note"],
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=proposal.pk)).data)
+
+
 def _history_through_models():
     """The tables where simple-history keeps each historical record's tag lists."""
     history = Initiative.history.model
@@ -632,6 +679,12 @@ class OrganisationPermission(permissions.BasePermission):
     retrieve=extend_schema(
         summary="One organisation", responses={200: OrganisationSerializer, **errors(404)}
     ),
+    create=extend_schema(
+        summary="Create an organisation",
+        description="Any signed-in user; they become its active admin, as on the site. "
+        "Names are unique (400 when taken); only staff set `verified`.",
+        responses={201: OrganisationSerializer, **errors(400, 401, 403)},
+    ),
     update=extend_schema(
         summary="Replace an organisation's details (its admins, staff)",
         responses={200: OrganisationSerializer, **errors(400, 401, 403, 404)},
@@ -645,6 +698,7 @@ class OrganisationViewSet(
     CleanQueryMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
     mixins.UpdateModelMixin,
     viewsets.GenericViewSet,
 ):
@@ -660,6 +714,16 @@ class OrganisationViewSet(
         if getattr(self, "request", None) is not None:
             context["member_of"] = active_organisation_ids(self.request.user)
         return context
+
+    def perform_create(self, serializer):
+        serializer.instance = services.organisation_create(
+            by=self.request.user, **serializer.validated_data
+        )
+        # The creator is now a member, so the answer shows them the contact details.
+        serializer.context["member_of"] = {
+            *serializer.context.get("member_of", ()),
+            serializer.instance.pk,
+        }
 
     def perform_update(self, serializer):
         serializer.instance._history_user = self.request.user

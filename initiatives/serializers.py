@@ -265,10 +265,35 @@ class StageChangeSerializer(StrictModelSerializer):
 
 class StageProposalSerializer(StrictModelSerializer):
     proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
         model = StageProposal
-        fields = ["id", "to_stage", "reason", "proposed_by", "proposed_at", "status"]
+        fields = [
+            "id",
+            "to_stage",
+            "reason",
+            "proposed_by",
+            "proposed_at",
+            "status",
+            "decided_by",
+            "decided_at",
+            "decision_note",
+        ]
+        read_only_fields = ["status", "decided_at", "decision_note"]
+
+
+class StageProposalDecisionSerializer(serializers.Serializer):
+    accept = serializers.BooleanField(
+        help_text="True to confirm the proposed stage (it is then written to the stage "
+        "history), false to decline it."
+    )
+    note = StrictCharField(
+        max_length=TEXT_LIMIT,
+        allow_blank=True,
+        default="",
+        help_text="Why, for the group that proposed it.",
+    )
 
 
 class ReturnSerializer(serializers.Serializer):

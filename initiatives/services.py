@@ -18,6 +18,8 @@ from .models import (
     Activity,
     ActivityKind,
     Initiative,
+    Membership,
+    Organisation,
     ReferenceSequence,
     ReviewStatus,
     Stage,
@@ -170,6 +172,22 @@ def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None):
     initiative._history_user = by
     initiative.save()
     return change
+
+
+@transaction.atomic
+def organisation_create(*, by, **fields):
+    """A new organisation, with its creator as its active admin, so someone can run it."""
+    organisation = Organisation(**fields)
+    organisation.full_clean()
+    organisation._history_user = by
+    organisation.save()
+    Membership.objects.create(
+        user=by,
+        organisation=organisation,
+        role=Membership.Role.ADMIN,
+        status=Membership.Status.ACTIVE,
+    )
+    return organisation
 
 
 @transaction.atomic

@@ -610,13 +610,7 @@ def token_revoke(request, pk):
 def organisation_create(request):
     form = OrganisationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        organisation = form.save()
-        Membership.objects.create(
-            user=request.user,
-            organisation=organisation,
-            role=Membership.Role.ADMIN,
-            status=Membership.Status.ACTIVE,
-        )
+        organisation = services.organisation_create(by=request.user, **form.cleaned_data)
         messages.success(
             request,
             _("“%(name)s” is created and you are its admin. You can now log initiatives.")

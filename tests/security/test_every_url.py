@@ -161,7 +161,10 @@ TABLE = {
     "api:activity-list": API_NESTED_LIST,
     "api:activity-detail": API_NESTED_READ,
     "api:history-list": API_NESTED_READ,
-    "api:organisation-list": {"get": PUBLIC, "post": "401 405 405 405"},
+    "api:proposal-list": API_NESTED_READ,
+    "api:proposal-decide": API_STAFF_ACTION,
+    # Any signed-in user creates an organisation (and becomes its admin).
+    "api:organisation-list": {"get": PUBLIC, "post": "401 ok ok ok"},
     # Organisation A: its admins (A) and staff change it.
     "api:organisation-detail": {
         "get": PUBLIC,
@@ -195,6 +198,7 @@ QUERIES = {
 API_BODIES = {
     "api:initiative-stage": {"to_stage": "pilot", "reason": "walk"},
     "api:initiative-return-": {"reason": "walk"},
+    "api:proposal-decide": {"accept": True, "note": "walk"},
 }
 
 # Anything under /api/ that no endpoint matches answers 404 in the API's shape.

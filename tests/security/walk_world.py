@@ -7,6 +7,7 @@ from django.core.files.base import ContentFile
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
+from initiatives import services
 from initiatives.models import (
     AccountabilityFramework,
     Activity,
@@ -55,10 +56,14 @@ def build_world():
             text="Minutes",
             file=ContentFile(b"%PDF-1.4 minutes", name="minutes.pdf"),
         )
+        proposal = services.stage_proposal_create(
+            initiative=initiative, to_stage="pilot", by=member_a, reason="Ready to try"
+        )
         records[target] = {
             "initiative": initiative,
             "participation": participation,
             "activity": activity,
+            "proposal": proposal,
         }
     token, _key = ApiToken.issue(user=member_a, name="A's laptop")
     wave = Wave.objects.get(code="OECD-2010")
@@ -91,6 +96,8 @@ def parameters(route, world, target):
             values[name] = record["activity"].pk
         elif name == "pk" and route.name == "api:participation-detail":
             values[name] = record["participation"].pk
+        elif name == "pk" and route.name == "api:proposal-decide":
+            values[name] = record["proposal"].pk
         elif name == "pk" and route.name == "initiatives:token_revoke":
             values[name] = world["token"].pk
         elif name == "pk" and route.name in (
