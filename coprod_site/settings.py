@@ -344,6 +344,10 @@ def _cache(name, default):
 # gunicorn processes or machines it must be shared (docs/DEPLOY.md).
 CACHES = {"default": _read("CACHE_URL", _cache, "locmem://")}
 
+# Report results are kept in that cache until the data under them changes
+# (coprod_site/reportcache.py); this bounds how long an entry lives. 0 turns it off.
+REPORT_CACHE_SECONDS = _read("REPORT_CACHE_SECONDS", env.int, 600)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

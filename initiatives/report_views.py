@@ -1,19 +1,23 @@
 """One page per maturity report, each with its FilterSet and a CSV twin (`?format=csv`).
 
 A report page may hold several tables; `?format=csv&table=<name>` downloads one of them
-with exactly the numbers on screen, codes and labels side by side.
+with exactly the numbers on screen, codes and labels side by side. A computed report is
+kept in the cache until the data changes (coprod_site/reportcache.py), so the page and its
+CSV tables agree and a busy report is computed once per change, not once per visitor.
 """
 
 import django_filters
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.generic import TemplateView
 
+from coprod_site import reportcache
 from coprod_site.csvfiles import csv_response
 from survey.models import Country, Question, Sector, Wave
 
@@ -130,12 +134,18 @@ class ReportView(TemplateView):
             return self.render_to_response(self.bad_request_context(), status=400)
         self.params = self.filterset.form.cleaned_data
         try:
-            report = self.build(self.filterset.qs)
+            report = reportcache.cached(self.cache_key(), lambda: self.build(self.filterset.qs))
         except BadParameters as error:
             return self.render_to_response(self.bad_request_context(str(error)), status=400)
         if output == "csv":
             return self.csv(report)
         return self.render_to_response(self.get_context_data(report=report, **report))
+
+    def cache_key(self):
+        """What the built report depends on: the report, its filters and the language
+        (labels and charts are built in it)."""
+        params = sorted((name, getattr(value, "pk", value)) for name, value in self.params.items())
+        return (type(self).__name__, self.slug, get_language(), params)
 
     def csv(self, report):
         tables = self.tables(report)
@@ -153,6 +163,7 @@ class ReportView(TemplateView):
 
     def csv_url(self, table):
         query = self.request.GET.copy()
+        query.pop("page", None)  # a table's CSV holds every row, not one page
         query["format"] = "csv"
         query["table"] = table
         return f"?{query.urlencode()}"
@@ -512,15 +523,41 @@ class ReadinessView(StaffOnlyMixin, ReportView):
     slug = "readiness"
     title = gettext_lazy("Embedding readiness of pilots")
     table_names = ("pilots",)
+    paginate_by = 100
 
     def base_queryset(self):
         # Staff plan with every active pilot, published or not.
         return Initiative.objects.active()
 
+    def page_number(self):
+        number = self.request.GET.get("page") or "1"
+        if not number.isdigit() or int(number) < 1:
+            raise BadParameters(_("The page number must be a whole number from 1."))
+        return int(number)
+
+    def cache_key(self):
+        # The page shows one page of pilots (its CSV streams them all, outside the cache).
+        return (*super().cache_key(), self.page_number())
+
     def build(self, queryset):
         summary = reports.readiness_summary(queryset)
+        paginator = Paginator(reports.pilots_by_readiness(queryset), self.paginate_by)
+        # The summary has already counted the pilots: no second COUNT over them.
+        paginator.count = summary.pilots
+        number = self.page_number()
+        if number > paginator.num_pages:
+            raise BadParameters(
+                _("There is no page %(number)s: the list has %(pages)s.")
+                % {"number": number, "pages": paginator.num_pages}
+            )
+        page = paginator.page(number)
+        # Plain values only: the report is cached, and a Page would carry its queryset.
         return {
-            "pilots": reports.readiness_list(queryset),
+            "pilots": [reports.Readiness(initiative) for initiative in page.object_list],
+            "page_number": number,
+            "page_count": paginator.num_pages,
+            "first_shown": page.start_index(),
+            "last_shown": page.end_index(),
             "checks": reports.READINESS_CHECKS,
             "summary": summary,
             "summary_chart": charts.readiness_checks(summary),
@@ -540,7 +577,7 @@ class ReadinessView(StaffOnlyMixin, ReportView):
             "out_of",
             "ready",
         ]
-        rows = [
+        rows = (
             [
                 pilot.initiative.reference,
                 pilot.initiative.title,
@@ -554,6 +591,10 @@ class ReadinessView(StaffOnlyMixin, ReportView):
                 pilot.out_of,
                 pilot.ready,
             ]
-            for pilot in report["pilots"]
-        ]
+            # Every pilot, streamed, whatever page the link was taken from.
+            for pilot in map(
+                reports.Readiness,
+                reports.pilots_by_readiness(self.filterset.qs).iterator(chunk_size=2000),
+            )
+        )
         return {"pilots": (header, rows)}

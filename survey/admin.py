@@ -15,6 +15,8 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from coprod_site import reportcache
+
 from .exports import export_response
 from .forms import SurveyImportForm
 from .imports import import_survey
@@ -47,6 +49,19 @@ def describe_contents(contents):
         )
         % contents
     )
+
+
+class ReportDataDeletes:
+    """Respondents and responses are deleted in bulk, without Django's delete signals
+    (coprod_site/reportcache.py): say that the reports' data changed."""
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        reportcache.data_changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        reportcache.data_changed()
 
 
 @admin.register(Wave)
@@ -166,7 +181,7 @@ class ReferenceValueAdmin(admin.ModelAdmin):
 
 
 @admin.register(Respondent)
-class RespondentAdmin(admin.ModelAdmin):
+class RespondentAdmin(ReportDataDeletes, admin.ModelAdmin):
     list_display = ("code", "wave", "country")
     list_filter = ("wave", ("country", admin.RelatedOnlyFieldListFilter))
     list_select_related = ("wave", "country")
@@ -207,7 +222,7 @@ class AnswerFilter(admin.SimpleListFilter):
 
 
 @admin.register(Response)
-class ResponseAdmin(admin.ModelAdmin):
+class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
     list_display = ("respondent_code", "wave", "country", "sector", "question", "item", "answer")
     list_filter = (
         "respondent__wave",

@@ -18,7 +18,7 @@ from coprod_site.api import (
 
 from .imports import import_survey
 from .models import Country, Question, ReferenceValue, Response, Sector, Wave
-from .reports import indicator_rows
+from .reports import cached_indicator_rows
 from .serializers import (
     CountrySerializer,
     IndicatorQuerySerializer,
@@ -248,7 +248,9 @@ class IndicatorViewSet(CleanQueryMixin, viewsets.ViewSet):
         params = query.validated_data
         wave, question = params["wave"], params["question"]
         country, sector, by = params.get("country"), params.get("sector"), params.get("by")
-        rows = indicator_rows(wave=wave, question=question, country=country, sector=sector, by=by)
+        rows = cached_indicator_rows(
+            wave=wave, question=question, country=country, sector=sector, by=by
+        )
         data = [
             {
                 "wave": wave.code,

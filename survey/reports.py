@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from coprod_site import reportcache
+
 from .models import Item, ReferenceValue, Response, percent_affirmative
 
 BREAKDOWNS = {"country": "respondent__country", "sector": "sector"}
@@ -57,3 +59,20 @@ def indicator_rows(*, wave, question, country=None, sector=None, by=None):
                 )
             )
     return rows
+
+
+def cached_indicator_rows(*, wave, question, country=None, sector=None, by=None):
+    """`indicator_rows`, kept in the cache until the survey data changes (the rows carry
+    their items with every language's label, so one entry serves every language)."""
+    key = (
+        "indicator_rows",
+        wave.pk,
+        question.pk,
+        getattr(country, "pk", None),
+        getattr(sector, "pk", None),
+        by,
+    )
+    return reportcache.cached(
+        key,
+        lambda: indicator_rows(wave=wave, question=question, country=country, sector=sector, by=by),
+    )

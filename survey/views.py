@@ -12,7 +12,7 @@ from coprod_site.csvfiles import csv_response
 from . import charts
 from .forms import IndicatorForm
 from .models import Country, Sector
-from .reports import indicator_rows
+from .reports import cached_indicator_rows
 
 CSV_COLUMNS = (
     "wave",
@@ -70,7 +70,7 @@ class IndicatorsView(IndicatorReportMixin, View):
             )
         wave, question, by = params["wave"], params["question"], params["by"]
         filters = {"country": params["country"], "sector": params["sector"]}
-        rows = indicator_rows(wave=wave, question=question, **filters)
+        rows = cached_indicator_rows(wave=wave, question=question, **filters)
         scope = [str(v) for v in filters.values() if v is not None]
         title = " · ".join([str(question.label), wave.code, *scope])
         marker = _("Published by the OECD")
@@ -108,7 +108,7 @@ class IndicatorsView(IndicatorReportMixin, View):
 
     def breakdown(self, rows, wave, question, by, filters, marker):
         """Items × groups: a table and one small chart per item."""
-        detail = indicator_rows(wave=wave, question=question, by=by, **filters)
+        detail = cached_indicator_rows(wave=wave, question=question, by=by, **filters)
         codes = sorted({row.group for row in detail})
         names = _group_names(by, codes)
         codes.sort(key=lambda code: names.get(code, code))
@@ -158,7 +158,9 @@ class IndicatorsCsvView(IndicatorReportMixin, View):
             )
         wave, question, by = params["wave"], params["question"], params["by"]
         country, sector = params["country"], params["sector"]
-        rows = indicator_rows(wave=wave, question=question, country=country, sector=sector, by=by)
+        rows = cached_indicator_rows(
+            wave=wave, question=question, country=country, sector=sector, by=by
+        )
 
         def lines():
             for row in rows:

@@ -154,14 +154,22 @@ class Readiness:
         return self.score == self.out_of
 
 
-def readiness_list(queryset):
-    """Pilots with their checks, readiest first; one query."""
-    pilots = (
+def pilots_by_readiness(queryset):
+    """The pilots of `queryset` annotated with their checks, readiest first.
+
+    A queryset, so that a page of it is one query with LIMIT and the whole list can be
+    streamed; wrap each initiative in `Readiness` to read its checks.
+    """
+    return (
         with_readiness(queryset.filter(stage=Stage.PILOT))
         .select_related("country", "sector")
         .order_by("-readiness_score", "reference")
     )
-    return [Readiness(initiative) for initiative in pilots]
+
+
+def readiness_list(queryset):
+    """Pilots with their checks, readiest first; one query."""
+    return [Readiness(initiative) for initiative in pilots_by_readiness(queryset)]
 
 
 def readiness_of(initiative):

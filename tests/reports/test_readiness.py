@@ -148,3 +148,43 @@ def _pilot(staff, **records):
 )
 def test_each_check_at_its_boundary(staff, records, check, met):
     assert _pilot(staff, **records)[check] is met
+
+
+def test_the_list_is_paged_and_its_csv_holds_every_pilot(
+    client, staff, readiness_cases, monkeypatch
+):
+    from initiatives.report_views import ReadinessView
+
+    monkeypatch.setattr(ReadinessView, "paginate_by", 3)
+    client.force_login(staff)
+    first = client.get(URL).content.decode()
+    assert "1–3 of 4" in first and "Page 1 of 2" in first
+    second = client.get(URL + "?page=2").content.decode()
+    assert "4–4 of 4" in second and "Page 2 of 2" in second
+    # The pilots readiest first, split across the pages, each shown once.
+    shown = [
+        title
+        for page in (first, second)
+        for title in ("D3", "J", "D", "D2")
+        if f"</a> {title}<br>" in page
+    ]
+    assert shown == ["D3", "J", "D", "D2"]
+    assert all(f"</a> {title}<br>" in first for title in ("D3", "J", "D"))
+    assert "</a> D2<br>" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    # The summary counts every pilot whatever the page; the CSV link leaves the page out.
+    assert "1 of 4 pilots meet all six checks." in second
+    assert "page=" not in second.split("format=csv")[0].rsplit('href="', 1)[1]
+    rows = csv_dicts(client.get(URL + "?format=csv&table=pilots&page=2"))
+    assert [row["title"] for row in rows] == ["D3", "J", "D", "D2"]
+
+
+@pytest.mark.parametrize("page", ["3", "0", "x", "-1"])
+def test_a_page_that_does_not_exist_is_a_bad_request(
+    client, staff, readiness_cases, monkeypatch, page
+):
+    from initiatives.report_views import ReadinessView
+
+    monkeypatch.setattr(ReadinessView, "paginate_by", 3)
+    client.force_login(staff)
+    response = client.get(URL, {"page": page})
+    assert response.status_code == 400

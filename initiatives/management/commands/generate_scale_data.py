@@ -25,6 +25,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
+from coprod_site import reportcache
 from initiatives.models import (
     AccountabilityFramework,
     Activity,
@@ -612,6 +613,7 @@ class Command(BaseCommand):
             for year, last in generator.last_reference.items():
                 ReferenceSequence.objects.update_or_create(year=year, defaults={"last": last})
             self._reset_sequences(generator.tables)
+            reportcache.data_changed()
         if connection.vendor == "postgresql" and not no_analyze:
             # Fresh statistics, as autovacuum would give later; VACUUM only where it may run.
             command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"

@@ -13,6 +13,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from coprod_site import reportcache
+
 from .backup import postgres_env
 
 
@@ -49,6 +51,8 @@ class Command(BaseCommand):
             self._sqlite_restore(connection, source)
         else:
             raise CommandError(f"Restoring {connection.vendor} databases is not supported.")
+        # Cached reports (in a shared cache) describe the data before the restore.
+        reportcache.data_changed()
         self.stdout.write(f"Database restored from {source}")
         if options["media"]:
             self._unpack_media(source)
