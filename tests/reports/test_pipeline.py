@@ -121,6 +121,36 @@ def test_a_later_re_embedding_counts_from_the_first_embedding(cases, staff):
     assert timing.overall.median == Decimal("10.0")
 
 
+@pytest.mark.parametrize("in_database", [False, True])
+def test_time_to_embedding_of_initiatives_chosen_by_their_history_reads_the_whole_history(
+    cases, in_database
+):
+    # Chosen because they were embedded once (A, B, E, F): the days still run from the
+    # first pilot, which the choice itself does not match.
+    if in_database and connection.vendor != "postgresql":
+        pytest.skip("percentile_cont needs PostgreSQL")
+    queryset = reports.public_initiatives().filter(stage_changes__to_stage="embedded")
+    timing = reports.time_to_embedding(queryset, in_database=in_database)
+    overall = timing.overall
+    assert (overall.count, overall.q1, overall.median, overall.q3) == (
+        3,
+        Decimal("150.0"),
+        Decimal("200.0"),
+        Decimal("282.5"),
+    )
+    assert [(row.code, row.count) for row in timing.by_sector] == [("03", 1), ("07", 2)]
+
+
+def test_time_to_embedding_and_beyond_piloting_take_a_fixed_number_of_queries(
+    cases, django_assert_num_queries
+):
+    queryset = reports.public_initiatives()
+    with django_assert_num_queries(2):  # the durations or their quartiles, and the sectors
+        reports.time_to_embedding(queryset)
+    with django_assert_num_queries(3):  # the country-by-sector cells, country names, sectors
+        reports.beyond_piloting(queryset)
+
+
 def test_beyond_piloting_sorts_countries_by_sectors_with_an_embedded_initiative(client, cases):
     rows = csv_dicts(client.get(URL + "?format=csv&table=beyond"))
     assert [(row["country"], row["sectors_beyond_piloting"], row["sectors"]) for row in rows] == [
