@@ -143,10 +143,15 @@ def maturity_cases(wave):
             (
                 "maturity pipeline: beyond piloting",
                 lambda: reports.beyond_piloting(published),
-                """SELECT country_id, count(DISTINCT sector_id) FROM initiatives_initiative
+                # Every figure of the table: for each country the sectors beyond piloting
+                # and in all, its initiatives and embedded ones, and each sector's state
+                # (embedded, pilots only, other) follow from these cells by addition.
+                """SELECT country_id, sector_id, count(*),
+                          count(*) FILTER (WHERE stage = 'embedded'),
+                          count(*) FILTER (WHERE stage = 'pilot')
+                   FROM initiatives_initiative
                    WHERE review_status = 'published' AND archived_at IS NULL
-                     AND stage = 'embedded'
-                   GROUP BY country_id ORDER BY 2 DESC""",
+                   GROUP BY country_id, sector_id""",
                 {},
             )
         )
