@@ -15,6 +15,7 @@ import json
 from collections import defaultdict
 from itertools import islice
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils.translation import gettext as _
 
@@ -341,7 +342,10 @@ def export_sql(queryset):
     """(sql, params) of the SELECT that spells the export of `queryset` as CSV cells."""
     vocabulary = _vocabulary()
     items = {pk: label for pk, (_order, _code, label) in vocabulary["items"].items()}
-    initiatives, filter_params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        initiatives, filter_params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a queryset that cannot match (`.none()`) has no SQL
+        initiatives, filter_params = "SELECT NULL::integer WHERE false", ()
     params = [
         json.dumps(labels)
         for labels in (

@@ -261,6 +261,13 @@ def test_the_initiatives_export_is_written_by_the_server_byte_for_byte(staff, mo
     assert server.count(b"design:citizen|design:cso|deliver:professional") == len(made) // 2
 
 
+def test_an_empty_initiatives_export_is_its_header(staff, monkeypatch):
+    _initiatives(staff)
+    server, python = _both_ways(Initiative.objects.none(), monkeypatch)
+    assert server == python
+    assert server.startswith(b"reference,title,") and server.count(b"\r\n") == 1
+
+
 def test_the_initiatives_export_is_the_same_in_french(staff, monkeypatch):
     _initiatives(staff)
     with translation.override("fr"):
