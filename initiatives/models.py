@@ -323,6 +323,10 @@ class Initiative(models.Model):
             models.Index(fields=["stage"], name="initiative_stage"),
             models.Index(fields=["country", "sector"], name="initiative_country_sector"),
             models.Index(fields=["-updated_at"], name="initiative_updated"),
+            # Case officers' usual view: one country's initiatives at a stage, latest first.
+            models.Index(
+                fields=["country", "stage", "-updated_at"], name="initiative_country_stage"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

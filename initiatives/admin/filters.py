@@ -3,10 +3,27 @@
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from coprod_site import reportcache
 
 from ..models import Participation, PartnerType, Phase, ReviewStatus
 from .base import DefaultListFilter
+
+
+class UsedValuesFilter(admin.RelatedOnlyFieldListFilter):
+    """The countries (or sectors) that some initiative uses, kept until the data changes.
+
+    Finding them reads every initiative (a DISTINCT over the table), on every changelist
+    page otherwise; the list depends only on the data, so it lives in the report cache.
+    """
+
+    def field_choices(self, field, request, model_admin):
+        key = ("admin-used-values", model_admin.model._meta.label, self.field_path, get_language())
+        return reportcache.cached(
+            key, lambda: super(UsedValuesFilter, self).field_choices(field, request, model_admin)
+        )
 
 
 class ArchivedFilter(DefaultListFilter):

@@ -32,6 +32,7 @@ from .filters import (
     PartnerTypeFilter,
     PhaseFilter,
     ReviewQueueFilter,
+    UsedValuesFilter,
 )
 from .forms import (
     TAG_FIELDS,
@@ -182,12 +183,14 @@ class InitiativeAdmin(HistoryAdmin):
         CaseOfficerFilter,
         "review_status",
         "stage",
-        ("country", admin.RelatedOnlyFieldListFilter),
-        ("sector", admin.RelatedOnlyFieldListFilter),
+        ("country", UsedValuesFilter),
+        ("sector", UsedValuesFilter),
         PhaseFilter,
         PartnerTypeFilter,
         "updated_at",
     )
+    # A filtered list counts its own rows only; "show all" replaces a second COUNT of the table.
+    show_full_result_count = False
     search_fields = ("reference", "title", "organisation__name")
     search_help_text = _("Search by reference, title or organisation name.")
     list_select_related = ("country", "sector", "case_officer")

@@ -135,6 +135,26 @@ def test_changelist_filters_and_search(staff_client, staff, organisation):
     assert refs(updated_at__gte=str(today)) == {fin.reference, can.reference}
 
 
+def test_country_and_sector_filters_offer_what_initiatives_use(staff_client, staff):
+    def offered(field):
+        response = staff_client.get(CHANGELIST)
+        specs = response.context["cl"].filter_specs
+        spec = next(s for s in specs if getattr(s, "field_path", None) == field)
+        return {str(pk) for pk, _label in spec.lookup_choices}
+
+    make_initiative(by=staff)
+    make_initiative(
+        by=staff, country=Country.objects.get(code="CAN"), sector=Sector.objects.get(code="10")
+    )
+    assert offered("country") == {"FIN", "CAN"} and offered("sector") == {"03", "10"}
+    # The lists are kept between pages until an initiative changes.
+    make_initiative(
+        by=staff, country=Country.objects.get(code="GBR"), sector=Sector.objects.get(code="07")
+    )
+    assert offered("country") == {"FIN", "CAN", "GBR"}
+    assert offered("sector") == {"03", "10", "07"}
+
+
 def test_changelist_costs_the_same_queries_for_5_and_50_initiatives(
     staff_client, staff, organisation
 ):

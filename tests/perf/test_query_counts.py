@@ -22,6 +22,13 @@ from survey.models import Respondent, Wave
 
 pytestmark = pytest.mark.django_db
 
+
+@pytest.fixture(autouse=True)
+def _computed_every_time(settings):
+    # These tests count the queries that compute each page; a report served from the
+    # report cache (tests/reports/test_report_cache.py) would hide them.
+    settings.REPORT_CACHE_SECONDS = 0
+
 # Statements that differ only in their literals. A report may loop over the vocabulary (three
 # questions, two sides); more repeats than this is a loop over records.
 MAX_REPEATS = 10
