@@ -107,3 +107,94 @@ def test_import_killed_while_writing_leaves_the_database_as_before(tmp_path):
         watcher.close()
     assert _snapshot() == before
     assert not Wave.objects.filter(code="KILL-1").exists()
+
+
+# The import of a large file (thresholds lowered here) drops survey_response's foreign keys
+# and secondary indexes and builds them again; it pauses there so that the kill lands then.
+LARGE_LOAD_CHILD = """
+import os, sys, time
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coprod_site.settings")
+import django
+django.setup()
+from django.core.management import call_command
+from django.db import connection
+import survey.imports as imports
+imports.BULK_MIN_ROWS, imports.BULK_SHARE = 1, 0
+def pause_before_rebuilding(execute, sql, params, many, context):
+    if sql.startswith("CREATE INDEX response_"):
+        time.sleep(600)
+    return execute(sql, params, many, context)
+with connection.execute_wrapper(pause_before_rebuilding):
+    call_command("import_survey", sys.argv[1], create_wave=True)
+"""
+
+
+def _schema(cursor):
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid), convalidated FROM pg_constraint "
+        "WHERE conrelid = 'survey_response'::regclass ORDER BY conname"
+    )
+    constraints = cursor.fetchall()
+    cursor.execute(
+        "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'survey_response' "
+        "ORDER BY indexname"
+    )
+    return constraints, cursor.fetchall()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_import_killed_while_rebuilding_keeps_constraints_and_indexes(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("kills a second connection mid-transaction; CI runs this on PostgreSQL")
+    survey_file = tmp_path / "big.csv"
+    _write_file(survey_file)
+    before = _snapshot()
+    watcher = psycopg.connect(_url().replace("postgres://", "postgresql://"), autocommit=True)
+    schema_before = _schema(watcher.cursor())
+    env = {**os.environ, "DATABASE_URL": _url(), "SECRET_KEY": "import-kill-test"}
+    importer = subprocess.Popen(  # noqa: S603 - our own interpreter and code
+        [sys.executable, "-c", LARGE_LOAD_CHILD, str(survey_file)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 240
+        caught = None
+        while time.monotonic() < deadline and importer.poll() is None:
+            caught = watcher.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL "
+                "AND query ILIKE 'INSERT INTO survey_response%'"
+            ).fetchone()
+            if caught:
+                break
+            time.sleep(0.05)
+        assert caught, "the import finished (or never wrote) before it could be interrupted"
+        time.sleep(0.5)  # into the pause, the constraints and indexes dropped
+        rebuilding = watcher.execute(
+            "SELECT count(*) FROM pg_locks WHERE pid = %s AND mode = 'AccessExclusiveLock' "
+            "AND relation = 'survey_response'::regclass",
+            [caught[0]],
+        ).fetchone()[0]
+        importer.send_signal(signal.SIGKILL)
+        importer.wait(timeout=60)
+        for _ in range(600):
+            alive = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [caught[0]]
+            ).fetchone()[0]
+            if not alive:
+                break
+            time.sleep(0.1)
+        else:
+            watcher.execute("SELECT pg_terminate_backend(%s)", [caught[0]])
+            pytest.fail("the killed import's transaction was still running after a minute")
+        assert rebuilding, "the import did not take the large-load path"
+        assert _schema(watcher.cursor()) == schema_before
+    finally:
+        if importer.poll() is None:
+            importer.kill()
+        watcher.close()
+    assert _snapshot() == before
+    assert not Wave.objects.filter(code="KILL-1").exists()
