@@ -278,7 +278,7 @@ SELECT i.reference AS c0, i.title AS c1, i.summary AS c2,
        i.country_id AS c3, v.countries ->> i.country_id AS c4,
        i.sector_id AS c5, v.sectors ->> i.sector_id AS c6,
        i.level AS c7, v.levels ->> i.level AS c8,
-       i.lead_public_body AS c9, o.name AS c10, coalesce(o.verified, false) AS c11,
+       i.lead_public_body AS c9, i.organisation AS c10, coalesce(i.verified, false) AS c11,
        i.stage AS c12, v.stages ->> i.stage AS c13,
        i.review_status AS c14, v.statuses ->> i.review_status AS c15,
        i.start_date AS c16, i.end_date AS c17, i.participants AS c18,
@@ -287,20 +287,33 @@ SELECT i.reference AS c0, i.title AS c1, i.summary AS c2,
        barriers.codes AS c23, barriers.labels AS c24,
        barriers_addressed.codes AS c25, barriers_addressed.labels AS c26,
        factors.codes AS c27, factors.labels AS c28,
-       a.accountable_body AS c29, a.roles_written AS c30,
-       b.amount AS c31, b.currency AS c32, b.resources_transferred AS c33,
-       b.citizen_hours AS c34, b.estimated_costs AS c35, b.estimated_benefits AS c36,
-       b.evidence_level AS c37, v.evidence ->> coalesce(b.evidence_level, '') AS c38,
+       i.accountable_body AS c29, i.roles_written AS c30,
+       i.amount AS c31, i.currency AS c32, i.resources_transferred AS c33,
+       i.citizen_hours AS c34, i.estimated_costs AS c35, i.estimated_benefits AS c36,
+       i.evidence_level AS c37, v.evidence ->> coalesce(i.evidence_level, '') AS c38,
        i.published_at AS c39, i.updated_at AS c40
-FROM initiatives_initiative i
-CROSS JOIN (
+FROM (
     SELECT %s::jsonb AS countries, %s::jsonb AS sectors, %s::jsonb AS items,
            %s::jsonb AS levels, %s::jsonb AS stages, %s::jsonb AS statuses,
            %s::jsonb AS evidence, %s::text[] AS phases, %s::text[] AS partners
 ) v
-LEFT JOIN initiatives_organisation o ON o.id = i.organisation_id
-LEFT JOIN initiatives_accountabilityframework a ON a.initiative_id = i.id
-LEFT JOIN initiatives_budgetframework b ON b.initiative_id = i.id
+CROSS JOIN (
+    -- The chosen initiatives with their one-to-one rows, sorted, before any cell is
+    -- aggregated: OFFSET 0 keeps the planner from aggregating for every initiative and
+    -- filtering afterwards (past eight relations it stops reordering joins).
+    SELECT i.id, i.reference, i.title, i.summary, i.country_id, i.sector_id, i.level,
+           i.lead_public_body, o.name AS organisation, o.verified, i.stage, i.review_status,
+           i.start_date, i.end_date, i.participants, a.accountable_body, a.roles_written,
+           b.amount, b.currency, b.resources_transferred, b.citizen_hours, b.estimated_costs,
+           b.estimated_benefits, b.evidence_level, i.published_at, i.updated_at
+    FROM initiatives_initiative i
+    LEFT JOIN initiatives_organisation o ON o.id = i.organisation_id
+    LEFT JOIN initiatives_accountabilityframework a ON a.initiative_id = i.id
+    LEFT JOIN initiatives_budgetframework b ON b.initiative_id = i.id
+    WHERE i.id IN ({{initiatives}})
+    ORDER BY i.reference
+    OFFSET 0
+) i
 LEFT JOIN LATERAL (
     SELECT string_agg(p.phase || ':' || p.partner_type, '|' ORDER BY {_PAIR_ORDER}) AS pairs,
            string_agg(p.phase || ':' || p.partner_type || ':' || p.level, '|'
@@ -308,7 +321,6 @@ LEFT JOIN LATERAL (
     FROM initiatives_participation p WHERE p.initiative_id = i.id
 ) participation ON true
 {"".join(_TAG_CELLS.format(field=field) for field in TAG_FIELDS)}
-WHERE i.id IN ({{initiatives}})
 ORDER BY i.reference
 """  # noqa: S608 (values come as parameters)
 
