@@ -6,6 +6,11 @@ The file comes from the survey benchmark's own generator (bench/survey_generate.
 import (`manage.py import_survey --create-wave`, validation included) runs in a fresh copy
 of the small database each time; the floor is `COPY plain FROM STDIN WITH CSV HEADER` of the
 same file into a plain 7-column text table, with no validation and no index.
+
+To measure on databases of your own rather than the benchmark's, name the template to copy
+(a migrated database) and the throwaway copy; the result is then printed, not saved:
+
+    GOAL3_TEMPLATE=my_base GOAL3_DATABASE=my_import python bench/goal3_import_floor.py
 """
 
 import os
@@ -18,6 +23,7 @@ from common import (
     DATA,
     PYTHON,
     SCALES,
+    SERVER,
     SRC,
     database_name,
     env_for,
@@ -27,6 +33,9 @@ from common import (
 )
 
 LIMIT = 3.0
+# Databases of one's own (see the docstring); by default the benchmark's, per scale.
+TEMPLATE = os.environ.get("GOAL3_TEMPLATE")
+DATABASE = os.environ.get("GOAL3_DATABASE")
 REPEAT = 2  # 1 at national scale, where one import takes minutes on a shared machine
 
 
@@ -41,22 +50,32 @@ def survey_file(rows):
     return path
 
 
+def template_name(scale):
+    return TEMPLATE or database_name(scale, "small")
+
+
+def import_name(scale):
+    return DATABASE or database_name(scale, "import")
+
+
 def fresh_copy(scale):
     """A throwaway copy of the small database, to import into."""
-    name = database_name(scale, "import")
+    name = import_name(scale)
     with psycopg_connect(dbname="postgres") as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_name(scale, "small")}"')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_name(scale)}"')
     return name
 
 
 def import_once(scale, path):
     fresh_copy(scale)
+    env = env_for(scale, "import")
+    env["DATABASE_URL"] = f"{SERVER}/{import_name(scale)}"
     started = time.perf_counter()
     process = subprocess.Popen(
         [PYTHON, "manage.py", "import_survey", str(path), "--create-wave"],
         cwd=SRC,
-        env=env_for(scale, "import"),
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -76,7 +95,7 @@ def import_once(scale, path):
 def copy_into_responses(scale):
     """A second floor, after an import: the same rows COPYed straight into survey_response,
     with its indexes and deferred foreign-key checks (paid at COMMIT), and no validation."""
-    with psycopg_connect(dbname=database_name(scale, "import")) as conn:
+    with psycopg_connect(dbname=import_name(scale)) as conn:
         dump = DATA / "responses-dump.csv"
         with conn.cursor() as cursor, open(dump, "wb") as stream:
             with cursor.copy(
@@ -100,7 +119,7 @@ def copy_into_responses(scale):
 
 
 def copy_once(scale, path):
-    with psycopg_connect(scale, "small") as conn:
+    with psycopg_connect(dbname=template_name(scale)) as conn:
         conn.execute(
             "CREATE TEMP TABLE plain (wave text, country text, respondent text, sector text, "
             "question text, item text, answer text)"
@@ -122,7 +141,7 @@ def main():
     into_table = copy_into_responses(scale)
     copies = [copy_once(scale, path) for _ in range(repeat)]
     with psycopg_connect(dbname="postgres") as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{database_name(scale, "import")}" WITH (FORCE)')
+        conn.execute(f'DROP DATABASE IF EXISTS "{import_name(scale)}" WITH (FORCE)')
     coprod = statistics.median(run["seconds"] for run in imports)
     floor = statistics.median(copies)
     result = {
@@ -140,7 +159,8 @@ def main():
         "holds": coprod / floor <= LIMIT,
     }
     print(result, flush=True)
-    save(scale, "goal3", result)
+    if not (TEMPLATE or DATABASE):
+        save(scale, "goal3", result)
 
 
 if __name__ == "__main__":

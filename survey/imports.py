@@ -249,12 +249,19 @@ class _Staging:
             self.pending = 0
 
     def create(self):
-        self.cursor.execute("DROP TABLE IF EXISTS survey_import_staging")
+        self.drop()
         self.cursor.execute(
             "CREATE TEMPORARY TABLE survey_import_staging ("
             "line bigint NOT NULL, wave_id bigint NOT NULL, respondent varchar(200) NOT NULL, "
             "country varchar(3) NOT NULL, sector varchar(2) NOT NULL, item_id bigint NOT NULL, "
             "answer boolean NOT NULL)"
+        )
+        # One row per respondent of the file: the lowest and the highest country it is
+        # given (the same, unless the file gives it two).
+        self.cursor.execute(
+            "CREATE TEMPORARY TABLE survey_import_respondents ("
+            "wave_id bigint NOT NULL, respondent varchar(200) NOT NULL, "
+            "country varchar(3) NOT NULL, last_country varchar(3) NOT NULL)"
         )
 
     def add(self, row):
@@ -316,8 +323,18 @@ class _Staging:
             self.cursor.execute("ANALYZE survey_import_staging")
         return unique
 
+    def summarise_respondents(self):
+        self.cursor.execute(
+            "INSERT INTO survey_import_respondents (wave_id, respondent, country, last_country) "
+            "SELECT wave_id, respondent, MIN(country), MAX(country) FROM survey_import_staging "
+            "GROUP BY wave_id, respondent"
+        )
+        if self.postgres:
+            self.cursor.execute("ANALYZE survey_import_respondents")
+
     def drop(self):
         self.cursor.execute("DROP TABLE IF EXISTS survey_import_staging")
+        self.cursor.execute("DROP TABLE IF EXISTS survey_import_respondents")
 
 
 def _read_rows(stream, vocabulary, staging, errors, progress):
@@ -536,11 +553,8 @@ def _check_whole_file(cursor, errors, *, replace, unique_keys):
             )
         )
     # Listing the rows that give a respondent another country sorts the whole file by
-    # line; a cheaper pass along the key index first finds out whether there are any.
-    cursor.execute(
-        "SELECT 1 FROM survey_import_staging GROUP BY wave_id, respondent "
-        "HAVING MIN(country) <> MAX(country) LIMIT 1"
-    )
+    # line: only done when the file's respondents show that there are any.
+    cursor.execute("SELECT 1 FROM survey_import_respondents WHERE country <> last_country LIMIT 1")
     if cursor.fetchone():
         checks.append(
             (
@@ -697,10 +711,14 @@ def _rebuilt_if_large(cursor, new_rows):
 
 def _write(cursor, result, *, replace):
     cursor.execute(
+        # One country per respondent by now: the checks refused any file giving two.
         "INSERT INTO survey_respondent (wave_id, country_id, code) "
-        "SELECT DISTINCT s.wave_id, s.country, s.respondent FROM survey_import_staging s "
+        "SELECT g.wave_id, g.country, g.respondent FROM survey_import_respondents g "
         "WHERE NOT EXISTS (SELECT 1 FROM survey_respondent r "
-        "WHERE r.wave_id = s.wave_id AND r.code = s.respondent)"
+        "WHERE r.wave_id = g.wave_id AND r.code = g.respondent) "
+        # The sort reads every row before the first is written. Without it, each probe of
+        # the anti-join would scan the rows this very statement has added so far.
+        "ORDER BY g.wave_id, g.respondent"
     )
     result.respondents_created = max(cursor.rowcount, 0)
     if connection.vendor == "postgresql" and result.respondents_created:
@@ -770,6 +788,7 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
                 staging.flush()
                 if result.rows:
                     unique_keys = staging.index()
+                    staging.summarise_respondents()
                     _check_whole_file(cursor, errors, replace=replace, unique_keys=unique_keys)
                 if not errors.count:
                     _write(cursor, result, replace=replace)
