@@ -47,8 +47,7 @@ def main():
     sizes = ("small", "large")
     params = {size: parameters(scale, size) for size in sizes}
     samples = {size: {} for size in sizes}
-    # One round at national scale: some report pages take a minute each there.
-    rounds = 1 if scale == "full" else ROUNDS
+    rounds = ROUNDS
     for _ in range(rounds):
         for size in sizes:
             pages = [(name, url(t, params[size]), who) for name, t, who in PAGES]

@@ -8,11 +8,9 @@ PAGES = [
     ("public list, filtered", "/initiatives/?country=FIN&stage=pilot&ordering=title", "anonymous"),
     ("case page", "/initiatives/{reference}/", "anonymous"),
     ("admin changelist", "/admin/initiatives/initiative/", "staff"),
-    (
-        "admin changelist, filtered",
-        "/admin/initiatives/initiative/?stage__exact=pilot&country__code__exact=FIN",
-        "staff",
-    ),
+    # A filter that fills the page at both sizes (one country's pilots are 11 rows in the
+    # small set and a full page of 100 in the large one: that page renders 9x the rows).
+    ("admin changelist, filtered", "/admin/initiatives/initiative/?stage__exact=pilot", "staff"),
     ("API list", "/api/initiatives/", "anonymous"),
     ("API case", "/api/initiatives/{reference}/", "anonymous"),
     ("API responses (staff)", "/api/survey/responses/", "staff"),
