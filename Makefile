@@ -10,7 +10,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=true SECRET_KEY=$${SECRET_KEY:-local-development-only-not-for-production}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production}
 
-.PHONY: install run test lint format migrations-check schema-check messages pytest bench bench-quick backup restore clean
+.PHONY: install run test lint format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -50,13 +50,17 @@ schema-check: install
 
 test: lint migrations-check schema-check pytest
 
-# Benchmarks (README, "Benchmarks"): they need PostgreSQL (BENCH_PG) and wrk.
-bench: install
+# Benchmarks (README, "Benchmarks"): they need PostgreSQL (BENCH_PG) and wrk, which is
+# installed from Debian's packages when missing.
+bench-tools: install
 	$(PY) -m pip install --quiet -e '.[bench]'
+	command -v wrk >/dev/null || apt-get install -y -q wrk >/dev/null \
+		|| (apt-get update -q >/dev/null && apt-get install -y -q wrk >/dev/null)
+
+bench: bench-tools
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-bench-quick: install
-	$(PY) -m pip install --quiet -e '.[bench]'
+bench-quick: bench-tools
 	$(PY) bench/run.py --quick $(BENCH_ARGS)
 
 # Backups (docs/RELIABILITY.md): the database of DATABASE_URL, plus uploaded documents.
