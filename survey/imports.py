@@ -9,7 +9,10 @@ codes) and the valid ones go to a temporary staging table, by COPY on PostgreSQL
 and by batched inserts on SQLite. The checks that need the whole file (duplicates
 inside it, a respondent given two countries, clashes with what is already stored)
 are set-based queries on the staging table, and so is the write itself
-(INSERT ... SELECT and UPDATE ... FROM). Python holds no per-row state, whatever
+(INSERT ... SELECT and UPDATE ... FROM). Each check that usually finds nothing is
+first answered cheaply (a unique index, the file's respondents summarised, or, when
+all of them are new, survey_response's own unique constraint during the write), and
+only a file with problems pays for listing them. Python holds no per-row state, whatever
 the size of the file. Everything runs in one transaction: any error, or a crash
 half-way, leaves the database exactly as it was.
 
@@ -299,31 +302,11 @@ class _Staging:
         )
         self.batch = []
 
-    def index(self):
-        """Index the staging table on its key; returns whether every key is unique.
-
-        Both the duplicate check and the joins on respondent go through this key. It is
-        built unique first: for the usual file, with no duplicates, that is the whole
-        duplicate check, and the query that lists duplicates is not needed.
-        """
-        try:
-            with transaction.atomic():
-                self.cursor.execute(
-                    "CREATE UNIQUE INDEX survey_import_staging_key "
-                    "ON survey_import_staging (wave_id, respondent, sector, item_id)"
-                )
-            unique = True
-        except IntegrityError:
-            self.cursor.execute(
-                "CREATE INDEX survey_import_staging_key "
-                "ON survey_import_staging (wave_id, respondent, sector, item_id)"
-            )
-            unique = False
+    def summarise(self):
+        """Fill the respondents' table; returns how many of them are already stored."""
         if self.postgres:
+            # Without statistics the planner sorts the whole file to group it.
             self.cursor.execute("ANALYZE survey_import_staging")
-        return unique
-
-    def summarise_respondents(self):
         self.cursor.execute(
             "INSERT INTO survey_import_respondents (wave_id, respondent, country, last_country) "
             "SELECT wave_id, respondent, MIN(country), MAX(country) FROM survey_import_staging "
@@ -331,6 +314,38 @@ class _Staging:
         )
         if self.postgres:
             self.cursor.execute("ANALYZE survey_import_respondents")
+            # A wave imported moments ago is not in the planner's statistics yet; without
+            # them the joins below run as nested loops over the whole table.
+            self.cursor.execute("ANALYZE survey_respondent")
+            self.cursor.execute("ANALYZE survey_response")
+        self.cursor.execute(
+            "SELECT COUNT(*) FROM survey_import_respondents g JOIN survey_respondent r "
+            "ON r.wave_id = g.wave_id AND r.code = g.respondent"
+        )
+        return self.cursor.fetchone()[0]
+
+    def index(self):
+        """Index the staging table on its key; returns whether some key occurs twice.
+
+        The joins with the stored records go through this key. It is built unique
+        first: for the usual file, with no repeated row, that is the whole check for
+        them, and the query that lists them is not needed.
+        """
+        try:
+            with transaction.atomic():
+                self.cursor.execute(
+                    "CREATE UNIQUE INDEX survey_import_staging_key "
+                    "ON survey_import_staging (wave_id, respondent, sector, item_id)"
+                )
+        except IntegrityError:
+            self.cursor.execute(
+                "CREATE INDEX survey_import_staging_key "
+                "ON survey_import_staging (wave_id, respondent, sector, item_id)"
+            )
+            return True
+        if self.postgres:
+            self.cursor.execute("ANALYZE survey_import_staging")
+        return False
 
     def drop(self):
         self.cursor.execute("DROP TABLE IF EXISTS survey_import_staging")
@@ -524,34 +539,30 @@ def _set_errors(cursor, sql, params, column, message_for):
     return found, total
 
 
-def _check_whole_file(cursor, errors, *, replace, unique_keys):
+# A later row repeating (respondent, sector, item) of the same wave.
+_REPEATED_ROWS = (
+    "SELECT d.line, i.code AS value, d.first_line AS detail FROM ("
+    "SELECT line, item_id, MIN(line) OVER (PARTITION BY wave_id, respondent, "
+    "sector, item_id) AS first_line FROM survey_import_staging) AS d "
+    "JOIN survey_item i ON i.id = d.item_id "
+    "WHERE d.line <> d.first_line",
+    "item",
+    lambda first: (
+        _("Duplicate of line %(line)s (same respondent, sector and item).") % {"line": first}
+    ),
+)
+
+
+def _check_whole_file(cursor, errors, *, replace, known, repeats):
     """The checks that need every row at once, on the staging table.
 
-    unique_keys: the staging table's key index could be built unique, so no row of the
-    file repeats another and the query that lists repeated rows is skipped.
+    known: how many of the file's respondents are already stored; with none, the checks
+    against the stored records have nothing to find.
+    repeats: whether some row repeats another: True, False (the staging key could be
+    indexed unique), or None (not indexed: if everything else is right, survey_response's
+    unique constraint finds them during the write, see `_write`).
     """
-    if connection.vendor == "postgresql":
-        # A wave imported moments ago is not in the planner's statistics yet; without
-        # them the joins below run as nested loops over the whole table.
-        cursor.execute("ANALYZE survey_respondent")
-        cursor.execute("ANALYZE survey_response")
-    checks = []
-    if not unique_keys:
-        checks.append(
-            (
-                # A later row repeating (respondent, sector, item) of the same wave.
-                "SELECT d.line, i.code AS value, d.first_line AS detail FROM ("
-                "SELECT line, item_id, MIN(line) OVER (PARTITION BY wave_id, respondent, "
-                "sector, item_id) AS first_line FROM survey_import_staging) AS d "
-                "JOIN survey_item i ON i.id = d.item_id "
-                "WHERE d.line <> d.first_line",
-                "item",
-                lambda first: (
-                    _("Duplicate of line %(line)s (same respondent, sector and item).")
-                    % {"line": first}
-                ),
-            )
-        )
+    checks = [_REPEATED_ROWS] if repeats else []
     # Listing the rows that give a respondent another country sorts the whole file by
     # line: only done when the file's respondents show that there are any.
     cursor.execute("SELECT 1 FROM survey_import_respondents WHERE country <> last_country LIMIT 1")
@@ -569,20 +580,21 @@ def _check_whole_file(cursor, errors, *, replace, unique_keys):
                 ),
             )
         )
-    checks.append(
-        (
-            "SELECT s.line, s.country AS value, r.country_id AS detail "
-            "FROM survey_import_staging s "
-            "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
-            "WHERE r.country_id <> s.country",
-            "country",
-            lambda stored: (
-                _("This respondent is already recorded in this wave for %(country)s.")
-                % {"country": stored}
-            ),
+    if known:
+        checks.append(
+            (
+                "SELECT s.line, s.country AS value, r.country_id AS detail "
+                "FROM survey_import_staging s "
+                "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
+                "WHERE r.country_id <> s.country",
+                "country",
+                lambda stored: (
+                    _("This respondent is already recorded in this wave for %(country)s.")
+                    % {"country": stored}
+                ),
+            )
         )
-    )
-    if not replace:
+    if known and not replace:
         checks.append(
             (
                 "SELECT s.line, s.answer AS value, t.affirmative AS detail "
@@ -608,6 +620,9 @@ def _check_whole_file(cursor, errors, *, replace, unique_keys):
                 if column == "answer":
                     error["value"] = _("no") if error["value"] in ("0", "False") else _("yes")
             errors.merge(found, total)
+    if repeats is None and errors.count:
+        # There will be no write to find them: list them too, as for any refused file.
+        errors.merge(*_set_errors(cursor, _REPEATED_ROWS[0], [], *_REPEATED_ROWS[1:]))
 
 
 def _response_keys(cursor):
@@ -709,7 +724,7 @@ def _rebuilt_if_large(cursor, new_rows):
         )
 
 
-def _write(cursor, result, *, replace):
+def _write(cursor, result, errors, *, replace, known):
     cursor.execute(
         # One country per respondent by now: the checks refused any file giving two.
         "INSERT INTO survey_respondent (wave_id, country_id, code) "
@@ -725,14 +740,15 @@ def _write(cursor, result, *, replace):
         # Fresh statistics, or the planner takes the new respondents for an empty table
         # and joins a million staged rows to them by nested loop.
         cursor.execute("ANALYZE survey_respondent")
-    cursor.execute(
-        "SELECT COUNT(*) FROM survey_import_staging s "
-        "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
-        "JOIN survey_response t ON t.respondent_id = r.id AND t.sector_id = s.sector "
-        "AND t.item_id = s.item_id WHERE t.affirmative = s.answer"
-    )
-    result.responses_unchanged = cursor.fetchone()[0]
-    if replace:
+    if known:
+        cursor.execute(
+            "SELECT COUNT(*) FROM survey_import_staging s "
+            "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
+            "JOIN survey_response t ON t.respondent_id = r.id AND t.sector_id = s.sector "
+            "AND t.item_id = s.item_id WHERE t.affirmative = s.answer"
+        )
+        result.responses_unchanged = cursor.fetchone()[0]
+    if known and replace:
         cursor.execute(
             "UPDATE survey_response SET affirmative = s.answer FROM survey_import_staging s "
             "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
@@ -754,15 +770,25 @@ def _write(cursor, result, *, replace):
             "AND t.item_id = survey_import_staging.item_id)"
         )
     new_rows = result.rows - result.responses_unchanged - result.responses_replaced
-    with _rebuilt_if_large(cursor, new_rows):
-        cursor.execute(
-            "INSERT INTO survey_response (respondent_id, sector_id, item_id, affirmative) "
-            "SELECT r.id, s.sector, s.item_id, s.answer FROM survey_import_staging s "
-            "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
-            # In the unique index's order: each index page is then filled once, in turn.
-            "ORDER BY r.id, s.sector, s.item_id"
-        )
-        result.responses_created = max(cursor.rowcount, 0)
+    try:
+        with transaction.atomic(), _rebuilt_if_large(cursor, new_rows):
+            cursor.execute(
+                "INSERT INTO survey_response (respondent_id, sector_id, item_id, affirmative) "
+                "SELECT r.id, s.sector, s.item_id, s.answer FROM survey_import_staging s "
+                "JOIN survey_respondent r ON r.wave_id = s.wave_id AND r.code = s.respondent "
+                # In the unique index's order: each index page is then filled once, in turn.
+                "ORDER BY r.id, s.sector, s.item_id"
+            )
+            created = max(cursor.rowcount, 0)
+    except IntegrityError:
+        # When no respondent of the file was stored, the staging key is not indexed and
+        # a row repeated in the file is found here, by the unique constraint: list them.
+        found, total = _set_errors(cursor, _REPEATED_ROWS[0], [], *_REPEATED_ROWS[1:])
+        if not total:
+            raise
+        errors.merge(found, total)
+        return
+    result.responses_created = created
 
 
 def import_survey(source, *, create_wave=False, create_items=False, replace=False, progress=None):
@@ -786,12 +812,20 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
                 staging.create()
                 result.rows = _read_rows(stream, vocabulary, staging, errors, progress)
                 staging.flush()
+                known = 0
                 if result.rows:
-                    unique_keys = staging.index()
-                    staging.summarise_respondents()
-                    _check_whole_file(cursor, errors, replace=replace, unique_keys=unique_keys)
+                    known = staging.summarise()
+                    # Only the joins with stored records need the staging key indexed.
+                    # Without any, every row is new, and survey_response's unique
+                    # constraint finds a repeated one during the write.
+                    repeats = staging.index() if known else None
+                    _check_whole_file(cursor, errors, replace=replace, known=known, repeats=repeats)
                 if not errors.count:
-                    _write(cursor, result, replace=replace)
+                    _write(cursor, result, errors, replace=replace, known=known)
+                if errors.count:
+                    result.respondents_created = result.responses_created = 0
+                    result.responses_unchanged = result.responses_replaced = 0
+                else:
                     result.waves_created = vocabulary.waves_created
                     result.items_created = vocabulary.items_created
                 staging.drop()

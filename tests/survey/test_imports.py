@@ -300,3 +300,46 @@ def test_blank_lines_are_skipped_and_line_numbers_stay_true():
         )
     )
     assert messages(result) == [(4, "item", "costs")]
+
+
+def test_repeated_rows_are_listed_beside_the_other_problems_of_the_file():
+    result = import_survey(
+        csv_file(
+            "OECD-2010,FIN,r,03,barriers,resources,yes",
+            "OECD-2010,FIN,r,03,barriers,resources,no",
+            "OECD-2010,CAN,r,07,barriers,resources,yes",
+            "OECD-2010,FIN,s,03,barriers,resources,maybe",
+        )
+    )
+    assert messages(result) == [
+        (3, "item", "resources"),
+        (4, "country", "CAN"),
+        (5, "answer", "maybe"),
+    ]
+    assert "line 2" in result.errors[0]["message"]
+    assert (result.respondents_created, result.responses_created) == (0, 0)
+    assert Respondent.objects.count() == 0
+
+
+def test_a_repeated_row_of_a_stored_respondent_is_an_error_even_when_stored_alike():
+    row = "OECD-2010,FIN,r,03,barriers,resources,yes"
+    assert import_survey(csv_file(row)).ok
+    result = import_survey(csv_file("OECD-2010,FIN,r,03,barriers,evidence,no", row, row))
+    assert messages(result) == [(4, "item", "resources")]
+    assert "line 3" in result.errors[0]["message"]
+    assert Response.objects.count() == 1
+
+
+def test_a_file_refused_for_a_repeated_row_reports_nothing_created():
+    result = import_survey(
+        csv_file(
+            "OECD-2010,FIN,new-1,03,barriers,resources,yes",
+            "OECD-2010,FIN,new-2,03,barriers,resources,yes",
+            "OECD-2010,FIN,new-1,3,barriers,resources,yes",
+        )
+    )
+    assert not result.ok
+    assert messages(result) == [(4, "item", "resources")]
+    assert result.as_dict()["respondents_created"] == 0
+    assert result.responses_created == 0
+    assert Respondent.objects.count() == 0
