@@ -181,6 +181,8 @@ class _Vocabulary:
         self.waves_created = []
         self.items_created = []
         self.refused = set()
+        # Called before a wave or item is created: the staging COPY must end first.
+        self.before_writing = lambda: None
 
     def wave(self, code):
         """(wave id, None) or (None, error message)."""
@@ -195,6 +197,7 @@ class _Vocabulary:
         if problem:
             return None, problem
         year = _wave_year(code)
+        self.before_writing()
         wave = Wave.objects.create(
             code=code,
             title=code,
@@ -220,6 +223,7 @@ class _Vocabulary:
         problem = _code_problem(code)
         if problem:
             return None, problem
+        self.before_writing()
         order = Item.objects.filter(question_id=question_id).count() + 1
         item = Item.objects.create(question_id=question_id, code=code, label=code, order=order)
         self.items[(question_id, code)] = item.pk
@@ -250,6 +254,9 @@ class _Staging:
             self.buffer = io.StringIO()
             self.writer = csv.writer(self.buffer, lineterminator="\n")
             self.pending = 0
+            # One COPY stays open from batch to batch, so that PostgreSQL stores a batch
+            # while Python reads the next; it ends when a statement must run in between.
+            self.copying = None
 
     def create(self):
         self.drop()
@@ -272,26 +279,31 @@ class _Staging:
             self.writer.writerow(row)
             self.pending += 1
             if self.pending >= BATCH_SIZE:
-                self.flush()
+                self._send()
             return
         self.batch.append(row)
         if len(self.batch) >= BATCH_SIZE:
             self.flush()
 
-    def flush(self):
-        """Send the pending rows. Batches (not one long COPY) because new waves and items
-        may have to be created between rows, on the same connection."""
-        if self.postgres:
-            if not self.pending:
-                return
-            with self.cursor.cursor.copy(
+    def _send(self):
+        if self.copying is None:
+            context = self.cursor.cursor.copy(
                 "COPY survey_import_staging (line, wave_id, respondent, country, sector, "
                 "item_id, answer) FROM STDIN WITH (FORMAT csv)"
-            ) as copy:
-                copy.write(self.buffer.getvalue())
-            self.buffer.seek(0)
-            self.buffer.truncate()
-            self.pending = 0
+            )
+            self.copying = (context, context.__enter__())
+        self.copying[1].write(self.buffer.getvalue())
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.pending = 0
+
+    def flush(self):
+        """Send the pending rows and end the COPY, so that the connection can run other
+        statements (creating a new wave or item between rows, the checks after)."""
+        if self.postgres:
+            if self.pending:
+                self._send()
+            self.abandon()
             return
         if not self.batch:
             return
@@ -301,6 +313,12 @@ class _Staging:
             self.batch,
         )
         self.batch = []
+
+    def abandon(self, error=None):
+        """End the COPY in progress, if any; with `error`, PostgreSQL cancels it."""
+        if self.postgres and self.copying is not None:
+            context, self.copying = self.copying[0], None
+            context.__exit__(type(error) if error else None, error, None)
 
     def summarise(self):
         """Fill the respondents' table; returns how many of them are already stored."""
@@ -810,7 +828,12 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
             with connection.cursor() as cursor:
                 staging = _Staging(cursor)
                 staging.create()
-                result.rows = _read_rows(stream, vocabulary, staging, errors, progress)
+                vocabulary.before_writing = staging.flush
+                try:
+                    result.rows = _read_rows(stream, vocabulary, staging, errors, progress)
+                except BaseException as error:
+                    staging.abandon(error)
+                    raise
                 staging.flush()
                 known = 0
                 if result.rows:

@@ -343,3 +343,31 @@ def test_a_file_refused_for_a_repeated_row_reports_nothing_created():
     assert result.as_dict()["respondents_created"] == 0
     assert result.responses_created == 0
     assert Respondent.objects.count() == 0
+
+
+def test_an_error_while_reading_leaves_the_database_usable(monkeypatch):
+    import survey.imports as imports
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 5)
+    rows = [f"OECD-2010,FIN,r{n},03,barriers,resources,yes" for n in range(12)]
+
+    def interrupted(count):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        import_survey(csv_file(*rows), progress=interrupted)
+    assert Response.objects.count() == 0
+    assert import_survey(csv_file(*rows)).responses_created == 12
+
+
+def test_new_waves_and_items_are_created_between_batches(monkeypatch):
+    import survey.imports as imports
+
+    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    rows = [f"OECD-2010,FIN,r{n},03,barriers,resources,yes" for n in range(5)]
+    rows += [f"NEW-2030,FIN,r{n},03,barriers,time,no" for n in range(5)]
+    result = import_survey(csv_file(*rows), create_wave=True, create_items=True)
+    assert result.ok, result.errors
+    assert (result.waves_created, result.items_created) == (["NEW-2030"], ["barriers/time"])
+    assert Response.objects.count() == 10
