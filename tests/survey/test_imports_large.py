@@ -152,3 +152,24 @@ def test_a_large_load_does_not_queue_behind_a_long_reader(monkeypatch, statement
     assert not rebuilt(statements)
     assert result.responses_created == 3
     assert schema() == before
+
+
+def test_a_large_load_beside_stored_answers_replaces_and_keeps_them(statements):
+    assert import_survey(csv_file(*ROWS)).ok
+    before = schema()
+    statements.clear()
+    result = import_survey(
+        csv_file(
+            "OECD-2010,FIN,fi-1,03,barriers,resources,no",
+            ROWS[1],
+            "OECD-2010,FIN,fi-1,05,barriers,resources,yes",
+        ),
+        replace=True,
+    )
+    assert result.ok, result.errors
+    assert rebuilt(statements)
+    assert (result.responses_replaced, result.responses_unchanged) == (1, 1)
+    assert result.responses_created == 1
+    assert schema() == before
+    assert Response.objects.count() == 4
+    assert not Response.objects.get(sector="03", item__code="resources").affirmative
