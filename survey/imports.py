@@ -38,6 +38,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
+from coprod_site import reportcache
 from coprod_site.csvfiles import FORMULA_TRIGGERS
 
 from .models import Country, Item, Question, Response, Sector, Wave, code_validator
@@ -851,6 +852,8 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
                 else:
                     result.waves_created = vocabulary.waves_created
                     result.items_created = vocabulary.items_created
+                    # Written in bulk, without signals: cached reports start over.
+                    reportcache.data_changed()
                 staging.drop()
             if errors.count:
                 transaction.set_rollback(True)

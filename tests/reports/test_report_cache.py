@@ -1,6 +1,7 @@
 """Reports are computed once per change of their data, and never shown older than it."""
 
 import datetime
+import io
 
 import pytest
 from django.core.cache import cache
@@ -191,3 +192,16 @@ def test_changes_made_by_the_workflows_reach_every_report(client, staff, cases):
     )
     after = {url: client.get(url).getvalue() for url in pages}
     assert all(after[url] != before[url] for url in pages)
+
+
+def test_an_import_shows_at_once(client, wave):
+    from survey.imports import import_survey
+
+    assert {row["responses"] for row in csv_dicts(client.get(SURVEY))} == {"0"}
+    source = io.BytesIO(
+        b"wave,country,respondent,sector,question,item,answer\n"
+        b"OECD-2010,FIN,IMP1,03,barriers,resources,yes\n"
+    )
+    assert import_survey(source).ok
+    resources = {row["item"]: row for row in csv_dicts(client.get(SURVEY))}["resources"]
+    assert (resources["affirmative"], resources["responses"]) == ("1", "1")
