@@ -56,6 +56,19 @@ def _snapshot():
     )
 
 
+def _wait_for_rollback(watcher, pid):
+    """PostgreSQL notices the vanished client and rolls its transaction back."""
+    for _ in range(600):
+        alive = watcher.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]
+        ).fetchone()[0]
+        if not alive:
+            return
+        time.sleep(0.1)
+    watcher.execute("SELECT pg_terminate_backend(%s)", [pid])
+    pytest.fail("the killed import's transaction was still running after a minute")
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_import_killed_while_writing_leaves_the_database_as_before(tmp_path):
     if connection.vendor != "postgresql":
@@ -90,17 +103,7 @@ def test_import_killed_while_writing_leaves_the_database_as_before(tmp_path):
         importer.wait(timeout=60)
         assert caught, "the import finished (or never wrote) before it could be interrupted"
         assert importer.returncode == -signal.SIGKILL
-        # PostgreSQL notices the vanished client and rolls its transaction back.
-        for _ in range(600):
-            alive = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [caught[0]]
-            ).fetchone()[0]
-            if not alive:
-                break
-            time.sleep(0.1)
-        else:
-            watcher.execute("SELECT pg_terminate_backend(%s)", [caught[0]])
-            pytest.fail("the killed import's transaction was still running after a minute")
+        _wait_for_rollback(watcher, caught[0])
     finally:
         if importer.poll() is None:
             importer.kill()
@@ -180,16 +183,7 @@ def test_import_killed_while_rebuilding_keeps_constraints_and_indexes(tmp_path):
         ).fetchone()[0]
         importer.send_signal(signal.SIGKILL)
         importer.wait(timeout=60)
-        for _ in range(600):
-            alive = watcher.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [caught[0]]
-            ).fetchone()[0]
-            if not alive:
-                break
-            time.sleep(0.1)
-        else:
-            watcher.execute("SELECT pg_terminate_backend(%s)", [caught[0]])
-            pytest.fail("the killed import's transaction was still running after a minute")
+        _wait_for_rollback(watcher, caught[0])
         assert rebuilding, "the import did not take the large-load path"
         assert _schema(watcher.cursor()) == schema_before
     finally:
