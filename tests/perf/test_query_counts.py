@@ -29,6 +29,7 @@ def _computed_every_time(settings):
     # report cache (tests/reports/test_report_cache.py) would hide them.
     settings.REPORT_CACHE_SECONDS = 0
 
+
 # Statements that differ only in their literals. A report may loop over the vocabulary (three
 # questions, two sides); more repeats than this is a loop over records.
 MAX_REPEATS = 10
