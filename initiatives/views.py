@@ -552,7 +552,7 @@ def signup(request):
     form = SignUpForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, user, backend="initiatives.backends.EmailBackend")
         messages.success(
             request, _("Welcome! Now create your group, or ask to join one that is already here.")
         )

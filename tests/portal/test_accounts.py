@@ -68,6 +68,29 @@ def test_sign_in_goes_to_my_initiatives_and_sign_out_needs_a_post(client, member
     assert client.get(reverse("initiatives:dashboard")).status_code == 302
 
 
+def test_sign_in_takes_the_e_mail_address_in_any_case(client, db):
+    client.post(
+        reverse("initiatives:signup"),
+        {
+            "email": "Ana.Virtanen@Example.fi",
+            "password1": "a long walk at dusk",
+            "password2": "a long walk at dusk",
+        },
+    )
+    client.post(reverse("logout"))
+    response = client.post(
+        reverse("login"),
+        {"username": " Ana.Virtanen@EXAMPLE.fi", "password": "a long walk at dusk"},
+    )
+    assert response.status_code == 302
+    assert client.get(reverse("initiatives:account")).status_code == 200
+    client.post(reverse("logout"))
+    wrong = client.post(
+        reverse("login"), {"username": "ana.virtanen@example.fi", "password": "a long walk"}
+    )
+    assert wrong.status_code == 200  # the form again, with its error
+
+
 def test_password_reset_sends_a_link_that_sets_a_new_password(client, member):
     response = client.post(reverse("password_reset"), {"email": member.email})
     assert response.status_code == 302
