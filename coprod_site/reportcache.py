@@ -2,10 +2,10 @@
 
 A report aggregates every initiative or survey record in its scope, so computing it costs
 more as the register grows. Its result is therefore kept in the default cache, under the
-current *data generation*: a random token that is replaced whenever the survey or the
-initiatives tables change. A new token makes every earlier entry unreachable, so a report
-never shows data older than the last committed change (entries also expire after
-`REPORT_CACHE_SECONDS`, and fall out of the cache like any other).
+current *data generation*: a random token that is replaced whenever a table the reports
+read changes (`WATCHED_APPS`, `WATCHED_MODELS`). A new token makes every earlier entry
+unreachable, so a report never shows data older than the last committed change (entries
+also expire after `REPORT_CACHE_SECONDS`, and fall out of the cache like any other).
 
 The token is replaced twice per write: at once, so that the writing transaction reads its
 own changes, and again after the commit. The second replacement is what keeps other
@@ -30,8 +30,17 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 GENERATION_KEY = "reports:generation"
 
-# The apps whose tables the reports read.
-WATCHED_APPS = ("survey", "initiatives")
+# What the reports (and the admin's cached filter lists) read: every survey table, and
+# these of the initiatives app. Writes elsewhere (sign-in records, tokens, memberships,
+# timelines, history rows) leave the cached reports alone.
+WATCHED_APPS = ("survey",)
+WATCHED_MODELS = (
+    "initiatives.Initiative",
+    "initiatives.Participation",
+    "initiatives.AccountabilityFramework",
+    "initiatives.BudgetFramework",
+    "initiatives.StageChange",
+)
 
 # Deleted in bulk (a whole wave at a time), where a delete receiver would make Django load
 # every row to send it one signal; their deletions call `data_changed()` instead.
@@ -77,8 +86,10 @@ def cached(key_parts, compute):
     return result
 
 
-def _watched(sender):
-    return sender._meta.app_label in WATCHED_APPS
+def _watched(model):
+    # A tag list's table (many-to-many, made by Django) counts as its initiative's.
+    model = model._meta.auto_created or model
+    return model._meta.app_label in WATCHED_APPS or model._meta.label in WATCHED_MODELS
 
 
 def _on_write(sender, **kwargs):
@@ -92,13 +103,11 @@ def _on_m2m(sender, action, **kwargs):
 
 
 def connect():
-    """Listen to every ORM write to the watched apps' tables."""
+    """Listen to every ORM write to the tables the reports read."""
     from django.apps import apps
 
     post_save.connect(_on_write, dispatch_uid="reportcache-save")
     m2m_changed.connect(_on_m2m, dispatch_uid="reportcache-m2m")
-    for label in WATCHED_APPS:
-        for model in apps.get_app_config(label).get_models():
-            if model._meta.label in BULK_DELETED:
-                continue
+    for model in apps.get_models():
+        if _watched(model) and model._meta.label not in BULK_DELETED:
             post_delete.connect(_on_write, sender=model, dispatch_uid=f"reportcache-{model}")

@@ -205,3 +205,17 @@ def test_an_import_shows_at_once(client, wave):
     assert import_survey(source).ok
     resources = {row["item"]: row for row in csv_dicts(client.get(SURVEY))}["resources"]
     assert (resources["affirmative"], resources["responses"]) == ("1", "1")
+
+
+def test_writes_the_reports_do_not_read_keep_them(client, staff, cases):
+    computed = queries_for(client, "/reports/maturity/")
+    cached = queries_for(client, "/reports/maturity/")
+    assert cached < computed
+    # A sign-in (its security record), a timeline entry, a membership: not report data.
+    client.force_login(staff)
+    client.logout()
+    from initiatives.models import Activity, SecurityEvent
+
+    Activity.objects.create(initiative=cases["A"], date=datetime.date(2024, 5, 1), text="Met")
+    SecurityEvent.objects.create(kind="sign_in", username="someone")
+    assert queries_for(client, "/reports/maturity/") == cached
