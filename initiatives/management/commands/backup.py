@@ -31,6 +31,19 @@ def postgres_env(config):
     return env
 
 
+def run_postgres_tool(command, config):
+    """Run pg_dump or pg_restore against the Django database; a failure is a CommandError."""
+    program = command[0]
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed program, arguments are ours
+            command, env=postgres_env(config), capture_output=True, text=True, check=False
+        )
+    except FileNotFoundError as exc:
+        raise CommandError(f"{program} is not installed (Debian: postgresql-client).") from exc
+    if result.returncode != 0:
+        raise CommandError(f"{program} failed: {result.stderr.strip()}")
+
+
 class Command(BaseCommand):
     help = "Back up the database (pg_dump or the SQLite backup API) and uploaded documents."
 
@@ -72,18 +85,10 @@ class Command(BaseCommand):
     def _pg_dump(self, connection, path):
         command = ["pg_dump", "--format=custom", "--no-owner", "--no-privileges", "--file", path]
         try:
-            result = subprocess.run(  # noqa: S603 - fixed program, arguments are ours
-                command,
-                env=postgres_env(connection.settings_dict),
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise CommandError("pg_dump is not installed (Debian: postgresql-client).") from exc
-        if result.returncode != 0:
+            run_postgres_tool(command, connection.settings_dict)
+        except CommandError:
             path.unlink(missing_ok=True)
-            raise CommandError(f"pg_dump failed: {result.stderr.strip()}")
+            raise
 
     def _sqlite_backup(self, connection, path):
         connection.ensure_connection()

@@ -5,7 +5,6 @@ replacing the contents of a database that already has data needs --replace.
 """
 
 import sqlite3
-import subprocess
 import tarfile
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from django.db import connections
 
 from coprod_site import reportcache
 
-from .backup import postgres_env
+from .backup import run_postgres_tool
 
 
 class Command(BaseCommand):
@@ -65,18 +64,7 @@ class Command(BaseCommand):
         if replace:
             command += ["--clean", "--if-exists"]
         command += ["--dbname", connection.settings_dict["NAME"], str(source)]
-        try:
-            result = subprocess.run(  # noqa: S603 - fixed program, arguments are ours
-                command,
-                env=postgres_env(connection.settings_dict),
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-        except FileNotFoundError as exc:
-            raise CommandError("pg_restore is not installed (Debian: postgresql-client).") from exc
-        if result.returncode != 0:
-            raise CommandError(f"pg_restore failed: {result.stderr.strip()}")
+        run_postgres_tool(command, connection.settings_dict)
 
     def _sqlite_restore(self, connection, source):
         with open(source, "rb") as handle:
