@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 
 from tests.factories import MembershipFactory, OrganisationFactory, StaffFactory, UserFactory
@@ -62,3 +65,41 @@ def other_member(db):
 @pytest.fixture
 def user(db):
     return UserFactory()
+
+
+# Browser tests drive the system Chromium with Playwright (never a downloaded browser).
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def _allow_orm_beside_playwright(monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
+    # the test itself (fixtures, assertions) are still plain synchronous calls. Set for
+    # browser tests only: left in the environment it would reach subprocesses (such as
+    # `check --deploy`) and the tests that run after.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture
+def browser(_allow_orm_beside_playwright):
+    """One headless Chromium per test, closed at its end: while Playwright runs, this thread
+    has an event loop, which other tests' own Playwright sessions and database set-up must
+    not inherit. Skips the test when the machine has no Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        yield browser
+        browser.close()

@@ -1,46 +1,10 @@
-"""Playwright against a live server, driving the system Chromium (never a downloaded one)."""
+"""Playwright against a live server, driving the system Chromium (`browser`, tests/conftest.py)."""
 
-import os
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; Django's ORM calls made by
-    # the test itself (fixtures, assertions) are still plain synchronous calls. Set for
-    # these tests only: left in the environment it would reach subprocesses (such as
-    # `check --deploy`) and the tests that run after.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-@pytest.fixture
-def browser(_allow_orm_beside_playwright):
-    """One Chromium per test, closed at its end: while Playwright runs, this thread has an
-    event loop, which other tests' own Playwright sessions and database set-up must not
-    inherit."""
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture(autouse=True)

@@ -1,7 +1,6 @@
 """Every report page in headless Chromium with demo-sized data: no console error (a CSP
 violation is one), the charts drawn, and a screenshot kept under tests/artifacts/reports/."""
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,25 +14,6 @@ pytestmark = [
 ]
 
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-
-
-@pytest.fixture(autouse=True)
-def _allow_orm_beside_playwright(monkeypatch):
-    # Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-    # still plain synchronous calls. Set for these tests only, so that it never reaches
-    # subprocesses (such as `check --deploy`) or the tests that run after.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts" / "reports"
 
 PAGES = [
@@ -47,26 +27,10 @@ PAGES = [
 ]
 
 
-@pytest.fixture
-def chromium():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
-
-
-def test_report_pages_render_their_charts_without_console_errors(
-    chromium, live_server, client, staff, settings
-):
-    settings.DEBUG = False
-    demo_data(staff)
-    client.force_login(staff)
-    context = chromium.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, locale="en-GB"
+def signed_in_page(browser, live_server, client, settings, **options):
+    """A page of a fresh browser context that carries the test client's session."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 1280, "height": 900}, **options
     )
     context.add_cookies(
         [
@@ -77,7 +41,16 @@ def test_report_pages_render_their_charts_without_console_errors(
             }
         ]
     )
-    page = context.new_page()
+    return context.new_page()
+
+
+def test_report_pages_render_their_charts_without_console_errors(
+    browser, live_server, client, staff, settings
+):
+    settings.DEBUG = False
+    demo_data(staff)
+    client.force_login(staff)
+    page = signed_in_page(browser, live_server, client, settings, locale="en-GB")
     errors = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -95,26 +68,14 @@ def test_report_pages_render_their_charts_without_console_errors(
     page.locator(".readiness-table a").first.click()
     page.locator(".readiness-panel").screenshot(path=ARTIFACTS / "case-readiness-panel.png")
     page.screenshot(path=ARTIFACTS / "case-page.png", full_page=True)
-    context.close()
+    page.context.close()
     assert errors == []
 
 
-def test_report_pages_with_no_data_say_so(chromium, live_server, client, staff, settings):
+def test_report_pages_with_no_data_say_so(browser, live_server, client, staff, settings):
     settings.DEBUG = False
     client.force_login(staff)
-    context = chromium.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}
-    )
-    context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page = context.new_page()
+    page = signed_in_page(browser, live_server, client, settings)
     errors = []
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -123,5 +84,5 @@ def test_report_pages_with_no_data_say_so(chromium, live_server, client, staff, 
         assert response.status == 200, url
         assert page.locator(".empty").count() >= 1, url
         page.screenshot(path=ARTIFACTS / f"empty-{name}.png", full_page=True)
-    context.close()
+    page.context.close()
     assert errors == []
