@@ -269,3 +269,33 @@ def source_commit():
 
 def scale_from_argv():
     return "quick" if "--quick" in sys.argv else "full"
+
+
+# The survey file's seven columns as plain text, for the import floor.
+SURVEY_TEXT_COLUMNS = (
+    "(wave text, country text, respondent text, sector text, question text, item text, answer text)"
+)
+
+
+def copy_file(cursor, statement, path):
+    """Send the file at `path` through `statement` (a `COPY ... FROM STDIN`), 1 MiB at a time."""
+    with open(path, "rb") as stream, cursor.copy(statement) as copy:
+        while block := stream.read(1 << 20):
+            copy.write(block)
+
+
+def plain_copy_seconds(conn, path):
+    """The import floor: seconds to COPY the survey file at `path` into a plain table of
+    seven text columns (no index, no check), made for the purpose and dropped after."""
+    conn.execute("DROP TABLE IF EXISTS copy_floor")
+    conn.execute(f"CREATE TABLE copy_floor {SURVEY_TEXT_COLUMNS}")
+    started = time.perf_counter()
+    with conn.cursor() as cursor:
+        copy_file(cursor, "COPY copy_floor FROM STDIN WITH (FORMAT csv, HEADER true)", path)
+    seconds = time.perf_counter() - started
+    conn.execute("DROP TABLE copy_floor")
+    return seconds
+
+
+# Rows already resolved to ids, straight into the survey's records table.
+COPY_RESPONSES = "COPY survey_response (respondent_id, sector_id, item_id, affirmative) FROM STDIN"

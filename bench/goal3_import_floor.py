@@ -20,13 +20,16 @@ import time
 
 from common import (
     BENCH,
+    COPY_RESPONSES,
     DATA,
     PYTHON,
     SCALES,
     SERVER,
     SRC,
+    copy_file,
     database_name,
     env_for,
+    plain_copy_seconds,
     psycopg_connect,
     save,
     scale_from_argv,
@@ -107,29 +110,16 @@ def copy_into_responses(scale):
         conn.execute("TRUNCATE survey_response")
         conn.execute("VACUUM ANALYZE survey_response")
         started = time.perf_counter()
-        with conn.transaction(), conn.cursor() as cursor, open(dump, "rb") as stream:
-            with cursor.copy(
-                "COPY survey_response (respondent_id, sector_id, item_id, affirmative) FROM STDIN"
-            ) as copy:
-                while block := stream.read(1 << 20):
-                    copy.write(block)
+        with conn.transaction(), conn.cursor() as cursor:
+            copy_file(cursor, COPY_RESPONSES, dump)
         seconds = time.perf_counter() - started
         dump.unlink()
     return seconds
 
 
 def copy_once(scale, path):
-    with psycopg_connect(dbname=template_name(scale)) as conn:
-        conn.execute(
-            "CREATE TEMP TABLE plain (wave text, country text, respondent text, sector text, "
-            "question text, item text, answer text)"
-        )
-        started = time.perf_counter()
-        with conn.cursor() as cursor, open(path, "rb") as stream:
-            with cursor.copy("COPY plain FROM STDIN WITH CSV HEADER") as copy:
-                while block := stream.read(1 << 20):
-                    copy.write(block)
-        return time.perf_counter() - started
+    with psycopg_connect(dbname=import_name(scale)) as conn:
+        return plain_copy_seconds(conn, path)
 
 
 def main():

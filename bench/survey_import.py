@@ -25,6 +25,12 @@ import time
 from pathlib import Path
 
 import psycopg
+from common import (
+    COPY_RESPONSES,
+    SURVEY_TEXT_COLUMNS,
+    copy_file,
+    plain_copy_seconds,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
@@ -103,19 +109,7 @@ def survey_file(rows):
 
 def copy_floor(path):
     with connect() as conn:
-        conn.execute("DROP TABLE IF EXISTS copy_floor")
-        conn.execute(
-            "CREATE TABLE copy_floor (wave text, country text, respondent text, sector text, "
-            "question text, item text, answer text)"
-        )
-        started = time.perf_counter()
-        with conn.cursor() as cursor, open(path, "rb") as stream:
-            with cursor.copy("COPY copy_floor FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
-                while block := stream.read(1 << 20):
-                    copy.write(block)
-        seconds = time.perf_counter() - started
-        conn.execute("DROP TABLE copy_floor")
-    return seconds
+        return plain_copy_seconds(conn, path)
 
 
 def schema_floor(path):
@@ -131,14 +125,9 @@ def schema_floor(path):
             "INSERT INTO survey_wave (code, title, year, synthetic, notes) "
             "VALUES ('FLOOR', 'floor', 2000, true, '')"
         )
-        conn.execute(
-            "CREATE TEMP TABLE raw (wave text, country text, respondent text, sector text, "
-            "question text, item text, answer text)"
-        )
-        with conn.cursor() as cursor, open(path, "rb") as stream:
-            with cursor.copy("COPY raw FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
-                while block := stream.read(1 << 20):
-                    copy.write(block)
+        conn.execute(f"CREATE TEMP TABLE raw {SURVEY_TEXT_COLUMNS}")
+        with conn.cursor() as cursor:
+            copy_file(cursor, "COPY raw FROM STDIN WITH (FORMAT csv, HEADER true)", path)
         conn.execute(
             "INSERT INTO survey_respondent (wave_id, country_id, code) SELECT DISTINCT "
             "w.id, raw.country, raw.respondent FROM raw, survey_wave w WHERE w.code = 'FLOOR'"
@@ -157,12 +146,8 @@ def schema_floor(path):
         conn.execute("VACUUM ANALYZE survey_respondent")
     with psycopg.connect(f"{SERVER}/{DATABASE}") as conn:  # one transaction
         started = time.perf_counter()
-        with conn.cursor() as cursor, open(resolved, "rb") as stream:
-            with cursor.copy(
-                "COPY survey_response (respondent_id, sector_id, item_id, affirmative) FROM STDIN"
-            ) as copy:
-                while block := stream.read(1 << 20):
-                    copy.write(block)
+        with conn.cursor() as cursor:
+            copy_file(cursor, COPY_RESPONSES, resolved)
         conn.commit()
         seconds = time.perf_counter() - started
     resolved.unlink()
