@@ -99,6 +99,7 @@ class Organisation(models.Model):
         ordering = ["name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
+        permissions = [("verify_organisation", _("Can verify organisations"))]
 
     def __str__(self):
         return self.name
@@ -318,6 +319,10 @@ class Initiative(models.Model):
         ordering = ["-updated_at"]
         verbose_name = _("initiative")
         verbose_name_plural = _("initiatives")
+        permissions = [
+            ("view_internal", _("Can read every initiative: drafts, history and internal notes")),
+            ("review_initiative", _("Can review, publish, return, assign and change stages")),
+        ]
         indexes = [
             models.Index(fields=["review_status", "archived_at"], name="initiative_status"),
             models.Index(fields=["stage"], name="initiative_stage"),
@@ -598,6 +603,14 @@ class ActivityKind(models.TextChoices):
     REVIEW = "review", _("Review decision")
 
 
+class Visibility(models.TextChoices):
+    """Who reads a timeline entry and its document (the rules are in `rules.py`)."""
+
+    PUBLIC = "public", _("Public")
+    GROUP = "group", _("Shared with the group")
+    INTERNAL = "internal", _("Internal (staff only)")
+
+
 def document_path(instance, filename):
     return f"documents/{instance.initiative.reference}/{filename}"
 
@@ -609,6 +622,16 @@ class Activity(models.Model):
         Initiative, models.CASCADE, related_name="activities", verbose_name=_("initiative")
     )
     kind = models.CharField(_("kind"), max_length=10, choices=ActivityKind.choices)
+    visibility = models.CharField(
+        _("visibility"),
+        max_length=10,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        help_text=_(
+            "Public: everyone who can read the initiative. Shared with the group: the owner "
+            "organisation's members and staff. Internal: staff only."
+        ),
+    )
     date = models.DateField(_("date"), default=timezone.localdate)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -23,7 +23,6 @@ from django.db.models import Q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
-    from django.db.models import QuerySet
 
     from .models import Activity, Initiative, Organisation
 
@@ -190,16 +189,10 @@ def editable_initiatives_q(user: Person) -> Q | None:
 # Timeline entries
 
 
-class Visibility:
-    """Codes of `Activity.visibility`; the model's choices use the same values."""
-
-    PUBLIC = "public"
-    GROUP = "group"
-    INTERNAL = "internal"
-
-
 def activity_visibilities(user: Person, initiative: Initiative) -> set[str]:
     """Which timeline entries of this initiative the user may read."""
+    from .models import Visibility
+
     if can_read_all(user):
         return {Visibility.PUBLIC, Visibility.GROUP, Visibility.INTERNAL}
     if is_owner_member(user, initiative):
@@ -209,6 +202,8 @@ def activity_visibilities(user: Person, initiative: Initiative) -> set[str]:
 
 def writable_visibilities(user: Person, initiative: Initiative) -> set[str]:
     """Which visibilities the user may give a new timeline entry."""
+    from .models import Visibility
+
     allowed: set[str] = set()
     if is_owner_member(user, initiative) or can_change_any(user):
         allowed |= {Visibility.PUBLIC, Visibility.GROUP}

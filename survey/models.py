@@ -243,6 +243,7 @@ class Response(models.Model):
     class Meta:
         verbose_name = _("response")
         verbose_name_plural = _("responses")
+        permissions = [("import_response", _("Can import, replace and delete survey records"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["respondent", "sector", "item"], name="response_unique_per_pair_item"

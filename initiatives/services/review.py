@@ -1,0 +1,107 @@
+"""Submitting for review, approving and returning."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Activity, ActivityKind, Initiative, ReviewStatus
+from .notifications import _case_officer_emails, _group_emails, _notify
+
+
+def missing_for_submission(initiative):
+    """What must be filled in before review, as sentences a volunteer understands."""
+    missing = []
+    if not initiative.summary.strip():
+        missing.append(_("a summary"))
+    if not initiative.description.strip():
+        missing.append(_("a description"))
+    if not initiative.lead_public_body.strip():
+        missing.append(_("the lead public body"))
+    if not initiative.start_date:
+        missing.append(_("a start date"))
+    if not initiative.participations.exists():
+        missing.append(_("at least one partner in the “who does what” table"))
+    if not initiative.objectives.exists():
+        missing.append(_("at least one objective"))
+    return missing
+
+
+def _review_entry(initiative, by, text):
+    Activity.objects.create(initiative=initiative, kind=ActivityKind.REVIEW, author=by, text=text)
+
+
+def _set_review_status(initiative, by, status, **extra):
+    now = timezone.now()
+    fields = {"review_status": status, "updated_at": now, "updated_by": by, **extra}
+    for name, value in fields.items():
+        setattr(initiative, name, value)
+    initiative.version += 1
+    initiative._history_user = by
+    initiative.save()
+
+
+@transaction.atomic
+def initiative_submit(*, initiative, by):
+    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if initiative.review_status not in (ReviewStatus.DRAFT, ReviewStatus.RETURNED):
+        raise ValidationError(_("Only a draft or a returned initiative can be submitted."))
+    missing = missing_for_submission(initiative)
+    if missing:
+        raise ValidationError(
+            _("Before submitting, add: %(missing)s.") % {"missing": "; ".join(missing)},
+            code="incomplete",
+        )
+    _set_review_status(initiative, by, ReviewStatus.SUBMITTED, submitted_at=timezone.now())
+    _review_entry(initiative, by, _("Submitted for review."))
+    _notify(
+        _case_officer_emails(initiative),
+        _("New submission: %(ref)s %(title)s")
+        % {"ref": initiative.reference, "title": initiative.title},
+        _("%(ref)s “%(title)s” was submitted for review.")
+        % {"ref": initiative.reference, "title": initiative.title},
+    )
+    return initiative
+
+
+def _check_reviewer(by):
+    if not by.is_staff:
+        raise PermissionError(_("Only staff review submissions."))
+
+
+@transaction.atomic
+def initiative_approve(*, initiative, by):
+    _check_reviewer(by)
+    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if initiative.review_status != ReviewStatus.SUBMITTED:
+        raise ValidationError(_("Only a submitted initiative can be approved."))
+    _set_review_status(
+        initiative, by, ReviewStatus.PUBLISHED, published_at=timezone.now(), return_reason=""
+    )
+    _review_entry(initiative, by, _("Approved and published."))
+    _notify(
+        _group_emails(initiative),
+        _("Published: %(ref)s %(title)s")
+        % {"ref": initiative.reference, "title": initiative.title},
+        _("Your initiative %(ref)s is now published.") % {"ref": initiative.reference},
+    )
+    return initiative
+
+
+@transaction.atomic
+def initiative_return(*, initiative, by, reason):
+    _check_reviewer(by)
+    if not (reason or "").strip():
+        raise ValidationError(_("Say what the group should change before resubmitting."))
+    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if initiative.review_status != ReviewStatus.SUBMITTED:
+        raise ValidationError(_("Only a submitted initiative can be returned."))
+    _set_review_status(initiative, by, ReviewStatus.RETURNED, return_reason=reason)
+    _review_entry(initiative, by, _("Returned: %(reason)s") % {"reason": reason})
+    _notify(
+        _group_emails(initiative),
+        _("Returned: %(ref)s %(title)s") % {"ref": initiative.reference, "title": initiative.title},
+        _("Your initiative %(ref)s was returned: %(reason)s")
+        % {"ref": initiative.reference, "reason": reason},
+    )
+    return initiative
