@@ -4,7 +4,7 @@ The admin, the public site and the API all call these, so that each rule lives o
 module per concern; everything is importable from `initiatives.services`.
 """
 
-from .common import StaleEdit
+from .common import StaleEdit, claim_version
 from .initiatives import (
     initiative_archive,
     initiative_create,
@@ -21,6 +21,7 @@ from .stages import initiative_change_stage, stage_proposal_create, stage_propos
 
 __all__ = [
     "StaleEdit",
+    "claim_version",
     "initiative_approve",
     "initiative_archive",
     "initiative_change_stage",

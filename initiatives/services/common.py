@@ -1,4 +1,7 @@
-"""What every workflow shares: the stale-edit error."""
+"""What every workflow shares: the stale-edit error and the version lock."""
+
+from django.db.models import F
+from django.utils import timezone
 
 
 class StaleEdit(Exception):
@@ -7,3 +10,29 @@ class StaleEdit(Exception):
     def __init__(self, current_version):
         super().__init__(current_version)
         self.current_version = current_version
+
+
+def claim_version(*, initiative, by, expected_version):
+    """Move the initiative to its next version if it is still at `expected_version`.
+
+    One conditional UPDATE (`... WHERE version = expected`): of two writers holding the same
+    version, exactly one wins and the other gets `StaleEdit`. `expected_version=None` means
+    the caller had no version to offer (a write that cannot conflict with an edit, such as a
+    new timeline entry from a form without one); the row is then bumped unconditionally, which
+    still tells every open editor that the record changed. Call it inside the transaction that
+    performs the write, so that a refused write changes nothing. Returns the new version and
+    updates `initiative` in memory.
+    """
+    from ..models import Initiative
+
+    rows = Initiative.objects.filter(pk=initiative.pk)
+    if expected_version is not None:
+        rows = rows.filter(version=expected_version)
+    now = timezone.now()
+    if not rows.update(version=F("version") + 1, updated_at=now, updated_by=by):
+        current = Initiative.objects.filter(pk=initiative.pk).values_list("version", flat=True)
+        raise StaleEdit(current.first())
+    initiative.version = Initiative.objects.values_list("version", flat=True).get(pk=initiative.pk)
+    initiative.updated_at = now
+    initiative.updated_by = by
+    return initiative.version
