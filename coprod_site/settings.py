@@ -259,6 +259,8 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = _read("AXES_FAILURE_LIMIT", env.int, 5)
 AXES_COOLOFF_TIME = _read("AXES_COOLOFF_MINUTES", env.int, 15) / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# One identity per person: the address as the sign-in backend reads it, whatever its case.
+AXES_USERNAME_CALLABLE = "initiatives.backends.lockout_identity"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = _read("AXES_ENABLED", _strict_bool, True)
 AXES_LOCKOUT_TEMPLATE = "lockout.html"

@@ -148,3 +148,29 @@ def test_a_public_csv_download_is_not_an_audit_event(client, member):
     client.force_login(member)
     client.get("/initiatives/export.csv")
     assert not SecurityEvent.objects.filter(kind=audit.DATA_EXPORT).exists()
+
+
+def test_changing_the_case_of_the_address_does_not_buy_more_attempts(client, user):
+    """One identity per person: the lockout reads the address as the sign-in does."""
+    user.username = user.email = "ana.virtanen@example.fi"
+    user.set_password(PASSWORD)
+    user.save()
+    for typed in ("Ana.Virtanen@Example.fi", "ANA.VIRTANEN@EXAMPLE.FI", " ana.virtanen@example.fi"):
+        client.post("/accounts/login/", {"username": typed, "password": "wrong"})
+    response = client.post(
+        "/accounts/login/", {"username": "ana.VIRTANEN@example.fi", "password": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_right_password_in_any_case_signs_in_before_the_limit(client, user):
+    user.username = user.email = "ana.virtanen@example.fi"
+    user.set_password(PASSWORD)
+    user.save()
+    client.post("/accounts/login/", {"username": "Ana.Virtanen@Example.fi", "password": "wrong"})
+    response = client.post(
+        "/accounts/login/", {"username": "ANA.Virtanen@example.FI", "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
