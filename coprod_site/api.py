@@ -377,8 +377,10 @@ class PagePagination(_StrictPageSize, PageNumberPagination):
             return 1
         if len(values) > 1 or not (values[0].isdigit() or values[0] in self.last_page_strings):
             raise exceptions.ValidationError(
-                {self.page_query_param: [_("Give one page number, from 1 up.")]}
+                {self.page_query_param: [_("Give one page number from 1 up, or “last”.")]}
             )
+        if values[0] in self.last_page_strings:
+            return paginator.num_pages
         return values[0]
 
 
@@ -389,6 +391,30 @@ class ResponseCursorPagination(_StrictPageSize, CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 1000
     ordering = "pk"
+
+    def decode_cursor(self, request):
+        """A cursor is only ever one this API handed out; anything else is the client's error.
+
+        DRF checks the cursor's shape but not its position, which for `pk` ordering must be a
+        whole number: a crafted position would otherwise reach the database as a bad value.
+        """
+        invalid = exceptions.ValidationError(
+            {
+                self.cursor_query_param: [
+                    _(
+                        "This cursor is not one the API gave out. Start again "
+                        "from the first page and follow the “next” links."
+                    )
+                ]
+            }
+        )
+        try:
+            cursor = super().decode_cursor(request)
+        except exceptions.NotFound:
+            raise invalid from None
+        if cursor is not None and cursor.position is not None and not cursor.position.isdigit():
+            raise invalid
+        return cursor
 
 
 # Throttles ---------------------------------------------------------------------------

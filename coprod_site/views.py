@@ -1,5 +1,10 @@
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection, transaction
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
+from django.template import loader
+from django.utils.translation import gettext as _
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -18,3 +23,31 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
+
+
+def bad_request(request, exception, template_name="400.html"):
+    """The 400 handler: the API's JSON error shape under /api/, and 413 for a body too big.
+
+    Django refuses a request body over `DATA_UPLOAD_MAX_MEMORY_SIZE` before any view runs,
+    so the API's own exception handler never sees it; this is where it gets its answer.
+    """
+    too_big = isinstance(exception, RequestDataTooBig)
+    limit_mb = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE / (1024 * 1024):g}"
+    if request.path.startswith("/api/"):
+        if too_big:
+            body = {
+                "code": "too_large",
+                "message": _("The request body is larger than %(limit)s MB.") % {"limit": limit_mb},
+                "details": {"limit_bytes": settings.DATA_UPLOAD_MAX_MEMORY_SIZE},
+            }
+            return JsonResponse(body, status=413)
+        body = {
+            "code": "bad_request",
+            "message": _("The request could not be read."),
+            "details": {},
+        }
+        return JsonResponse(body, status=400)
+    if too_big:
+        page = loader.get_template("413.html").render({"limit_mb": limit_mb}, request)
+        return HttpResponse(page, status=413)
+    return defaults.bad_request(request, exception, template_name)

@@ -94,6 +94,52 @@ def test_a_malformed_page_is_a_validation_error(staff_client, query):
     assert_error(staff_client.get(f"/api/initiatives/?{query}"), 400, "validation_error")
 
 
+def test_page_last_is_the_last_page(api, staff):
+    for number in range(3):
+        make_initiative(by=staff, title=f"Listed {number}", review_status="published")
+    response = api.get("/api/initiatives/?page=last&page_size=2&ordering=title")
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert [row["title"] for row in body["results"]] == ["Listed 2"]
+    assert body["previous"] and body["next"] is None
+
+
+def test_page_last_of_an_empty_list_is_the_empty_first_page(api):
+    response = api.get("/api/initiatives/?page=last&search=nothing-matches-this")
+    assert response.status_code == 200, response.content
+    assert response.json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "cj0xJnA9eA==",  # r=1&p=x: a well-formed cursor whose position is not a number
+        "not base64 at all",
+        "bz0tMQ==",  # o=-1
+    ],
+)
+def test_a_crafted_cursor_is_a_validation_error(staff_client, cursor):
+    response = staff_client.get("/api/survey/responses/", {"cursor": cursor})
+    assert_error(response, 400, "validation_error", field="cursor")
+
+
+def test_a_body_over_the_upload_limit_is_a_json_413(staff_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    body = b'{"title": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = staff_client.post("/api/initiatives/", data=body, content_type="application/json")
+    assert_error(response, 413, "too_large")
+    assert "1 MB" in response.json()["message"]
+    assert not Initiative.objects.exists()
+
+
+def test_a_form_over_the_upload_limit_on_the_site_is_a_413_page(client, member, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024
+    client.force_login(member)
+    response = client.post("/initiatives/new/", {"description": "x" * (2 * 1024 * 1024)})
+    assert response.status_code == 413
+    assert "1 MB" in response.content.decode()
+
+
 @pytest.mark.parametrize(
     "path",
     [
