@@ -32,9 +32,17 @@ class DateInput(forms.DateInput):
 class SignUpForm(forms.Form):
     """E-mail and password; the e-mail is the username."""
 
+    # The address becomes the account's username, so it can be no longer than that field.
     email = forms.EmailField(
         label=_("E-mail address"),
+        max_length=get_user_model()._meta.get_field("username").max_length,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={
+            "max_length": _(
+                "Use an e-mail address of at most %(limit_value)d characters "
+                "(this one has %(show_value)d)."
+            )
+        },
     )
     first_name = forms.CharField(
         label=_("Your name"), max_length=150, required=False,

@@ -55,6 +55,34 @@ def test_sign_up_refuses_an_address_already_registered(client, member):
     assert get_user_model().objects.filter(email__iexact=member.email).count() == 1
 
 
+def _address(length):
+    """A valid e-mail address of exactly `length` characters (labels within 63)."""
+    domain = "b" * 63 + "." + "c" * 61 + ".org"
+    return "a" * (length - len(domain) - 1) + "@" + domain
+
+
+def test_sign_up_refuses_an_address_longer_than_an_account_name_with_a_clear_message(client, db):
+    address = _address(194)
+    assert len(address) == 194
+    response = client.post(
+        reverse("initiatives:signup"),
+        {"email": address, "password1": "a long walk at dusk", "password2": "a long walk at dusk"},
+    )
+    assert response.status_code == 400
+    assert "at most 150 characters (this one has 194)" in response.content.decode()
+    assert not get_user_model().objects.exists()
+
+
+def test_sign_up_takes_an_address_of_the_longest_account_name(client, db):
+    address = _address(150)
+    response = client.post(
+        reverse("initiatives:signup"),
+        {"email": address, "password1": "a long walk at dusk", "password2": "a long walk at dusk"},
+    )
+    assert response.status_code == 302
+    assert get_user_model().objects.get().username == address
+
+
 def test_sign_in_goes_to_my_initiatives_and_sign_out_needs_a_post(client, member):
     member.set_password("a long walk at dusk")
     member.save()
