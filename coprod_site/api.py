@@ -5,8 +5,10 @@ without depending on `initiatives` (the survey never imports from initiatives).
 """
 
 import hmac
+import logging
 import re
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
@@ -22,7 +24,9 @@ from rest_framework import exceptions, serializers, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.settings import api_settings
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
+
+security_log = logging.getLogger("coprod.security")
 
 # Authentication ----------------------------------------------------------------------
 
@@ -31,7 +35,19 @@ _TOKEN_KEY = re.compile(r"^(?P<prefix>[0-9a-f]{8})\.[A-Za-z0-9_-]{20,100}$")
 
 
 class TokenAuthentication(BaseAuthentication):
-    """`Authorization: Token <key>`: the key is found by its prefix, checked by its hash."""
+    """`Authorization: Token <key>`: the key is found by its prefix, checked by its hash.
+
+    Two things keep a token from costing more than it should:
+
+    * `last_used_at` is written at most once per `ApiToken.USE_RECORDING_INTERVAL`, and
+      not here but after the response (`ApiTokenUseMiddleware`), outside the request's
+      transaction: a long request does not hold the token's row, so other requests with
+      the same token never queue behind it.
+    * Failed attempts are counted per client address in the cache. Past the
+      `token_failures` rate the client gets 429 without its key being looked at; the
+      security log gets one line for the first failure of a window and one event when
+      the limit is reached, never one database row per attempt.
+    """
 
     keyword = "Token"
 
@@ -39,15 +55,26 @@ class TokenAuthentication(BaseAuthentication):
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed(
-                _("Give the token after the word Token, with no spaces in it.")
-            )
+        failures = TokenFailures(request)
+        failures.refuse_if_over_limit()
         try:
-            key = header[1].decode("ascii")
-        except UnicodeError:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        return self.authenticate_key(key)
+            if len(header) != 2:
+                raise exceptions.AuthenticationFailed(
+                    _("Give the token after the word Token, with no spaces in it.")
+                )
+            try:
+                key = header[1].decode("ascii")
+            except UnicodeError:
+                raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+            user, token = self.authenticate_key(key)
+        except exceptions.AuthenticationFailed as refusal:
+            failures.count(refusal)
+            raise
+        now = timezone.now()
+        if token.use_is_due(now):
+            # The Django request outlives DRF's wrapper; the middleware reads it there.
+            request._request.coprod_token_use = (token, now)
+        return user, token
 
     def authenticate_key(self, key):
         from initiatives.models import ApiToken
@@ -65,14 +92,57 @@ class TokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This token was revoked."))
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("This account is disabled."))
-        now = timezone.now()
-        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-        token.last_used_at = now
         return token.user, token
 
     def authenticate_header(self, request):
         # Makes DRF answer 401 (with WWW-Authenticate) rather than 403 to anonymous clients.
         return self.keyword
+
+
+class TokenFailures:
+    """Failed token attempts from one client address, counted in the shared cache."""
+
+    scope = "token_failures"
+
+    def __init__(self, request):
+        self.request = request
+        self.address = request.META.get("REMOTE_ADDR") or "unknown"
+        self.key = f"coprod:{self.scope}:{self.address}"
+        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        self.limit, self.window = SimpleRateThrottle.parse_rate(None, rate)
+
+    def refuse_if_over_limit(self):
+        if self.limit is not None and (cache.get(self.key) or 0) >= self.limit:
+            raise exceptions.Throttled(
+                wait=self.window,
+                detail=str(_("Too many invalid tokens from your address. Try again later.")),
+            )
+
+    def count(self, refusal):
+        if self.limit is None:
+            return
+        cache.add(self.key, 0, timeout=self.window)
+        try:
+            failures = cache.incr(self.key)
+        except ValueError:  # expired between add and incr
+            cache.set(self.key, 1, timeout=self.window)
+            failures = 1
+        if failures == 1:
+            security_log.warning(
+                "invalid API token from %s on %s %s: %s",
+                self.address,
+                self.request.method,
+                self.request.path,
+                refusal.detail,
+            )
+        elif failures == self.limit:
+            detail = (
+                f"{failures} invalid API tokens in {self.window} s; "
+                "further attempts refused until the window ends"
+            )
+            security_log.warning("API token attempts from %s throttled: %s", self.address, detail)
+            # Recorded after the response, outside the request's transaction.
+            self.request._request.coprod_security_event = ("rate_limited", detail)
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):

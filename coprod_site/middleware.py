@@ -7,6 +7,8 @@
 - `AuditMiddleware` records refused requests (403) and CSV downloads by staff in the
   security log.
 - `RateLimitMiddleware` answers a rate-limited request with 429 and a clear page.
+- `ApiTokenUseMiddleware` does the API token's bookkeeping after the response, outside
+  the request's transaction: `last_used_at`, and the event for a throttled client.
 - `server_error` is the 500 handler: when the database is unreachable it answers
   503 with a page that says so and asks the client to retry, instead of a 500.
 """
@@ -15,7 +17,7 @@ import logging
 import sys
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import HttpResponse
 from django.template import loader
 
@@ -187,3 +189,32 @@ def server_error(request, template_name="500.html"):
         return database_unavailable_response()
     body = loader.get_template(template_name).render()
     return HttpResponse(body, status=500)
+
+
+class ApiTokenUseMiddleware:
+    """Write what token authentication noted, once the view's transaction has ended.
+
+    Token authentication runs inside the request's transaction (ATOMIC_REQUESTS); an
+    UPDATE of the token's row there would lock it until the request ends, so every other
+    request with that token would wait. Here the write is a short statement of its own.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        use = getattr(request, "coprod_token_use", None)
+        if use is not None:
+            token, when = use
+            try:
+                token.record_use(when)
+            except DatabaseError:
+                logger.warning("could not record the use of API token %s", token.prefix)
+        event = getattr(request, "coprod_security_event", None)
+        if event is not None:
+            from initiatives.audit import record_event
+
+            kind, detail = event
+            record_event(kind, request=request, detail=detail)
+        return response

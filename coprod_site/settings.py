@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "coprod_site.middleware.ApiTokenUseMiddleware",
 ]
 
 ROOT_URLCONF = "coprod_site.urls"
@@ -308,6 +309,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "anon": _read("API_THROTTLE_ANON", env.str, "120/minute"),
         "user": _read("API_THROTTLE_USER", env.str, "1200/minute"),
+        # Invalid API tokens per client address, before it gets 429 without a check.
+        "token_failures": _read("API_TOKEN_FAILURES", env.str, "20/hour"),
     },
 }
 SPECTACULAR_SETTINGS = {

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -663,6 +664,8 @@ class ApiToken(models.Model):
     """A personal API token. Only a hash is kept; the key is shown once, when made."""
 
     PREFIX_LENGTH = 8
+    #: `last_used_at` is kept to within this much: a busy client writes it once per interval.
+    USE_RECORDING_INTERVAL = timedelta(minutes=5)
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.CASCADE, related_name="api_tokens", verbose_name=_("user")
@@ -685,6 +688,14 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key):
         return hashlib.sha256(key.encode()).hexdigest()
+
+    def use_is_due(self, now):
+        return self.last_used_at is None or now - self.last_used_at >= self.USE_RECORDING_INTERVAL
+
+    def record_use(self, now):
+        """Write `last_used_at`, unless another request already did within the interval."""
+        due = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - self.USE_RECORDING_INTERVAL)
+        ApiToken.objects.filter(due, pk=self.pk).update(last_used_at=now)
 
     @classmethod
     def issue(cls, *, user, name):

@@ -112,3 +112,89 @@ def test_clients_over_the_rate_get_429(settings, member):
     other = APIClient()
     other.credentials(HTTP_AUTHORIZATION=f"Token {other_key}")
     assert other.get("/api/vocabulary/sectors/").status_code == 200
+
+
+def _with_rates(settings, **rates):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "1000/minute", "user": "1000/minute", **rates},
+    }
+    cache.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_token_use_is_written_after_the_response_outside_the_request_transaction(member):
+    """A long request must not hold the token's row: the UPDATE runs in autocommit."""
+    from django.db import connection
+
+    token, key = ApiToken.issue(user=member, name="sync")
+    writes = []
+
+    def watch(execute, sql, params, many, context):
+        if sql.startswith("UPDATE") and ApiToken._meta.db_table in sql:
+            writes.append(connection.in_atomic_block)
+        return execute(sql, params, many, context)
+
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    with connection.execute_wrapper(watch):
+        assert client.get("/api/initiatives/").status_code == 200
+    assert writes == [False]
+    token.refresh_from_db()
+    assert token.last_used_at is not None
+
+
+def test_token_use_is_written_at_most_once_per_interval(member):
+    token, key = ApiToken.issue(user=member, name="sync")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    client.get("/api/initiatives/")
+    token.refresh_from_db()
+    first = token.last_used_at
+    client.get("/api/initiatives/")
+    token.refresh_from_db()
+    assert token.last_used_at == first  # a second request within the interval writes nothing
+
+    earlier = first - ApiToken.USE_RECORDING_INTERVAL
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=earlier)
+    client.get("/api/initiatives/")
+    token.refresh_from_db()
+    assert token.last_used_at > first
+
+
+def test_invalid_tokens_are_throttled_per_client_address(settings, member):
+    _with_rates(settings, token_failures="3/hour")
+    _, key = ApiToken.issue(user=member, name="real")
+    guessing = APIClient(REMOTE_ADDR="203.0.113.7")
+    guessing.credentials(HTTP_AUTHORIZATION="Token 0123abcd.wrong-secret-wrong-secret-wrong")
+    codes = [guessing.get("/api/initiatives/").status_code for _ in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    refused = guessing.get("/api/initiatives/")
+    assert refused.json()["code"] == "throttled"
+    assert int(refused["Retry-After"]) > 0
+    # From that address even a good key is not looked at until the window ends...
+    guessing.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert guessing.get("/api/initiatives/").status_code == 429
+    # ...while another address is not affected.
+    elsewhere = APIClient(REMOTE_ADDR="198.51.100.2")
+    elsewhere.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert elsewhere.get("/api/initiatives/").status_code == 200
+
+
+def test_invalid_tokens_are_logged_without_a_row_per_attempt(settings, member, caplog):
+    from initiatives.models import SecurityEvent
+
+    _with_rates(settings, token_failures="3/hour")
+    guessing = APIClient(REMOTE_ADDR="203.0.113.7")
+    guessing.credentials(HTTP_AUTHORIZATION="Token 0123abcd.wrong-secret-wrong-secret-wrong")
+    with caplog.at_level("WARNING", logger="coprod.security"):
+        for _ in range(10):
+            guessing.get("/api/initiatives/")
+    lines = [r.getMessage() for r in caplog.records if r.name == "coprod.security"]
+    assert (
+        len([line for line in lines if line.startswith("invalid API token from 203.0.113.7")]) == 1
+    )
+    assert len([line for line in lines if "throttled" in line]) == 1
+    events = SecurityEvent.objects.filter(ip_address="203.0.113.7")
+    assert list(events.values_list("kind", flat=True)) == ["rate_limited"]
+    assert "3 invalid API tokens" in events.get().detail
