@@ -1,8 +1,11 @@
 """Personal data: purging a person on a data-protection request."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -14,7 +17,9 @@ def user_purge(*, user, by, reason):
     The account is kept but anonymised (so the records they worked on, and their
     history, stay whole and attributed to "purged-user-<id>"); their name and e-mail
     are removed from the account, from organisation contacts and their history, from
-    the security log and from the sign-in attempt logs. Nothing else is deleted.
+    the security log, the admin log and the sign-in attempt logs, wherever coprod or
+    Django wrote them into a text (an admin log line, an event's detail). Nothing else
+    is deleted.
     Free text that people typed (descriptions, notes) is not rewritten.
     """
     from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -71,6 +76,17 @@ def user_purge(*, user, by, reason):
         content_type=ContentType.objects.get_for_model(user_model), object_id=str(user.pk)
     ).update(object_repr=placeholder)
 
+    # Text that coprod and Django wrote themselves and that names the person: the
+    # admin log ("ana@example.org in Care circles", change messages), the security log's
+    # details ("revoked by ana@example.org"), token names.
+    identities = [value for value in (email, username, full_name) if value and value.strip()]
+    for model, fields in (
+        (LogEntry, ("object_repr", "change_message")),
+        (SecurityEvent, ("detail", "path")),
+        (ApiToken, ("name",)),
+    ):
+        _replace_mentions(model, fields, identities, placeholder)
+
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if session.get_decoded().get("_auth_user_id") == str(user.pk):
             session.delete()
@@ -81,3 +97,22 @@ def user_purge(*, user, by, reason):
         detail=f"personal data of user #{user.pk} purged; reason: {reason}",
     )
     return user
+
+
+def _replace_mentions(model, fields, identities, placeholder):
+    """Replace every mention of the identities, in any case, in these text columns."""
+    if not identities:
+        return
+    # Longest first: a member's username is their e-mail, which contains shorter names.
+    pattern = re.compile(
+        "|".join(re.escape(value) for value in sorted(identities, key=len, reverse=True)),
+        re.IGNORECASE,
+    )
+    mentions = Q()
+    for field in fields:
+        for value in identities:
+            mentions |= Q(**{f"{field}__icontains": value})
+    for row in model.objects.filter(mentions).only("pk", *fields):
+        for field in fields:
+            setattr(row, field, pattern.sub(placeholder, getattr(row, field)))
+        row.save(update_fields=fields)

@@ -137,3 +137,35 @@ def test_organisation_contact_of_someone_else_is_left_alone(person, staff, organ
     organisation.save()
     services.user_purge(user=person, by=staff, reason="DP-2")
     assert Organisation.objects.get(pk=organisation.pk).contact_email == "else@example.org"
+
+
+@pytest.fixture
+def written_about(footprint, person, organisation, staff):
+    """Texts that coprod and Django write themselves and that name the person."""
+    membership = person.memberships.get(organisation=organisation)
+    LogEntry.objects.create(
+        user=staff,
+        content_type=ContentType.objects.get_for_model(membership),
+        object_id=str(membership.pk),
+        object_repr=str(membership),
+        action_flag=CHANGE,
+        change_message='[{"changed": {"fields": ["Role"]}}] for M.Okonkwo@Example.org',
+    )
+    audit.record_event(
+        audit.TOKEN_REVOKED, user=staff, detail=f"sync (abcd1234) revoked by {person.username}"
+    )
+    return footprint
+
+
+def test_purge_removes_the_person_from_every_text_column_the_admin_log_included(
+    written_about, person, staff
+):
+    fragments = (*NAME_PARTS, "m.okonkwo@example.org")
+    before = _where_it_still_appears(fragments)
+    assert any(entry.startswith("admin.LogEntry.object_repr") for entry in before)
+    assert any(entry.startswith("admin.LogEntry.change_message") for entry in before)
+    assert any(entry.startswith("initiatives.SecurityEvent.detail") for entry in before)
+    services.user_purge(user=person, by=staff, reason="Request DP-2026-17")
+    assert _where_it_still_appears(fragments) == []
+    entry = LogEntry.objects.get(object_repr__startswith=f"purged-user-{person.pk} in ")
+    assert entry.change_message.endswith(f"for purged-user-{person.pk}")
