@@ -169,12 +169,13 @@ def exception_handler(exc, context):
         exc = PreconditionFailed(exc.current_version)
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_details(exc))
-    elif isinstance(exc, PermissionError):
-        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # A domain refusal says why. (Python's PermissionError is an OS error, such as an
+        # unreadable file: it is not handled here, and answers as a server error that names
+        # no path.)
+        exc = exceptions.PermissionDenied(str(exc) or None)
 
     response = drf_exception_handler(exc, context)
     if response is None:

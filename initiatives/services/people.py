@@ -1,7 +1,7 @@
 """Personal data: purging a person on a data-protection request."""
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,7 +26,7 @@ def user_purge(*, user, by, reason):
     from ..models import ApiToken, Organisation, SecurityEvent
 
     if not by.is_staff:
-        raise PermissionError(_("Only staff can purge personal data."))
+        raise PermissionDenied(_("Only staff can purge personal data."))
     if not (reason or "").strip():
         raise ValidationError(_("Give the reason for the purge (the request it answers)."))
     if user.pk == by.pk:
