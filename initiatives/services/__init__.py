@@ -14,6 +14,16 @@ from .initiatives import (
     initiative_update,
     next_reference,
 )
+from .memberships import (
+    check_keeps_an_admin,
+    membership_accept,
+    membership_refuse,
+    membership_remove,
+    membership_request,
+    membership_save,
+    membership_set_role,
+)
+from .notifications import notify
 from .organisations import organisation_create
 from .people import user_purge
 from .review import initiative_approve, initiative_return, initiative_submit, missing_for_submission
@@ -21,6 +31,7 @@ from .stages import initiative_change_stage, stage_proposal_create, stage_propos
 
 __all__ = [
     "StaleEdit",
+    "check_keeps_an_admin",
     "claim_version",
     "initiative_approve",
     "initiative_archive",
@@ -32,8 +43,15 @@ __all__ = [
     "initiative_submit",
     "initiative_touch",
     "initiative_update",
+    "membership_accept",
+    "membership_refuse",
+    "membership_remove",
+    "membership_request",
+    "membership_save",
+    "membership_set_role",
     "missing_for_submission",
     "next_reference",
+    "notify",
     "organisation_create",
     "stage_proposal_create",
     "stage_proposal_decide",
