@@ -5,11 +5,12 @@ without depending on `initiatives` (the survey never imports from initiatives).
 """
 
 import hmac
+import logging
 import re
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import IntegrityError, models
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,8 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
+
+logger = logging.getLogger("coprod.faults")
 
 # Authentication ----------------------------------------------------------------------
 
@@ -165,8 +168,20 @@ def exception_handler(exc, context):
 
     from initiatives.services import StaleEdit
 
+    from .middleware import concurrent_conflict
+
     if isinstance(exc, StaleEdit):
         exc = PreconditionFailed(exc.current_version)
+    elif isinstance(exc, IntegrityError) or concurrent_conflict(exc):
+        # A unique row that a concurrent request wrote first, or a clash with it: the
+        # request is refused whole (its transaction is rolled back) and may be retried.
+        logger.warning("conflict: %s", exc)
+        exc = Conflict(
+            _(
+                "Another request changed the same records at the same moment; nothing was "
+                "saved. Read the record again and retry."
+            )
+        )
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_details(exc))
     elif isinstance(exc, Http404):
