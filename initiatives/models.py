@@ -6,7 +6,7 @@ import secrets
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -686,13 +686,29 @@ class ApiToken(models.Model):
     def hash_key(key):
         return hashlib.sha256(key.encode()).hexdigest()
 
+    #: New prefixes drawn when the one drawn is taken (one in four billion per token held).
+    ISSUE_ATTEMPTS = 5
+
     @classmethod
     def issue(cls, *, user, name):
-        """Create a token and return it with its clear key, which is not stored."""
-        prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
-        key = f"{prefix}.{secrets.token_urlsafe(32)}"
-        token = cls.objects.create(user=user, name=name, prefix=prefix, key_hash=cls.hash_key(key))
-        return token, key
+        """Create a token and return it with its clear key, which is not stored.
+
+        The prefix finds the token and must be unique: on the rare draw of one already
+        held (or taken at the same moment by another request), draw again.
+        """
+        for attempt in range(cls.ISSUE_ATTEMPTS):
+            prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
+            key = f"{prefix}.{secrets.token_urlsafe(32)}"
+            try:
+                with transaction.atomic():
+                    token = cls.objects.create(
+                        user=user, name=name, prefix=prefix, key_hash=cls.hash_key(key)
+                    )
+            except IntegrityError:
+                if attempt + 1 == cls.ISSUE_ATTEMPTS:
+                    raise
+                continue
+            return token, key
 
 
 class SecurityEvent(models.Model):

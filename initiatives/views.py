@@ -549,8 +549,8 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("initiatives:dashboard")
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
+    user = form.save() if request.method == "POST" and form.is_valid() else None
+    if user is not None:
         login(request, user, backend="initiatives.backends.EmailBackend")
         messages.success(
             request, _("Welcome! Now create your group, or ask to join one that is already here.")
