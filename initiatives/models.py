@@ -104,6 +104,22 @@ class Organisation(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, keep_verified=False, **kwargs):
+        """Save; a renamed organisation loses its verified badge until staff verify it again.
+
+        The badge vouches for the organisation under its name: whoever renames it (its
+        admins on the site or through the API, staff in the admin) takes the badge off.
+        `keep_verified`: this very save also verifies it, by someone who may
+        (see `services.organisation_update`).
+        """
+        if self.pk is not None and self.verified and not keep_verified:
+            stored = type(self).objects.filter(pk=self.pk).values_list("name", flat=True).first()
+            if stored is not None and stored != self.name:
+                self.verified = False
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "verified"}
+        super().save(*args, **kwargs)
+
 
 class MembershipQuerySet(models.QuerySet):
     def active(self):

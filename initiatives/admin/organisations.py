@@ -104,6 +104,12 @@ class OrganisationAdmin(RefusalAsMessage, HistoryAdmin):
     inlines = (MembershipInline,)
     actions = ("verify_selected",)
 
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.organisation_update(organisation=obj, by=request.user)
+        else:
+            super().save_model(request, obj, form, change)
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
             return super().save_formset(request, form, formset, change)

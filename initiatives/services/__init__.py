@@ -24,7 +24,7 @@ from .memberships import (
     membership_set_role,
 )
 from .notifications import notify
-from .organisations import organisation_create
+from .organisations import organisation_create, organisation_update
 from .people import user_purge
 from .review import initiative_approve, initiative_return, initiative_submit, missing_for_submission
 from .stages import initiative_change_stage, stage_proposal_create, stage_proposal_decide
@@ -53,6 +53,7 @@ __all__ = [
     "next_reference",
     "notify",
     "organisation_create",
+    "organisation_update",
     "stage_proposal_create",
     "stage_proposal_decide",
     "user_purge",
