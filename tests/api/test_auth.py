@@ -112,3 +112,31 @@ def test_clients_over_the_rate_get_429(settings, member):
     other = APIClient()
     other.credentials(HTTP_AUTHORIZATION=f"Token {other_key}")
     assert other.get("/api/vocabulary/sectors/").status_code == 200
+
+
+def test_a_token_prefix_already_held_is_drawn_again(member, monkeypatch):
+    from initiatives import models
+
+    held, _key = ApiToken.issue(user=member, name="first")
+    draws = iter([held.prefix, held.prefix, "0badc0de"])
+    monkeypatch.setattr(models.secrets, "token_hex", lambda n: next(draws))
+    token, key = ApiToken.issue(user=member, name="second")
+    assert token.prefix == "0badc0de" and key.startswith("0badc0de.")
+    assert ApiToken.objects.filter(user=member).count() == 2
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/organisations/").status_code == 200
+
+
+def test_a_token_prefix_collision_on_the_account_page_is_no_server_error(
+    client, member, monkeypatch
+):
+    from initiatives import models
+
+    held, _key = ApiToken.issue(user=member, name="first")
+    draws = iter([held.prefix, "0badc0de"])
+    monkeypatch.setattr(models.secrets, "token_hex", lambda n: next(draws))
+    client.force_login(member)
+    response = client.post("/account/", {"token-name": "second"})
+    assert response.status_code == 200
+    assert response.context["new_key"].startswith("0badc0de.")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def admin_user(organisation):
+def group_admin(organisation):
     return MembershipFactory(organisation=organisation, role="admin").user
 
 
@@ -34,7 +34,7 @@ def _case_officer():
 
 
 def test_asking_to_join_is_pending_and_tells_the_admins(
-    user, organisation, admin_user, django_capture_on_commit_callbacks
+    user, organisation, group_admin, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         membership = services.membership_request(
@@ -42,7 +42,7 @@ def test_asking_to_join_is_pending_and_tells_the_admins(
         )
     assert (membership.status, membership.role) == ("pending", "member")
     [message] = mail.outbox
-    assert message.to == [admin_user.email]
+    assert message.to == [group_admin.email]
     assert "https://coprod.example/o/1/" in message.body
 
 
@@ -76,70 +76,70 @@ def test_members_and_outsiders_cannot_accept(user, member, other_member, organis
     assert pending.status == "pending"
 
 
-def test_admins_and_case_officers_accept_and_refuse(user, organisation, admin_user):
+def test_admins_and_case_officers_accept_and_refuse(user, organisation, group_admin):
     pending = services.membership_request(user=user, organisation=organisation)
-    services.membership_accept(membership=pending, by=admin_user)
+    services.membership_accept(membership=pending, by=group_admin)
     assert _membership(user, organisation).status == "active"
     with pytest.raises(ValidationError):
-        services.membership_accept(membership=pending, by=admin_user)
+        services.membership_accept(membership=pending, by=group_admin)
     with pytest.raises(ValidationError):
-        services.membership_refuse(membership=pending, by=admin_user)
+        services.membership_refuse(membership=pending, by=group_admin)
 
     other = services.membership_request(user=UserFactory(), organisation=organisation)
     services.membership_refuse(membership=other, by=_case_officer())
     assert not Membership.objects.filter(pk=other.pk).exists()
 
 
-def test_staff_without_a_capability_do_not_manage_members(user, organisation, admin_user):
+def test_staff_without_a_capability_do_not_manage_members(user, organisation, group_admin):
     pending = services.membership_request(user=user, organisation=organisation)
     with pytest.raises(PermissionDenied):
         services.membership_accept(membership=pending, by=StaffFactory(is_superuser=False))
 
 
-def test_a_role_must_be_one_of_the_roles(member, organisation, admin_user):
+def test_a_role_must_be_one_of_the_roles(member, organisation, group_admin):
     with pytest.raises(ValidationError):
         services.membership_set_role(
-            membership=_membership(member, organisation), by=admin_user, role="owner"
+            membership=_membership(member, organisation), by=group_admin, role="owner"
         )
 
 
 # The last admin ------------------------------------------------------------------------
 
 
-def test_the_last_admin_can_be_neither_demoted_nor_removed(organisation, admin_user):
-    mine = _membership(admin_user, organisation)
+def test_the_last_admin_can_be_neither_demoted_nor_removed(organisation, group_admin):
+    mine = _membership(group_admin, organisation)
     with pytest.raises(ValidationError) as refused:
-        services.membership_set_role(membership=mine, by=admin_user, role="member")
+        services.membership_set_role(membership=mine, by=group_admin, role="member")
     assert refused.value.code == "last_admin"
     with pytest.raises(ValidationError):
-        services.membership_remove(membership=mine, by=admin_user)
+        services.membership_remove(membership=mine, by=group_admin)
     with pytest.raises(ValidationError):
         services.membership_remove(membership=mine, by=_case_officer())
     mine.refresh_from_db()
     assert (mine.role, mine.status) == ("admin", "active")
 
 
-def test_an_admin_hands_over_then_leaves(member, organisation, admin_user):
+def test_an_admin_hands_over_then_leaves(member, organisation, group_admin):
     services.membership_set_role(
-        membership=_membership(member, organisation), by=admin_user, role="admin"
+        membership=_membership(member, organisation), by=group_admin, role="admin"
     )
-    services.membership_remove(membership=_membership(admin_user, organisation), by=admin_user)
+    services.membership_remove(membership=_membership(group_admin, organisation), by=group_admin)
     assert list(organisation.memberships.values_list("user", "role")) == [(member.pk, "admin")]
 
 
-def test_a_member_leaves_without_being_an_admin(member, organisation, admin_user):
+def test_a_member_leaves_without_being_an_admin(member, organisation, group_admin):
     services.membership_remove(membership=_membership(member, organisation), by=member)
     assert not organisation.memberships.filter(user=member).exists()
 
 
-def test_a_removed_membership_gives_a_clear_refusal(member, organisation, admin_user):
+def test_a_removed_membership_gives_a_clear_refusal(member, organisation, group_admin):
     membership = _membership(member, organisation)
-    services.membership_remove(membership=membership, by=admin_user)
+    services.membership_remove(membership=membership, by=group_admin)
     with pytest.raises(ValidationError, match="no longer listed"):
-        services.membership_remove(membership=membership, by=admin_user)
+        services.membership_remove(membership=membership, by=group_admin)
 
 
-def test_the_organisation_page_offers_to_leave(client, member, organisation, admin_user):
+def test_the_organisation_page_offers_to_leave(client, member, organisation, group_admin):
     client.force_login(member)
     page = client.get(reverse("initiatives:organisation", args=[organisation.pk]))
     assert 'value="leave"' in page.content.decode()
@@ -152,25 +152,25 @@ def test_the_organisation_page_offers_to_leave(client, member, organisation, adm
     assert not organisation.memberships.filter(user=member).exists()
 
 
-def test_leave_is_only_for_ones_own_membership(client, member, organisation, admin_user):
+def test_leave_is_only_for_ones_own_membership(client, member, organisation, group_admin):
     client.force_login(member)
     url = reverse(
         "initiatives:membership_change",
-        args=[organisation.pk, _membership(admin_user, organisation).pk],
+        args=[organisation.pk, _membership(group_admin, organisation).pk],
     )
     assert client.post(url, {"action": "leave"}).status_code == 403
-    assert organisation.memberships.filter(user=admin_user).exists()
+    assert organisation.memberships.filter(user=group_admin).exists()
 
 
-def test_the_last_admin_is_told_on_the_site(client, organisation, admin_user):
-    client.force_login(admin_user)
+def test_the_last_admin_is_told_on_the_site(client, organisation, group_admin):
+    client.force_login(group_admin)
     url = reverse(
         "initiatives:membership_change",
-        args=[organisation.pk, _membership(admin_user, organisation).pk],
+        args=[organisation.pk, _membership(group_admin, organisation).pk],
     )
     response = client.post(url, {"action": "leave"}, follow=True)
     assert "at least one admin" in response.content.decode()
-    assert organisation.memberships.filter(user=admin_user, role="admin").exists()
+    assert organisation.memberships.filter(user=group_admin, role="admin").exists()
 
 
 # The admin -----------------------------------------------------------------------------
@@ -203,11 +203,11 @@ def _organisation_change_data(client, organisation):
     return url, data
 
 
-def test_the_admin_refuses_to_demote_the_last_admin(staff_client, organisation, admin_user):
-    mine = _membership(admin_user, organisation)
+def test_the_admin_refuses_to_demote_the_last_admin(staff_client, organisation, group_admin):
+    mine = _membership(group_admin, organisation)
     url = reverse("admin:initiatives_membership_change", args=[mine.pk])
     data = {
-        "user": admin_user.pk,
+        "user": group_admin.pk,
         "organisation": organisation.pk,
         "role": "member",
         "status": "active",
@@ -224,8 +224,8 @@ def test_the_admin_refuses_to_demote_the_last_admin(staff_client, organisation, 
     assert mine.organisation == organisation
 
 
-def test_the_admin_refuses_to_delete_the_last_admin(staff_client, organisation, admin_user):
-    mine = _membership(admin_user, organisation)
+def test_the_admin_refuses_to_delete_the_last_admin(staff_client, organisation, group_admin):
+    mine = _membership(group_admin, organisation)
     url = reverse("admin:initiatives_membership_delete", args=[mine.pk])
     response = staff_client.post(url, {"post": "yes"}, follow=True)
     assert response.status_code == 200
@@ -244,7 +244,7 @@ def test_the_admin_refuses_to_delete_the_last_admin(staff_client, organisation, 
 
 
 def test_the_admins_inline_keeps_an_admin_and_allows_a_hand_over(
-    staff_client, organisation, admin_user, member
+    staff_client, organisation, group_admin, member
 ):
     url, data = _organisation_change_data(staff_client, organisation)
     prefix = {
@@ -252,13 +252,13 @@ def test_the_admins_inline_keeps_an_admin_and_allows_a_hand_over(
         for key, value in data.items()
         if key.startswith("memberships-") and key.endswith("-id")
     }
-    mine = prefix[_membership(admin_user, organisation).pk]
+    mine = prefix[_membership(group_admin, organisation).pk]
     theirs = prefix[_membership(member, organisation).pk]
 
     refused = staff_client.post(url, {**data, f"{mine}-DELETE": "on"})
     assert refused.status_code == 200
     assert "at least one admin" in refused.content.decode()
-    assert organisation.memberships.filter(user=admin_user, role="admin").exists()
+    assert organisation.memberships.filter(user=group_admin, role="admin").exists()
 
     # Promote the member and remove the old admin in one save.
     handed_over = staff_client.post(
@@ -269,7 +269,7 @@ def test_the_admins_inline_keeps_an_admin_and_allows_a_hand_over(
 
 
 def test_the_admins_accept_action_uses_the_service(
-    staff_client, organisation, admin_user, user, django_capture_on_commit_callbacks
+    staff_client, organisation, group_admin, user, django_capture_on_commit_callbacks
 ):
     pending = services.membership_request(user=user, organisation=organisation)
     changelist = reverse("admin:initiatives_membership_changelist")
