@@ -11,7 +11,7 @@ import re
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import IntegrityError, models
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -27,6 +27,8 @@ from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
 
 security_log = logging.getLogger("coprod.security")
+
+logger = logging.getLogger("coprod.faults")
 
 # Authentication ----------------------------------------------------------------------
 
@@ -235,16 +237,29 @@ def exception_handler(exc, context):
 
     from initiatives.services import StaleEdit
 
+    from .middleware import concurrent_conflict
+
     if isinstance(exc, StaleEdit):
         exc = PreconditionFailed(exc.current_version)
+    elif isinstance(exc, IntegrityError) or concurrent_conflict(exc):
+        # A unique row that a concurrent request wrote first, or a clash with it: the
+        # request is refused whole (its transaction is rolled back) and may be retried.
+        logger.warning("conflict: %s", exc)
+        exc = Conflict(
+            _(
+                "Another request changed the same records at the same moment; nothing was "
+                "saved. Read the record again and retry."
+            )
+        )
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_details(exc))
-    elif isinstance(exc, PermissionError):
-        exc = exceptions.PermissionDenied(str(exc) or None)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        # A domain refusal says why. (Python's PermissionError is an OS error, such as an
+        # unreadable file: it is not handled here, and answers as a server error that names
+        # no path.)
+        exc = exceptions.PermissionDenied(str(exc) or None)
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -10,7 +10,9 @@
 - `ApiTokenUseMiddleware` does the API token's bookkeeping after the response, outside
   the request's transaction: `last_used_at`, and the event for a throttled client.
 - `server_error` is the 500 handler: when the database is unreachable it answers
-  503 with a page that says so and asks the client to retry, instead of a 500.
+  503 with a page that says so and asks the client to retry, instead of a 500. A clash
+  with another request (a deadlock, a serialisation failure) is not an outage: it answers
+  409 with a page that asks to try again.
 """
 
 import logging
@@ -23,8 +25,49 @@ from django.template import loader
 
 logger = logging.getLogger("coprod.faults")
 
-# Errors that mean "the database cannot be reached", as opposed to a bad query.
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+# SQLSTATEs that mean "the database cannot be reached or takes no work now": class 08
+# (connection exception), class 53 (insufficient resources, such as too many connections),
+# and 57P01-57P03 (the server is shutting down or starting).
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P01", "57P02", "57P03")
+# SQLSTATEs of a clash with another transaction: serialisation failure, deadlock, a lock
+# not available (NOWAIT or lock_timeout). Retrying the request is the remedy.
+_CONFLICT_SQLSTATES = ("40001", "40P01", "55P03")
+# SQLite's (extended) error names start with these.
+_SQLITE_UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_IOERR")
+_SQLITE_CONFLICT = ("SQLITE_BUSY", "SQLITE_LOCKED")
+
+
+def _driver_codes(error):
+    """(SQLSTATE, SQLite error name) of the driver's error behind a Django database error."""
+    cause = error.__cause__
+    sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+    return sqlstate, getattr(cause, "sqlite_errorname", None)
+
+
+def database_unavailable(error):
+    """Whether `error` means the database cannot be reached, as opposed to a bad query, a
+    broken constraint or a clash with another request."""
+    if isinstance(error, InterfaceError):
+        return True
+    if not isinstance(error, OperationalError):
+        return False
+    sqlstate, sqlite_name = _driver_codes(error)
+    if sqlstate:
+        return sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    if sqlite_name:
+        return sqlite_name.startswith(_SQLITE_UNAVAILABLE)
+    # No code at all: the driver could not talk to a server (refused, closed, timed out).
+    return True
+
+
+def concurrent_conflict(error):
+    """Whether `error` is a clash with another transaction (deadlock, serialisation)."""
+    if not isinstance(error, OperationalError):
+        return False
+    sqlstate, sqlite_name = _driver_codes(error)
+    if sqlstate:
+        return sqlstate in _CONFLICT_SQLSTATES
+    return bool(sqlite_name and sqlite_name.startswith(_SQLITE_CONFLICT))
 
 
 def client_ip(request):
@@ -182,11 +225,18 @@ def database_unavailable_response():
 
 
 def server_error(request, template_name="500.html"):
-    """The 500 handler: a database outage becomes a 503, anything else a plain 500 page."""
+    """The 500 handler: a database outage becomes a 503, a clash with another request a
+    409 that asks to try again, anything else a plain 500 page."""
     error = sys.exc_info()[1]
-    if isinstance(error, DATABASE_UNAVAILABLE):
+    if database_unavailable(error):
         logger.warning("database unavailable: %s %s: %s", request.method, request.path, error)
         return database_unavailable_response()
+    if concurrent_conflict(error):
+        # Already logged with its traceback by Django, as every unhandled exception.
+        body = loader.get_template("409.html").render()
+        response = HttpResponse(body, status=409)
+        response["Cache-Control"] = "no-store"
+        return response
     body = loader.get_template(template_name).render()
     return HttpResponse(body, status=500)
 

@@ -726,5 +726,8 @@ class OrganisationViewSet(
         }
 
     def perform_update(self, serializer):
-        serializer.instance._history_user = self.request.user
-        serializer.save()
+        serializer.instance = services.organisation_update(
+            organisation=serializer.instance,
+            by=self.request.user,
+            fields=serializer.validated_data,
+        )

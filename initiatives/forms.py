@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from survey.models import Country, Item
@@ -60,13 +61,15 @@ class SignUpForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
+    ALREADY_REGISTERED = _(
+        "An account with this e-mail address exists. Sign in, or reset the password."
+    )
+
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
         users = get_user_model().objects
         if users.filter(email__iexact=email).exists() or users.filter(username=email).exists():
-            raise forms.ValidationError(
-                _("An account with this e-mail address exists. Sign in, or reset the password.")
-            )
+            raise forms.ValidationError(self.ALREADY_REGISTERED, code="exists")
         return email
 
     def clean(self):
@@ -87,13 +90,21 @@ class SignUpForm(forms.Form):
         return cleaned
 
     def save(self):
+        """The new account; None, with the error on the form, when a sign-up with the same
+        e-mail address was saved first (two requests at once pass `clean_email` together;
+        the unique user name decides, and the savepoint keeps the transaction usable)."""
         data = self.cleaned_data
-        return get_user_model().objects.create_user(
-            username=data["email"],
-            email=data["email"],
-            password=data["password1"],
-            first_name=data.get("first_name", ""),
-        )
+        try:
+            with transaction.atomic():
+                return get_user_model().objects.create_user(
+                    username=data["email"],
+                    email=data["email"],
+                    password=data["password1"],
+                    first_name=data.get("first_name", ""),
+                )
+        except IntegrityError:
+            self.add_error("email", forms.ValidationError(self.ALREADY_REGISTERED, code="exists"))
+            return None
 
 
 class OrganisationForm(forms.ModelForm):

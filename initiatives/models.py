@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -104,6 +104,22 @@ class Organisation(models.Model):
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, keep_verified=False, **kwargs):
+        """Save; a renamed organisation loses its verified badge until staff verify it again.
+
+        The badge vouches for the organisation under its name: whoever renames it (its
+        admins on the site or through the API, staff in the admin) takes the badge off.
+        `keep_verified`: this very save also verifies it, by someone who may
+        (see `services.organisation_update`).
+        """
+        if self.pk is not None and self.verified and not keep_verified:
+            stored = type(self).objects.filter(pk=self.pk).values_list("name", flat=True).first()
+            if stored is not None and stored != self.name:
+                self.verified = False
+                if kwargs.get("update_fields") is not None:
+                    kwargs["update_fields"] = {*kwargs["update_fields"], "verified"}
+        super().save(*args, **kwargs)
 
 
 class MembershipQuerySet(models.QuerySet):
@@ -697,13 +713,29 @@ class ApiToken(models.Model):
         due = Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - self.USE_RECORDING_INTERVAL)
         ApiToken.objects.filter(due, pk=self.pk).update(last_used_at=now)
 
+    #: New prefixes drawn when the one drawn is taken (one in four billion per token held).
+    ISSUE_ATTEMPTS = 5
+
     @classmethod
     def issue(cls, *, user, name):
-        """Create a token and return it with its clear key, which is not stored."""
-        prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
-        key = f"{prefix}.{secrets.token_urlsafe(32)}"
-        token = cls.objects.create(user=user, name=name, prefix=prefix, key_hash=cls.hash_key(key))
-        return token, key
+        """Create a token and return it with its clear key, which is not stored.
+
+        The prefix finds the token and must be unique: on the rare draw of one already
+        held (or taken at the same moment by another request), draw again.
+        """
+        for attempt in range(cls.ISSUE_ATTEMPTS):
+            prefix = secrets.token_hex(cls.PREFIX_LENGTH // 2)
+            key = f"{prefix}.{secrets.token_urlsafe(32)}"
+            try:
+                with transaction.atomic():
+                    token = cls.objects.create(
+                        user=user, name=name, prefix=prefix, key_hash=cls.hash_key(key)
+                    )
+            except IntegrityError:
+                if attempt + 1 == cls.ISSUE_ATTEMPTS:
+                    raise
+                continue
+            return token, key
 
 
 class SecurityEvent(models.Model):

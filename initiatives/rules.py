@@ -158,6 +158,12 @@ rules.add_perm("initiatives.write_internal", can_annotate)
 
 #: Organisations.
 rules.add_perm("initiatives.manage_organisation", is_organisation_admin)
+#: Accept, refuse, change the role of and remove members: the organisation's admins, and staff
+#: who change any record (or memberships in the admin).
+rules.add_perm(
+    "initiatives.manage_members",
+    is_organisation_admin | can_change_any | _capability("initiatives.change_membership"),
+)
 rules.add_perm("initiatives.verify_organisation_badge", can_verify)
 
 #: Survey records (checked by name in `survey`, which never imports this module).

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 from django.http import FileResponse, Http404
@@ -550,8 +549,8 @@ def signup(request):
     if request.user.is_authenticated:
         return redirect("initiatives:dashboard")
     form = SignUpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        user = form.save()
+    user = form.save() if request.method == "POST" and form.is_valid() else None
+    if user is not None:
         login(request, user, backend="initiatives.backends.EmailBackend")
         messages.success(
             request, _("Welcome! Now create your group, or ask to join one that is already here.")
@@ -620,38 +619,25 @@ def organisation_create(request):
     return _render_form(request, "initiatives/organisation_form.html", form)
 
 
-def _notify_on_commit(recipients, subject, body):
-    recipients = [address for address in recipients if address]
-    if recipients:
-        transaction.on_commit(
-            lambda: send_mail(subject, body, None, recipients, fail_silently=True)
-        )
-
-
 @login_required
 def organisation_join(request):
     form = JoinOrganisationForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         organisation = form.cleaned_data["organisation"]
-        Membership.objects.create(user=request.user, organisation=organisation)
-        admins = organisation.memberships.active().filter(role=Membership.Role.ADMIN)
-        _notify_on_commit(
-            admins.values_list("user__email", flat=True),
-            _("%(user)s asks to join %(name)s")
-            % {"user": request.user.get_username(), "name": organisation.name},
-            _("Accept or decline the request on %(url)s")
-            % {
-                "url": request.build_absolute_uri(
-                    reverse("initiatives:organisation", args=[organisation.pk])
-                )
-            },
+        link = request.build_absolute_uri(
+            reverse("initiatives:organisation", args=[organisation.pk])
         )
-        messages.success(
-            request,
-            _("Your request to join “%(name)s” is sent. Its admins will answer it.")
-            % {"name": organisation.name},
-        )
-        return redirect("initiatives:account")
+        try:
+            services.membership_request(user=request.user, organisation=organisation, link=link)
+        except ValidationError as error:
+            form.add_error("organisation", error)
+        else:
+            messages.success(
+                request,
+                _("Your request to join “%(name)s” is sent. Its admins will answer it.")
+                % {"name": organisation.name},
+            )
+            return redirect("initiatives:account")
     return _render_form(request, "initiatives/organisation_join.html", form)
 
 
@@ -666,7 +652,7 @@ def organisation_detail(request, pk):
     mine = _membership_of(request.user, organisation)
     if not request.user.is_staff and (mine is None or mine.status != Membership.Status.ACTIVE):
         raise Http404
-    is_admin = request.user.is_staff or mine.role == Membership.Role.ADMIN
+    is_admin = request.user.has_perm("initiatives.manage_members", organisation)
     memberships = organisation.memberships.select_related("user").order_by("status", "user__email")
     return render(
         request,
@@ -674,6 +660,7 @@ def organisation_detail(request, pk):
         {
             "organisation": organisation,
             "is_admin": is_admin,
+            "mine": mine,
             "active": [m for m in memberships if m.status == Membership.Status.ACTIVE],
             "pending": [m for m in memberships if m.status == Membership.Status.PENDING],
             "roles": Membership.Role.choices,
@@ -685,62 +672,48 @@ def organisation_detail(request, pk):
 @login_required
 @require_POST
 def membership_change(request, pk, membership_pk):
-    """Accept, decline, change the role of, or remove a member: admins only."""
+    """Accept, decline, change the role of, or remove a member (admins), or leave (oneself).
+
+    The services check who may, under the organisation's lock; this only asks early so that
+    an outsider learns nothing about which memberships exist.
+    """
     organisation = get_object_or_404(Organisation, pk=pk)
-    mine = _membership_of(request.user, organisation)
-    is_admin = request.user.is_staff or (
-        mine is not None
-        and mine.status == Membership.Status.ACTIVE
-        and mine.role == Membership.Role.ADMIN
-    )
-    if not is_admin:
+    own = Membership.objects.filter(pk=membership_pk, user=request.user).exists()
+    if not own and not request.user.has_perm("initiatives.manage_members", organisation):
         raise PermissionDenied(_("Only the organisation's admins manage its members."))
     membership = get_object_or_404(
-        Membership.objects.select_for_update().select_related("user"),
-        pk=membership_pk,
-        organisation=organisation,
+        Membership.objects.select_related("user"), pk=membership_pk, organisation=organisation
     )
     action = request.POST.get("action")
     name = membership.user.get_full_name() or membership.user.get_username()
-    other_admins = (
-        organisation.memberships.active()
-        .filter(role=Membership.Role.ADMIN)
-        .exclude(pk=membership.pk)
-        .exists()
-    )
-    if action == "accept" and membership.status == Membership.Status.PENDING:
-        membership.status = Membership.Status.ACTIVE
-        membership.save(update_fields=["status"])
-        _notify_on_commit(
-            [membership.user.email],
-            _("You are now a member of %(name)s") % {"name": organisation.name},
-            _("Your request to join %(name)s was accepted.") % {"name": organisation.name},
-        )
-        messages.success(request, _("%(name)s is now a member.") % {"name": name})
-    elif action in ("decline", "remove"):
-        if membership.role == Membership.Role.ADMIN and not other_admins:
-            messages.error(request, _("An organisation needs at least one admin."))
-        else:
-            membership.delete()
+    try:
+        if action == "accept":
+            services.membership_accept(membership=membership, by=request.user)
+            messages.success(request, _("%(name)s is now a member.") % {"name": name})
+        elif action == "decline":
+            services.membership_refuse(membership=membership, by=request.user)
             messages.success(request, _("%(name)s is no longer listed.") % {"name": name})
-    elif action == "role":
-        form = MembershipRoleForm(request.POST)
-        if not form.is_valid():
-            messages.error(request, _("Choose a valid role."))
-        elif (
-            form.cleaned_data["role"] != Membership.Role.ADMIN
-            and membership.role == Membership.Role.ADMIN
-            and not other_admins
-        ):
-            messages.error(request, _("An organisation needs at least one admin."))
+        elif action == "remove" or (action == "leave" and own):
+            services.membership_remove(membership=membership, by=request.user)
+            if own:
+                messages.success(request, _("You left “%(name)s”.") % {"name": organisation.name})
+                return redirect("initiatives:account")
+            messages.success(request, _("%(name)s is no longer listed.") % {"name": name})
+        elif action == "role":
+            form = MembershipRoleForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Choose a valid role."))
+            else:
+                membership = services.membership_set_role(
+                    membership=membership, by=request.user, role=form.cleaned_data["role"]
+                )
+                messages.success(
+                    request,
+                    _("%(name)s is now %(role)s.")
+                    % {"name": name, "role": membership.get_role_display().lower()},
+                )
         else:
-            membership.role = form.cleaned_data["role"]
-            membership.save(update_fields=["role"])
-            messages.success(
-                request,
-                _("%(name)s is now %(role)s.")
-                % {"name": name, "role": membership.get_role_display().lower()},
-            )
-    else:
-        messages.error(request, _("Unknown action."))
+            messages.error(request, _("Unknown action."))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
     return redirect("initiatives:organisation", pk=organisation.pk)

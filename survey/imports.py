@@ -199,13 +199,23 @@ class _Vocabulary:
             return None, problem
         year = _wave_year(code)
         self.before_writing()
-        wave = Wave.objects.create(
-            code=code,
-            title=code,
-            year=year or 2000,
-            notes=_("Created by a survey import.")
-            + ("" if year else " " + _("Set the year: it was not in the code.")),
-        )
+        try:
+            # Another import creating the same wave makes this wait for it; once it commits,
+            # the unique code refuses this one and the wave it made is used instead.
+            with transaction.atomic():
+                wave = Wave.objects.create(
+                    code=code,
+                    title=code,
+                    year=year or 2000,
+                    notes=_("Created by a survey import.")
+                    + ("" if year else " " + _("Set the year: it was not in the code.")),
+                )
+        except IntegrityError:
+            pk = Wave.objects.filter(code=code).values_list("pk", flat=True).first()
+            if pk is None:
+                raise
+            self.waves[code] = pk
+            return pk, None
         self.waves[code] = wave.pk
         self.waves_created.append(code)
         return wave.pk, None
@@ -226,7 +236,18 @@ class _Vocabulary:
             return None, problem
         self.before_writing()
         order = Item.objects.filter(question_id=question_id).count() + 1
-        item = Item.objects.create(question_id=question_id, code=code, label=code, order=order)
+        try:
+            with transaction.atomic():  # as for a wave: another import may create it too
+                item = Item.objects.create(
+                    question_id=question_id, code=code, label=code, order=order
+                )
+        except IntegrityError:
+            existing = Item.objects.filter(question_id=question_id, code=code)
+            pk = existing.values_list("pk", flat=True).first()
+            if pk is None:
+                raise
+            self.items[(question_id, code)] = pk
+            return pk, None
         self.items[(question_id, code)] = item.pk
         self.items_created.append(f"{item.question.code}/{code}")
         return item.pk, None
@@ -824,39 +845,57 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
     errors = _Errors()
     stream, release = _open_text(source)
     try:
-        with transaction.atomic():
-            vocabulary = _Vocabulary(create_wave=create_wave, create_items=create_items)
-            with connection.cursor() as cursor:
-                staging = _Staging(cursor)
-                staging.create()
-                vocabulary.before_writing = staging.flush
-                try:
-                    result.rows = _read_rows(stream, vocabulary, staging, errors, progress)
-                except BaseException as error:
-                    staging.abandon(error)
-                    raise
-                staging.flush()
-                known = 0
-                if result.rows:
-                    known = staging.summarise()
-                    # Only the joins with stored records need the staging key indexed.
-                    # Without any, every row is new, and survey_response's unique
-                    # constraint finds a repeated one during the write.
-                    repeats = staging.index() if known else None
-                    _check_whole_file(cursor, errors, replace=replace, known=known, repeats=repeats)
-                if not errors.count:
-                    _write(cursor, result, errors, replace=replace, known=known)
+        try:
+            with transaction.atomic():
+                vocabulary = _Vocabulary(create_wave=create_wave, create_items=create_items)
+                with connection.cursor() as cursor:
+                    staging = _Staging(cursor)
+                    staging.create()
+                    vocabulary.before_writing = staging.flush
+                    try:
+                        result.rows = _read_rows(stream, vocabulary, staging, errors, progress)
+                    except BaseException as error:
+                        staging.abandon(error)
+                        raise
+                    staging.flush()
+                    known = 0
+                    if result.rows:
+                        known = staging.summarise()
+                        # Only the joins with stored records need the staging key indexed.
+                        # Without any, every row is new, and survey_response's unique
+                        # constraint finds a repeated one during the write.
+                        repeats = staging.index() if known else None
+                        _check_whole_file(
+                            cursor, errors, replace=replace, known=known, repeats=repeats
+                        )
+                    if not errors.count:
+                        _write(cursor, result, errors, replace=replace, known=known)
+                    if errors.count:
+                        result.respondents_created = result.responses_created = 0
+                        result.responses_unchanged = result.responses_replaced = 0
+                    else:
+                        result.waves_created = vocabulary.waves_created
+                        result.items_created = vocabulary.items_created
+                        # Written in bulk, without signals: cached reports start over.
+                        reportcache.data_changed()
+                    staging.drop()
                 if errors.count:
-                    result.respondents_created = result.responses_created = 0
-                    result.responses_unchanged = result.responses_replaced = 0
-                else:
-                    result.waves_created = vocabulary.waves_created
-                    result.items_created = vocabulary.items_created
-                    # Written in bulk, without signals: cached reports start over.
-                    reportcache.data_changed()
-                staging.drop()
-            if errors.count:
-                transaction.set_rollback(True)
+                    transaction.set_rollback(True)
+        except IntegrityError:
+            # Another import stored some of the same records while this one ran: both saw
+            # them missing, and the unique constraints let only the first in. Nothing of this
+            # file is kept; run again, it finds what the other one stored.
+            result, errors = ImportResult(), _Errors()
+            errors.add(
+                1,
+                "",
+                "",
+                _(
+                    "Another import stored some of these records at the same moment, so "
+                    "nothing of this file was saved. Import it again: the records already "
+                    "stored are then recognised."
+                ),
+            )
     finally:
         if release:
             release()

@@ -361,7 +361,7 @@ class InitiativeAdmin(HistoryAdmin):
         for initiative in queryset:
             try:
                 work(initiative)
-            except (ValidationError, PermissionError, services.StaleEdit) as exc:
+            except (ValidationError, PermissionDenied, services.StaleEdit) as exc:
                 message = f"{initiative.reference}: {error_text(exc)}"
                 self.message_user(request, message, messages.ERROR)
             else:

@@ -14,13 +14,24 @@ from .initiatives import (
     initiative_update,
     next_reference,
 )
-from .organisations import organisation_create
+from .memberships import (
+    check_keeps_an_admin,
+    membership_accept,
+    membership_refuse,
+    membership_remove,
+    membership_request,
+    membership_save,
+    membership_set_role,
+)
+from .notifications import notify
+from .organisations import organisation_create, organisation_update
 from .people import user_purge
 from .review import initiative_approve, initiative_return, initiative_submit, missing_for_submission
 from .stages import initiative_change_stage, stage_proposal_create, stage_proposal_decide
 
 __all__ = [
     "StaleEdit",
+    "check_keeps_an_admin",
     "claim_version",
     "initiative_approve",
     "initiative_archive",
@@ -32,9 +43,17 @@ __all__ = [
     "initiative_submit",
     "initiative_touch",
     "initiative_update",
+    "membership_accept",
+    "membership_refuse",
+    "membership_remove",
+    "membership_request",
+    "membership_save",
+    "membership_set_role",
     "missing_for_submission",
     "next_reference",
+    "notify",
     "organisation_create",
+    "organisation_update",
     "stage_proposal_create",
     "stage_proposal_decide",
     "user_purge",

@@ -1,9 +1,13 @@
-"""Who is told of a workflow's outcome, and how."""
+"""Who is told of a workflow's outcome, and how: every e-mail of coprod goes through `notify`."""
+
+import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+
+logger = logging.getLogger("coprod.notifications")
 
 
 def _case_officer_emails(initiative):
@@ -30,9 +34,30 @@ def _group_emails(initiative):
     )
 
 
-def _notify(recipients, subject, body):
-    if recipients:
-        # Sent once the transaction commits, so nobody hears of a change that was rolled back.
-        transaction.on_commit(
-            lambda: send_mail(subject, body, None, recipients, fail_silently=True)
-        )
+def single_line(text):
+    """`text` on one line: an e-mail header cannot hold a newline (Django refuses to send it),
+    and titles and names are typed by people, who sometimes paste one in."""
+    return " ".join(str(text).split())
+
+
+def notify(recipients, subject, body):
+    """E-mail `recipients` once the current transaction commits.
+
+    Sent after the commit, so that nobody hears of a change that was rolled back; the
+    subject is made single-line. A failed send does not undo the change the person just
+    saved, but it is logged with its traceback, never swallowed.
+    """
+    recipients = sorted({address for address in recipients if address})
+    if not recipients:
+        return
+    subject = single_line(subject)
+
+    def send():
+        try:
+            send_mail(subject, body, None, recipients, fail_silently=False)
+        except Exception:
+            logger.exception(
+                "notification not sent: %r to %d recipient(s)", subject, len(recipients)
+            )
+
+    transaction.on_commit(send)

@@ -3,7 +3,7 @@
 import re
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -31,7 +31,7 @@ def user_purge(*, user, by, reason):
     from ..models import ApiToken, Organisation, SecurityEvent
 
     if not by.is_staff:
-        raise PermissionError(_("Only staff can purge personal data."))
+        raise PermissionDenied(_("Only staff can purge personal data."))
     if not (reason or "").strip():
         raise ValidationError(_("Give the reason for the purge (the request it answers)."))
     if user.pk == by.pk:

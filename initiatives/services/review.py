@@ -1,12 +1,12 @@
 """Submitting for review, approving and returning."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Activity, ActivityKind, Initiative, ReviewStatus
-from .notifications import _case_officer_emails, _group_emails, _notify
+from .notifications import _case_officer_emails, _group_emails, notify
 
 
 def missing_for_submission(initiative):
@@ -54,7 +54,7 @@ def initiative_submit(*, initiative, by):
         )
     _set_review_status(initiative, by, ReviewStatus.SUBMITTED, submitted_at=timezone.now())
     _review_entry(initiative, by, _("Submitted for review."))
-    _notify(
+    notify(
         _case_officer_emails(initiative),
         _("New submission: %(ref)s %(title)s")
         % {"ref": initiative.reference, "title": initiative.title},
@@ -66,7 +66,7 @@ def initiative_submit(*, initiative, by):
 
 def _check_reviewer(by):
     if not by.is_staff:
-        raise PermissionError(_("Only staff review submissions."))
+        raise PermissionDenied(_("Only staff review submissions."))
 
 
 @transaction.atomic
@@ -79,7 +79,7 @@ def initiative_approve(*, initiative, by):
         initiative, by, ReviewStatus.PUBLISHED, published_at=timezone.now(), return_reason=""
     )
     _review_entry(initiative, by, _("Approved and published."))
-    _notify(
+    notify(
         _group_emails(initiative),
         _("Published: %(ref)s %(title)s")
         % {"ref": initiative.reference, "title": initiative.title},
@@ -98,7 +98,7 @@ def initiative_return(*, initiative, by, reason):
         raise ValidationError(_("Only a submitted initiative can be returned."))
     _set_review_status(initiative, by, ReviewStatus.RETURNED, return_reason=reason)
     _review_entry(initiative, by, _("Returned: %(reason)s") % {"reason": reason})
-    _notify(
+    notify(
         _group_emails(initiative),
         _("Returned: %(ref)s %(title)s") % {"ref": initiative.reference, "title": initiative.title},
         _("Your initiative %(ref)s was returned: %(reason)s")

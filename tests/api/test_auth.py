@@ -122,24 +122,25 @@ def _with_rates(settings, **rates):
     cache.clear()
 
 
-@pytest.mark.django_db(transaction=True)
 def test_token_use_is_written_after_the_response_outside_the_request_transaction(member):
-    """A long request must not hold the token's row: the UPDATE runs in autocommit."""
+    """A long request must not hold the token's row: the UPDATE is not in the view's
+    transaction (ATOMIC_REQUESTS) but after it, at the depth the test itself runs at."""
     from django.db import connection
 
     token, key = ApiToken.issue(user=member, name="sync")
-    writes = []
+    outside = len(connection.atomic_blocks)
+    depths = []
 
     def watch(execute, sql, params, many, context):
         if sql.startswith("UPDATE") and ApiToken._meta.db_table in sql:
-            writes.append(connection.in_atomic_block)
+            depths.append(len(connection.atomic_blocks))
         return execute(sql, params, many, context)
 
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     with connection.execute_wrapper(watch):
         assert client.get("/api/initiatives/").status_code == 200
-    assert writes == [False]
+    assert depths == [outside]
     token.refresh_from_db()
     assert token.last_used_at is not None
 
@@ -198,3 +199,31 @@ def test_invalid_tokens_are_logged_without_a_row_per_attempt(settings, member, c
     events = SecurityEvent.objects.filter(ip_address="203.0.113.7")
     assert list(events.values_list("kind", flat=True)) == ["rate_limited"]
     assert "3 invalid API tokens" in events.get().detail
+
+
+def test_a_token_prefix_already_held_is_drawn_again(member, monkeypatch):
+    from initiatives import models
+
+    held, _key = ApiToken.issue(user=member, name="first")
+    draws = iter([held.prefix, held.prefix, "0badc0de"])
+    monkeypatch.setattr(models.secrets, "token_hex", lambda n: next(draws))
+    token, key = ApiToken.issue(user=member, name="second")
+    assert token.prefix == "0badc0de" and key.startswith("0badc0de.")
+    assert ApiToken.objects.filter(user=member).count() == 2
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    assert client.get("/api/organisations/").status_code == 200
+
+
+def test_a_token_prefix_collision_on_the_account_page_is_no_server_error(
+    client, member, monkeypatch
+):
+    from initiatives import models
+
+    held, _key = ApiToken.issue(user=member, name="first")
+    draws = iter([held.prefix, "0badc0de"])
+    monkeypatch.setattr(models.secrets, "token_hex", lambda n: next(draws))
+    client.force_login(member)
+    response = client.post("/account/", {"token-name": "second"})
+    assert response.status_code == 200
+    assert response.context["new_key"].startswith("0badc0de.")

@@ -2,7 +2,7 @@ import datetime
 
 import pytest
 from django.core import mail
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from initiatives import services
 from initiatives.models import Activity, Initiative, ReviewStatus, Stage, StageChange
@@ -164,7 +164,7 @@ def test_only_staff_review(member, organisation):
     initiative = make_initiative(by=member, organisation=organisation)
     _complete(initiative)
     services.initiative_submit(initiative=initiative, by=member)
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         services.initiative_approve(initiative=initiative, by=member)
 
 

@@ -5,7 +5,7 @@ import pytest
 from django.apps import apps
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.db import models
 from django.test import Client
@@ -112,7 +112,7 @@ def test_purge_is_logged_with_who_and_why(footprint, person, staff):
 
 
 def test_only_staff_purge_and_only_with_a_reason(person, member, staff):
-    with pytest.raises(PermissionError):
+    with pytest.raises(PermissionDenied):
         services.user_purge(user=person, by=member, reason="because")
     with pytest.raises(ValidationError):
         services.user_purge(user=person, by=staff, reason="  ")

@@ -1,7 +1,7 @@
 """Erase a person's personal data on a data-protection request (see services.user_purge)."""
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from initiatives.services import user_purge
@@ -33,6 +33,6 @@ class Command(BaseCommand):
             return
         try:
             user_purge(user=user, by=by, reason=options["reason"])
-        except (PermissionError, ValidationError) as exc:
+        except (PermissionDenied, ValidationError) as exc:
             raise CommandError("; ".join(getattr(exc, "messages", [str(exc)]))) from exc
         self.stdout.write(f"User #{user.pk} purged; now {user.get_username()}.")
