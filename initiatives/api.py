@@ -201,8 +201,10 @@ class InitiativeViewSet(
 
     def destroy(self, request, reference=None):
         initiative = initiative_for(request, reference, write=True)
-        check_version(initiative, request, required=False)
-        services.initiative_archive(initiative=initiative, by=request.user)
+        expected = check_version(initiative, request, required=False)
+        services.initiative_archive(
+            initiative=initiative, by=request.user, expected_version=expected
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -289,7 +291,7 @@ class InitiativeViewSet(
             reason=body.validated_data["reason"],
         )
 
-    def _framework(self, request, reference, model, serializer_class):
+    def _framework(self, request, reference, name, model, serializer_class):
         write = request.method in ("PUT", "PATCH")
         initiative = initiative_for(request, reference, write=write)
         framework = model.objects.filter(initiative=initiative).first() or model(
@@ -302,13 +304,14 @@ class InitiativeViewSet(
             framework, data=request.data, partial=request.method == "PATCH"
         )
         serializer.is_valid(raise_exception=True)
-        check_version(initiative, request, required=True)
-        for name, value in serializer.validated_data.items():
-            setattr(framework, name, value)
-        framework.full_clean()
-        framework._history_user = request.user
-        framework.save()
-        services.initiative_touch(initiative=initiative, by=request.user)
+        expected = check_version(initiative, request, required=True)
+        framework = services.framework_save(
+            initiative=initiative,
+            name=name,
+            by=request.user,
+            expected_version=expected,
+            values=serializer.validated_data,
+        )
         return with_etag(Response(serializer_class(framework).data), initiative.version)
 
     @extend_schema(
@@ -328,7 +331,7 @@ class InitiativeViewSet(
     @action(detail=True, methods=["get", "put", "patch"], filter_backends=[])
     def accountability(self, request, reference=None):
         return self._framework(
-            request, reference, AccountabilityFramework, AccountabilitySerializer
+            request, reference, "accountability", AccountabilityFramework, AccountabilitySerializer
         )
 
     @extend_schema(
@@ -348,7 +351,7 @@ class InitiativeViewSet(
     )
     @action(detail=True, methods=["get", "put", "patch"], filter_backends=[])
     def budget(self, request, reference=None):
-        return self._framework(request, reference, BudgetFramework, BudgetSerializer)
+        return self._framework(request, reference, "budget", BudgetFramework, BudgetSerializer)
 
 
 class InitiativePartViewSet(CleanQueryMixin, viewsets.GenericViewSet):
@@ -417,43 +420,48 @@ class ParticipationViewSet(
     def get_queryset(self):
         return Participation.objects.filter(initiative=self.parent()).order_by("phase", "pk")
 
-    def _save(self, serializer):
-        participation = serializer.instance or Participation(initiative=self.parent())
-        for name, value in serializer.validated_data.items():
-            setattr(participation, name, value)
-        clash = Participation.objects.filter(
-            initiative=self.parent(),
-            phase=participation.phase,
-            partner_type=participation.partner_type,
-        ).exclude(pk=participation.pk)
-        if clash.exists():
-            raise Conflict(_("This partner type is already recorded for this phase."))
-        participation.full_clean(validate_unique=False, validate_constraints=False)
-        participation._history_user = self.request.user
-        participation.save()
-        serializer.instance = participation
+    def _written(self, response):
+        return with_etag(response, self.parent().version)
 
     def create(self, request, initiative_reference=None):
         parent = self.parent(write=True)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        check_version(parent, request, required=False)
-        self._save(serializer)
-        return self.touched(Response(serializer.data, status=status.HTTP_201_CREATED))
+        expected = check_version(parent, request, required=False)
+        try:
+            serializer.instance = services.participation_create(
+                initiative=parent, by=request.user, expected_version=expected,
+                **serializer.validated_data,
+            )  # fmt: skip
+        except services.CellTaken as taken:
+            raise Conflict(taken.messages[0]) from None
+        return self._written(Response(serializer.data, status=status.HTTP_201_CREATED))
 
     def update(self, request, initiative_reference=None, pk=None, partial=False):
         parent = self.parent(write=True)
         if_match_version(request, required=True)
         serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
-        check_version(parent, request, required=True)
-        self._save(serializer)
-        return self.touched(Response(serializer.data))
+        expected = check_version(parent, request, required=True)
+        serializer.instance.initiative = parent
+        try:
+            serializer.instance = services.participation_update(
+                participation=serializer.instance, by=request.user, expected_version=expected,
+                **serializer.validated_data,
+            )  # fmt: skip
+        except services.CellTaken as taken:
+            raise Conflict(taken.messages[0]) from None
+        return self._written(Response(serializer.data))
 
     def destroy(self, request, initiative_reference=None, pk=None):
-        check_version(self.parent(write=True), request, required=False)
-        self.get_object().delete()
-        return self.touched(Response(status=status.HTTP_204_NO_CONTENT))
+        parent = self.parent(write=True)
+        expected = check_version(parent, request, required=False)
+        participation = self.get_object()
+        participation.initiative = parent
+        services.participation_delete(
+            participation=participation, by=request.user, expected_version=expected
+        )
+        return self._written(Response(status=status.HTTP_204_NO_CONTENT))
 
 
 @extend_schema(parameters=[PARENT_PARAMETER])

@@ -2,11 +2,13 @@
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from survey.models import Country, Item
 
+from . import services
 from .models import (
     AccountabilityFramework,
     Activity,
@@ -15,7 +17,6 @@ from .models import (
     Initiative,
     Membership,
     Organisation,
-    Participation,
     ParticipationLevel,
     PartnerType,
     Phase,
@@ -217,6 +218,18 @@ class InitiativeForm(forms.ModelForm):
             organisations.empty_label = None
         organisations.help_text = _("The group that keeps this initiative up to date.")
         if not self.instance.pk:
+            # The stages the rules let this person start at; groups start at "planned" and
+            # propose the rest, so for them the choice is not shown.
+            allowed = services.creatable_stages(user)
+            self.fields["stage"] = forms.ChoiceField(
+                label=_("Maturity stage"),
+                choices=[(value, Stage(value).label) for value in allowed],
+                initial=Stage.PLANNED,
+                required=False,
+                help_text=_("Where the initiative is today; the stage history starts here."),
+            )
+            if len(allowed) == 1:
+                self.fields["stage"].widget = forms.HiddenInput()
             # Most groups work in their own country: start from it.
             first = organisations.queryset.first()
             if first is not None:
@@ -230,14 +243,18 @@ class InitiativeForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        met = set(cleaned.get("barriers") or [])
-        addressed = set(cleaned.get("barriers_addressed") or [])
-        if addressed - met:
-            self.add_error(
-                "barriers_addressed",
-                _("Tick a barrier as addressed only if it is also ticked as met."),
-            )
+        # The rule is the model's (the service checks it again when saving); asking it here
+        # lists its error with the form's others.
+        tags = {name: cleaned[name] for name in self.TAG_FIELDS if cleaned.get(name) is not None}
+        try:
+            self.instance.clean_tags(tags)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                self.add_error(name if name in self.fields else None, messages)
         return cleaned
+
+    def initial_stage(self):
+        return self.cleaned_data.get("stage") or Stage.PLANNED
 
     def record_fields(self):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
@@ -318,28 +335,6 @@ class ParticipationGridForm(forms.Form):
                         self.cleaned_data.get(role_name, ""),
                     )
         return chosen
-
-    def save(self, initiative):
-        """Make the stored participations match the grid; returns True if anything changed."""
-        chosen = self.cells()
-        changed = False
-        for participation in initiative.participations.all():
-            key = (participation.phase, participation.partner_type)
-            if key not in chosen:
-                participation.delete()
-                changed = True
-                continue
-            level, role = chosen.pop(key)
-            if (participation.level, participation.role) != (level, role):
-                participation.level, participation.role = level, role
-                participation.save(update_fields=["level", "role"])
-                changed = True
-        for (phase, partner), (level, role) in chosen.items():
-            Participation.objects.create(
-                initiative=initiative, phase=phase, partner_type=partner, level=level, role=role
-            )
-            changed = True
-        return changed
 
 
 class AccountabilityForm(forms.ModelForm):

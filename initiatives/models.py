@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -16,6 +16,22 @@ from simple_history.models import HistoricalRecords
 from survey.models import Country, Item, Sector
 
 from .validators import validate_document
+
+#: The longest text a free-text field holds (descriptions, notes, arrangements): generous,
+#: but bounded, and the same through the site, the API and the admin.
+LONG_TEXT_LIMIT = 20_000
+#: The largest number of participants an initiative can report.
+PARTICIPANTS_LIMIT = 1_000_000_000
+
+
+def long_text(verbose_name, **kwargs):
+    """A free-text field with the one length limit, enforced by `full_clean` and every form."""
+    return models.TextField(
+        verbose_name,
+        max_length=LONG_TEXT_LIMIT,
+        validators=[MaxLengthValidator(LONG_TEXT_LIMIT)],
+        **kwargs,
+    )
 
 
 class Stage(models.TextChoices):
@@ -220,7 +236,7 @@ class Initiative(models.Model):
     reference = models.CharField(_("reference"), max_length=20, unique=True, editable=False)
     title = models.CharField(_("title"), max_length=200)
     summary = models.CharField(_("summary"), max_length=500, blank=True)
-    description = models.TextField(_("description"), blank=True)
+    description = long_text(_("description"), blank=True)
     country = models.ForeignKey(
         Country, models.PROTECT, related_name="initiatives", verbose_name=_("country")
     )
@@ -253,7 +269,7 @@ class Initiative(models.Model):
         default=ReviewStatus.DRAFT,
         editable=False,
     )
-    return_reason = models.TextField(_("reason for return"), blank=True, editable=False)
+    return_reason = long_text(_("reason for return"), blank=True, editable=False)
     stage = models.CharField(
         _("maturity stage"),
         max_length=15,
@@ -263,7 +279,12 @@ class Initiative(models.Model):
     )
     start_date = models.DateField(_("start date"), null=True, blank=True)
     end_date = models.DateField(_("end date"), null=True, blank=True)
-    participants = models.PositiveIntegerField(_("number of participants"), null=True, blank=True)
+    participants = models.PositiveIntegerField(
+        _("number of participants"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(PARTICIPANTS_LIMIT)],
+    )
     objectives = models.ManyToManyField(
         Item,
         related_name="initiatives_as_objective",
@@ -371,6 +392,35 @@ class Initiative(models.Model):
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The end date is before the start date.")})
 
+    def clean_tags(self, tags):
+        """Check the tag lists as they will be once `tags` ({field: items}) is applied.
+
+        Each list takes the items of its own survey question, and a barrier is addressed
+        only if it is also met. Lists left out of `tags` keep their stored items.
+        """
+        errors = {}
+        for field, items in tags.items():
+            try:
+                validate_tags(field, list(items))
+            except ValidationError as error:
+                errors[field] = error.messages
+
+        def current(field):
+            if field in tags:
+                return {item.pk for item in tags[field]}
+            if self.pk is None:
+                return set()
+            return set(getattr(self, field).values_list("pk", flat=True))
+
+        if "barriers_addressed" not in errors and current("barriers_addressed") - current(
+            "barriers"
+        ):
+            errors["barriers_addressed"] = [
+                _("Tick a barrier as addressed only if it is also ticked as met.")
+            ]
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def is_archived(self):
         return self.archived_at is not None
@@ -437,9 +487,9 @@ class AccountabilityFramework(models.Model):
     reporting_line = models.CharField(_("reporting line"), max_length=200, blank=True)
     reporting_frequency = models.CharField(_("reporting frequency"), max_length=100, blank=True)
     roles_written = models.BooleanField(_("roles and responsibilities written down"), default=False)
-    risk_arrangements = models.TextField(_("risk arrangements"), blank=True)
-    probity_arrangements = models.TextField(_("probity arrangements"), blank=True)
-    notes = models.TextField(_("notes"), blank=True)
+    risk_arrangements = long_text(_("risk arrangements"), blank=True)
+    probity_arrangements = long_text(_("probity arrangements"), blank=True)
+    notes = long_text(_("notes"), blank=True)
 
     history = HistoricalRecords()
 
@@ -466,7 +516,7 @@ class BudgetFramework(models.Model):
     currency = models.CharField(
         _("currency"), max_length=3, blank=True, help_text=_("ISO 4217 code, e.g. EUR.")
     )
-    funding_sources = models.TextField(_("funding sources"), blank=True)
+    funding_sources = long_text(_("funding sources"), blank=True)
     funded_beyond_pilot = models.BooleanField(_("funding secured beyond the pilot"), default=False)
     resources_transferred = models.BooleanField(
         _("resources transferred to users (self-directed budgets)"), default=False
@@ -479,7 +529,7 @@ class BudgetFramework(models.Model):
         blank=True,
         validators=[MinValueValidator(0)],
     )
-    financial_incentives = models.TextField(_("financial incentives"), blank=True)
+    financial_incentives = long_text(_("financial incentives"), blank=True)
     citizen_hours = models.DecimalField(
         _("citizens' hours of time"),
         max_digits=12,
@@ -488,8 +538,8 @@ class BudgetFramework(models.Model):
         blank=True,
         validators=[MinValueValidator(0)],
     )
-    citizen_knowledge = models.TextField(_("citizens' knowledge contributed"), blank=True)
-    citizen_effort = models.TextField(_("citizens' effort contributed"), blank=True)
+    citizen_knowledge = long_text(_("citizens' knowledge contributed"), blank=True)
+    citizen_effort = long_text(_("citizens' effort contributed"), blank=True)
     estimated_costs = models.DecimalField(
         _("estimated costs"),
         max_digits=14,
@@ -557,7 +607,7 @@ class StageChange(models.Model):
         related_name="+",
         verbose_name=_("by"),
     )
-    reason = models.TextField(_("reason"), blank=True)
+    reason = long_text(_("reason"), blank=True)
 
     class Meta:
         ordering = ["initiative", "changed_on", "changed_at", "pk"]
@@ -581,7 +631,7 @@ class StageProposal(models.Model):
         Initiative, models.CASCADE, related_name="stage_proposals", verbose_name=_("initiative")
     )
     to_stage = models.CharField(_("proposed stage"), max_length=15, choices=Stage.choices)
-    reason = models.TextField(_("reason"))
+    reason = long_text(_("reason"))
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         models.SET_NULL,
@@ -600,7 +650,7 @@ class StageProposal(models.Model):
         verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decision_note = models.TextField(_("decision note"), blank=True)
+    decision_note = long_text(_("decision note"), blank=True)
 
     class Meta:
         ordering = ["-proposed_at"]
@@ -658,7 +708,7 @@ class Activity(models.Model):
         related_name="+",
         verbose_name=_("author"),
     )
-    text = models.TextField(_("text"))
+    text = long_text(_("text"))
     file = models.FileField(
         _("file"), upload_to=document_path, blank=True, validators=[validate_document]
     )

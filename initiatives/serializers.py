@@ -14,6 +14,8 @@ from coprod_site.api import (
 from survey.models import Country, Item, Sector
 
 from .models import (
+    LONG_TEXT_LIMIT,
+    PARTICIPANTS_LIMIT,
     AccountabilityFramework,
     Activity,
     ActivityKind,
@@ -28,7 +30,7 @@ from .models import (
 )
 
 TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)
-TEXT_LIMIT = 20_000  # generous for a description, but bounded
+TEXT_LIMIT = LONG_TEXT_LIMIT  # the models' one limit, for the bodies that are not models
 
 
 def _code(model, help_text, **kwargs):
@@ -85,9 +87,8 @@ class InitiativeSerializer(StrictModelSerializer):
         "which keeps the stage history.",
     )
     participants = StrictIntegerField(
-        min_value=0, max_value=1_000_000_000, allow_null=True, required=False
+        min_value=0, max_value=PARTICIPANTS_LIMIT, allow_null=True, required=False
     )
-    description = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
     objectives = _tags("objectives")
     barriers = _tags("barriers")
     barriers_addressed = _tags("barriers_addressed")
@@ -183,10 +184,6 @@ class ParticipationSerializer(StrictModelSerializer):
 
 
 class AccountabilitySerializer(StrictModelSerializer):
-    risk_arrangements = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
-    probity_arrangements = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
-    notes = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False)
-
     class Meta:
         model = AccountabilityFramework
         exclude = ["id", "initiative"]
@@ -205,15 +202,6 @@ class BudgetSerializer(StrictModelSerializer):
     class Meta:
         model = BudgetFramework
         exclude = ["id", "initiative"]
-        extra_kwargs = {
-            name: {"max_length": TEXT_LIMIT}
-            for name in (
-                "funding_sources",
-                "financial_incentives",
-                "citizen_knowledge",
-                "citizen_effort",
-            )
-        }
 
 
 USER_KINDS = [ActivityKind.NOTE, ActivityKind.MEETING, ActivityKind.DOCUMENT, ActivityKind.CONTACT]

@@ -303,15 +303,12 @@ def _framework_form(form_class, initiative, name, data, prefix):
     return form_class(data, instance=instance, prefix=prefix)
 
 
-def _save_framework(form, initiative):
+def _save_framework(form, initiative, name, by):
     """Save an optional section if it holds anything; returns True if it was saved."""
-    if form.instance.pk is None and not form.has_changed():
+    if not form.has_changed():
         return False
-    if form.instance.pk is not None and not form.has_changed():
-        return False
-    framework = form.save(commit=False)
-    framework.initiative = initiative
-    framework.save()
+    values = {field: form.cleaned_data[field] for field in form._meta.fields}
+    services.write_framework(initiative=initiative, name=name, by=by, values=values)
     return True
 
 
@@ -381,7 +378,7 @@ def initiative_edit(request, reference=None):
         with transaction.atomic():
             if initiative is None:
                 initiative = services.initiative_create(
-                    by=user, tags=form.tags(), **form.record_fields()
+                    by=user, stage=form.initial_stage(), tags=form.tags(), **form.record_fields()
                 )
             else:
                 initiative = services.initiative_update(
@@ -391,9 +388,10 @@ def initiative_edit(request, reference=None):
                     fields=form.record_fields(),
                     tags=form.tags(),
                 )
-            grid.save(initiative)
-            _save_framework(forms_["accountability_form"], initiative)
-            _save_framework(forms_["budget_form"], initiative)
+            # Under the version just claimed: the record and its parts are one write.
+            services.write_grid(initiative=initiative, by=user, cells=grid.cells())
+            _save_framework(forms_["accountability_form"], initiative, "accountability", user)
+            _save_framework(forms_["budget_form"], initiative, "budget", user)
     except services.StaleEdit as stale:
         # Keep what the user typed; the next save is made against the current version,
         # after they have had the chance to look at it.

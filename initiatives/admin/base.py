@@ -101,6 +101,20 @@ def in_choice_order(field, choices):
     return Case(*whens, default=Value(len(whens)))
 
 
+def framework_name(framework):
+    """ "accountability" or "budget": the name `services.framework_save` knows it by."""
+    return next(name for name, model in services.FRAMEWORKS.items() if isinstance(framework, model))
+
+
+def framework_values(framework):
+    """A framework's own values as a form left them on the instance."""
+    return {
+        field.name: getattr(framework, field.attname)
+        for field in framework._meta.concrete_fields
+        if field.name not in ("id", "initiative")
+    }
+
+
 def error_text(exc):
     """What a refused service call says, for a message."""
     if isinstance(exc, services.StaleEdit):

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ..models import Initiative, Stage, validate_tags
+from .. import services
+from ..models import Initiative, Stage
 
 TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)  # objectives, barriers, barriers_addressed, factors
 
@@ -49,14 +50,22 @@ class InitiativeForm(forms.ModelForm):
             if name in self.fields:  # validate_tags reads each item's question
                 self.fields[name].queryset = self.fields[name].queryset.select_related("question")
 
+    # The service's field names, where this form calls a field otherwise.
+    FIELD_NAMES = {}
+
+    def add_rule_error(self, error):
+        """Show a rule's ValidationError (from the model or a service) on this form's fields."""
+        for name, messages in error.message_dict.items():
+            name = self.FIELD_NAMES.get(name, name)
+            self.add_error(name if name in self.fields else None, messages)
+
     def clean(self):
         cleaned = super().clean()
-        for name in TAG_FIELDS:
-            if cleaned.get(name) is not None:
-                try:
-                    validate_tags(name, cleaned[name])
-                except ValidationError as exc:
-                    self.add_error(name, exc)
+        tags = {name: cleaned[name] for name in TAG_FIELDS if cleaned.get(name) is not None}
+        try:
+            self.instance.clean_tags(tags)
+        except ValidationError as exc:
+            self.add_rule_error(exc)
         return cleaned
 
     def record_values(self, names):
@@ -78,6 +87,20 @@ class InitiativeAddForm(InitiativeForm):
         widget=AdminDateWidget,
         help_text=_("Leave empty for today."),
     )
+
+    FIELD_NAMES = {"stage": "initial_stage"}
+    user = None  # set by the admin's get_form
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            if cleaned.get("initial_stage"):
+                services.check_initial_stage(by=self.user, stage=cleaned["initial_stage"])
+            if "organisation" in cleaned:
+                services.check_owner(by=self.user, organisation=cleaned["organisation"])
+        except ValidationError as exc:
+            self.add_rule_error(exc)
+        return cleaned
 
 
 class InitiativeChangeForm(InitiativeForm):

@@ -24,7 +24,15 @@ from ..models import (
     StageChange,
     StageProposal,
 )
-from .base import HistoryAdmin, action_page, error_text, in_choice_order, submitted_form
+from .base import (
+    HistoryAdmin,
+    action_page,
+    error_text,
+    framework_name,
+    framework_values,
+    in_choice_order,
+    submitted_form,
+)
 from .exports import initiatives_csv
 from .filters import (
     ArchivedFilter,
@@ -229,10 +237,6 @@ class InitiativeAdmin(HistoryAdmin):
             (_("Record"), {"classes": ("collapse",), "fields": RECORD}),
         ]
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        kwargs["form"] = InitiativeAddForm if obj is None else InitiativeChangeForm
-        return super().get_form(request, obj, change, **kwargs)
-
     def get_inline_instances(self, request, obj=None):
         inlines = super().get_inline_instances(request, obj)
         if obj is None:  # nothing yet of what the workflows record
@@ -267,6 +271,16 @@ class InitiativeAdmin(HistoryAdmin):
             opened = request.POST.get("opened_version", "?")
             self.message_user(request, stale_message(opened, stale.current_version), messages.ERROR)
             return HttpResponseRedirect(request.path)
+        except ValidationError as exc:
+            # A rule only the write itself can check (a cell taken meanwhile): rolled back too.
+            self.message_user(request, error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["form"] = InitiativeAddForm if obj is None else InitiativeChangeForm
+        form = super().get_form(request, obj, change, **kwargs)
+        form.user = request.user  # the rules of creation depend on who creates
+        return form
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -298,7 +312,20 @@ class InitiativeAdmin(HistoryAdmin):
             self.save_formset(request, form, formset, change=change)
 
     def save_formset(self, request, form, formset, change):
+        # Saved after the record's version was claimed (save_model / save_related), in the
+        # same transaction: the parts go through the same writes as the site's and the API's.
         for instance in formset.save(commit=False):
+            if isinstance(instance, Participation):
+                services.write_participation(participation=instance, by=request.user, values={})
+                continue
+            if isinstance(instance, AccountabilityFramework | BudgetFramework):
+                services.write_framework(
+                    initiative=form.instance,
+                    name=framework_name(instance),
+                    by=request.user,
+                    values=framework_values(instance),
+                )
+                continue
             if isinstance(instance, Activity) and instance.author_id is None:
                 instance.author = request.user
             instance.save()
@@ -310,14 +337,29 @@ class InitiativeAdmin(HistoryAdmin):
 
     def delete_view(self, request, object_id, extra_context=None):
         extra_context = {"title": gettext("Archive"), **(extra_context or {})}
-        return super().delete_view(request, object_id, extra_context)
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except services.StaleEdit as stale:
+            opened = request.POST.get("opened_version", "?")
+            self.message_user(request, stale_message(opened, stale.current_version), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    @staticmethod
+    def _opened_version(request, obj):
+        """The version on the confirmation page the person saw (or, without it, as loaded)."""
+        opened = request.POST.get("opened_version", "")
+        return int(opened) if opened.isdigit() else obj.version
 
     def delete_model(self, request, obj):
-        services.initiative_archive(initiative=obj, by=request.user)
+        services.initiative_archive(
+            initiative=obj, by=request.user, expected_version=self._opened_version(request, obj)
+        )
 
     def delete_queryset(self, request, queryset):
         for initiative in queryset:
-            services.initiative_archive(initiative=initiative, by=request.user)
+            services.initiative_archive(
+                initiative=initiative, by=request.user, expected_version=initiative.version
+            )
 
     def get_deleted_objects(self, objs, request):
         # Archiving keeps everything: nothing related goes, no other permission is needed.
@@ -532,7 +574,9 @@ class InitiativeAdmin(HistoryAdmin):
         self._apply(
             request,
             queryset,
-            lambda initiative: services.initiative_archive(initiative=initiative, by=request.user),
+            lambda initiative: services.initiative_archive(
+                initiative=initiative, by=request.user, expected_version=initiative.version
+            ),
             lambda n: (
                 ngettext("%(count)d initiative archived.", "%(count)d initiatives archived.", n)
                 % {"count": n}
@@ -544,7 +588,9 @@ class InitiativeAdmin(HistoryAdmin):
         self._apply(
             request,
             queryset,
-            lambda initiative: services.initiative_restore(initiative=initiative, by=request.user),
+            lambda initiative: services.initiative_restore(
+                initiative=initiative, by=request.user, expected_version=initiative.version
+            ),
             lambda n: (
                 ngettext("%(count)d initiative restored.", "%(count)d initiatives restored.", n)
                 % {"count": n}

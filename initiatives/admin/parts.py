@@ -4,13 +4,15 @@ They are edited on the initiative's page too; an edit here moves the initiative'
 on, so that anyone with the initiative open learns that it changed.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponseRedirect
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
 from .. import services
 from ..models import AccountabilityFramework, Activity, ActivityKind, BudgetFramework, Participation
-from .base import HistoryAdmin
+from .base import HistoryAdmin, error_text, framework_name, framework_values
 
 
 class PartOfInitiativeAdmin(HistoryAdmin):
@@ -29,8 +31,30 @@ class PartOfInitiativeAdmin(HistoryAdmin):
         return False  # a framework is emptied, a timeline entry stays: nothing is lost
 
 
+class VersionedPartAdmin(PartOfInitiativeAdmin):
+    """A part written through its service, under the initiative's version as loaded.
+
+    A part stays with its initiative: the initiative is chosen when the part is added.
+    """
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        return (*readonly, "initiative") if obj is not None else readonly
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (services.StaleEdit, ValidationError) as exc:
+            self.message_user(request, error_text(exc), messages.ERROR)
+            return HttpResponseRedirect(request.path)
+
+    @staticmethod
+    def values(form):
+        return {name: value for name, value in form.cleaned_data.items() if name != "initiative"}
+
+
 @admin.register(Participation)
-class ParticipationAdmin(PartOfInitiativeAdmin):
+class ParticipationAdmin(VersionedPartAdmin):
     list_display = ("initiative", "phase", "partner_type", "level", "organisation")
     list_filter = ("phase", "partner_type", "level")
     search_fields = ("initiative__reference", "initiative__title", "organisation__name")
@@ -40,6 +64,29 @@ class ParticipationAdmin(PartOfInitiativeAdmin):
     def has_delete_permission(self, request, obj=None):
         # Taking a partner out of a cell is an ordinary edit of the matrix, kept in history.
         return admin.ModelAdmin.has_delete_permission(self, request, obj)
+
+    def save_model(self, request, obj, form, change):
+        initiative = obj.initiative
+        if change:
+            saved = services.participation_update(
+                participation=obj,
+                by=request.user,
+                expected_version=initiative.version,
+                **self.values(form),
+            )
+        else:
+            saved = services.participation_create(
+                initiative=initiative,
+                by=request.user,
+                expected_version=initiative.version,
+                **self.values(form),
+            )
+        obj.pk = saved.pk
+
+    def delete_model(self, request, obj):
+        services.participation_delete(
+            participation=obj, by=request.user, expected_version=obj.initiative.version
+        )
 
 
 @admin.register(Activity)
@@ -67,15 +114,27 @@ class ActivityAdmin(PartOfInitiativeAdmin):
         super().save_model(request, obj, form, change)
 
 
+class FrameworkAdmin(VersionedPartAdmin):
+    def save_model(self, request, obj, form, change):
+        saved = services.framework_save(
+            initiative=obj.initiative,
+            name=framework_name(obj),
+            by=request.user,
+            expected_version=obj.initiative.version,
+            values=framework_values(obj),
+        )
+        obj.pk = saved.pk
+
+
 @admin.register(AccountabilityFramework)
-class AccountabilityFrameworkAdmin(PartOfInitiativeAdmin):
+class AccountabilityFrameworkAdmin(FrameworkAdmin):
     list_display = ("initiative", "accountable_body", "reporting_frequency", "roles_written")
     list_filter = ("roles_written",)
     search_fields = ("initiative__reference", "initiative__title", "accountable_body")
 
 
 @admin.register(BudgetFramework)
-class BudgetFrameworkAdmin(PartOfInitiativeAdmin):
+class BudgetFrameworkAdmin(FrameworkAdmin):
     list_display = ("initiative", "amount", "currency", "resources_transferred", "evidence_level")
     list_filter = ("resources_transferred", "evidence_level", "funded_beyond_pilot")
     search_fields = ("initiative__reference", "initiative__title", "funding_sources")

@@ -6,6 +6,9 @@ module per concern; everything is importable from `initiatives.services`.
 
 from .common import StaleEdit, claim_version
 from .initiatives import (
+    check_initial_stage,
+    check_owner,
+    creatable_stages,
     initiative_archive,
     initiative_create,
     initiative_restore,
@@ -25,14 +28,32 @@ from .memberships import (
 )
 from .notifications import notify
 from .organisations import organisation_create, organisation_update
+from .parts import (
+    FRAMEWORKS,
+    CellTaken,
+    framework_save,
+    participation_create,
+    participation_delete,
+    participation_update,
+    participations_replace,
+    write_framework,
+    write_grid,
+    write_participation,
+)
 from .people import user_purge
 from .review import initiative_approve, initiative_return, initiative_submit, missing_for_submission
 from .stages import initiative_change_stage, stage_proposal_create, stage_proposal_decide
 
 __all__ = [
+    "CellTaken",
+    "FRAMEWORKS",
     "StaleEdit",
+    "check_initial_stage",
     "check_keeps_an_admin",
+    "check_owner",
     "claim_version",
+    "creatable_stages",
+    "framework_save",
     "initiative_approve",
     "initiative_archive",
     "initiative_change_stage",
@@ -54,7 +75,14 @@ __all__ = [
     "notify",
     "organisation_create",
     "organisation_update",
+    "participation_create",
+    "participation_delete",
+    "participation_update",
+    "participations_replace",
     "stage_proposal_create",
     "stage_proposal_decide",
     "user_purge",
+    "write_framework",
+    "write_grid",
+    "write_participation",
 ]

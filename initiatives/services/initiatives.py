@@ -1,12 +1,14 @@
 """Recording an initiative and saving its edits under the version lock; archiving."""
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import rules
 from ..models import Initiative, ReferenceSequence, Stage, StageChange
-from .common import StaleEdit
+from .common import StaleEdit, claim_version
 
 
 def next_reference(*, year):
@@ -23,21 +25,62 @@ def next_reference(*, year):
     return f"COP-{year}-{sequence.last:04d}"
 
 
+def creatable_stages(by):
+    """The stages a person may record a new initiative at.
+
+    Groups start at "planned" and propose later stages through a stage proposal, which a
+    case officer confirms; staff who review or change any initiative may record one that
+    is already further on. `by=None` is the system itself (seeding, imports).
+    """
+    if by is None or rules.can_review(by) or rules.can_change_any(by):
+        return list(Stage.values)
+    return [Stage.PLANNED]
+
+
+def check_initial_stage(*, by, stage):
+    if stage not in creatable_stages(by):
+        raise ValidationError(
+            {
+                "stage": _(
+                    "A new initiative starts at “Planned”. Record it, then propose the "
+                    "stage it has reached: a case officer confirms it."
+                )
+            },
+            code="stage_not_allowed",
+        )
+
+
+def check_owner(*, by, organisation, current=None):
+    """Groups record and move initiatives only into organisations they are active in."""
+    if by is None or rules.can_change_any(by):
+        return
+    if organisation is not None and organisation == current:
+        return
+    if organisation is None or organisation.pk not in rules.active_organisation_ids(by):
+        raise ValidationError(
+            {"organisation": _("Choose an organisation you are an active member of.")},
+            code="not_a_member",
+        )
+
+
 @transaction.atomic
 def initiative_create(*, by, stage=Stage.PLANNED, stage_date=None, tags=None, **fields):
     """Create an initiative with its reference and the first entry of its stage history."""
+    check_initial_stage(by=by, stage=stage)
+    check_owner(by=by, organisation=fields.get("organisation"))
     now = timezone.now()
     initiative = Initiative(created_by=by, updated_by=by, stage=stage, **fields)
     initiative.created_at = fields.get("created_at", now)
     initiative.updated_at = fields.get("updated_at", initiative.created_at)
-    initiative.reference = next_reference(year=initiative.created_at.year)
     initiative.full_clean(exclude=["reference"])
+    initiative.clean_tags(tags or {})
+    initiative.reference = next_reference(year=initiative.created_at.year)
     # Token-authenticated API requests have no user on the Django request, so the history
     # middleware cannot tell who created the record; say it here.
     initiative._history_user = by
     initiative.save()
     for field, items in (tags or {}).items():
-        initiative_set_tags(initiative=initiative, field=field, items=items)
+        getattr(initiative, field).set(items)
     StageChange.objects.create(
         initiative=initiative,
         from_stage="",
@@ -57,33 +100,43 @@ def initiative_set_tags(*, initiative, field, items):
     getattr(initiative, field).set(items)
 
 
+def _locked_copy(initiative):
+    """The row as it is now; the caller holds its lock (through `claim_version`)."""
+    return Initiative.objects.select_for_update().get(pk=initiative.pk)
+
+
+def _show(initiative, current):
+    """Make the caller's object the saved record, so that it does not go on as a stale copy."""
+    for field in Initiative._meta.concrete_fields:
+        setattr(initiative, field.attname, getattr(current, field.attname))
+    return initiative
+
+
 @transaction.atomic
 def initiative_update(*, initiative, by, expected_version, fields=None, tags=None):
     """Save edits only if nobody saved since `expected_version` was read.
 
-    The version check and the increment are one UPDATE, so two editors racing
-    cannot both succeed; the loser gets `StaleEdit` and their input is kept by the caller.
+    The version check and the increment are one UPDATE (`claim_version`), so two editors
+    racing cannot both succeed; the loser gets `StaleEdit` and their input is kept by the
+    caller. The edits are then applied to the row as it is in the database, never to a copy
+    the caller may have read earlier.
     """
     fields = dict(fields or {})
+    tags = dict(tags or {})
+    if "organisation" in fields:
+        check_owner(by=by, organisation=fields["organisation"], current=initiative.organisation)
+    claim_version(initiative=initiative, by=by, expected_version=expected_version)
+    current = _locked_copy(initiative)
     for name, value in fields.items():
-        setattr(initiative, name, value)
-    initiative.full_clean(exclude=["reference"])
-    now = timezone.now()
-    updated = Initiative.objects.filter(pk=initiative.pk, version=expected_version).update(
-        version=F("version") + 1, updated_at=now, updated_by=by
-    )
-    if not updated:
-        current = Initiative.objects.filter(pk=initiative.pk).values_list("version", flat=True)
-        raise StaleEdit(current.first())
-    initiative.version = expected_version + 1
-    initiative.updated_at = now
-    initiative.updated_by = by
+        setattr(current, name, value)
+    current.full_clean(exclude=["reference"])
+    current.clean_tags(tags)
     # A plain save writes the history row with who and what; the version is already bumped.
-    initiative._history_user = by
-    initiative.save()
-    for field, items in (tags or {}).items():
-        initiative_set_tags(initiative=initiative, field=field, items=items)
-    return initiative
+    current._history_user = by
+    current.save()
+    for field, items in tags.items():
+        getattr(current, field).set(items)
+    return _show(initiative, current)
 
 
 def initiative_touch(*, initiative, by):
@@ -94,24 +147,35 @@ def initiative_touch(*, initiative, by):
     initiative.refresh_from_db(fields=["version", "updated_at", "updated_by"])
 
 
-@transaction.atomic
-def initiative_archive(*, initiative, by):
-    """Hide an initiative; it is kept with its history and staff can restore it."""
-    if initiative.archived_at is None:
-        initiative.archived_at = timezone.now()
-        initiative.version += 1
-        initiative.updated_by = by
-        initiative._history_user = by
-        initiative.save()
-    return initiative
+def _set_archived(*, initiative, by, expected_version, archived):
+    current = _locked_copy(initiative)
+    if expected_version is not None and current.version != expected_version:
+        raise StaleEdit(current.version)
+    if current.is_archived == archived:
+        return _show(initiative, current)  # already so: nothing to write, nothing lost
+    claim_version(initiative=current, by=by, expected_version=current.version)
+    current.archived_at = timezone.now() if archived else None
+    current._history_user = by
+    current.save()
+    return _show(initiative, current)
 
 
 @transaction.atomic
-def initiative_restore(*, initiative, by):
-    if initiative.archived_at is not None:
-        initiative.archived_at = None
-        initiative.version += 1
-        initiative.updated_by = by
-        initiative._history_user = by
-        initiative.save()
-    return initiative
+def initiative_archive(*, initiative, by, expected_version):
+    """Hide an initiative; it is kept with its history and staff can restore it.
+
+    `expected_version` is the version the person saw (None: whatever it is now). The row is
+    locked and read afresh, so an edit saved meanwhile is kept, never overwritten by an old
+    copy; if it moved past `expected_version`, `StaleEdit` and nothing changes.
+    """
+    return _set_archived(
+        initiative=initiative, by=by, expected_version=expected_version, archived=True
+    )
+
+
+@transaction.atomic
+def initiative_restore(*, initiative, by, expected_version):
+    """Bring an archived initiative back, under the same rules as `initiative_archive`."""
+    return _set_archived(
+        initiative=initiative, by=by, expected_version=expected_version, archived=False
+    )

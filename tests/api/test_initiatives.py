@@ -26,7 +26,7 @@ def test_creating_assigns_a_reference_and_starts_the_stage_history(as_user, memb
         "sector": "07",
         "level": "local",
         "organisation": organisation.pk,
-        "stage": "pilot",
+        "stage": "planned",
         "objectives": ["quality", "involvement"],
         "factors": ["frameworks"],
     }
@@ -38,8 +38,8 @@ def test_creating_assigns_a_reference_and_starts_the_stage_history(as_user, memb
     assert sorted(data["objectives"]) == ["involvement", "quality"]
     created = Initiative.objects.get(reference=data["reference"])
     assert created.created_by == member
-    assert created.stage == "pilot"
-    assert list(created.stage_changes.values_list("to_stage", flat=True)) == ["pilot"]
+    assert created.stage == "planned"
+    assert list(created.stage_changes.values_list("to_stage", flat=True)) == ["planned"]
     assert {record.history_user for record in created.history.all()} == {member}
 
 

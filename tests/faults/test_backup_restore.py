@@ -40,7 +40,10 @@ def _rows(cursor, quote):
 
 
 def _make_records(staff, member):
-    initiative = make_initiative(by=member, title="Kept through a restore")
+    organisation = member.memberships.get().organisation
+    initiative = make_initiative(
+        by=member, organisation=organisation, title="Kept through a restore"
+    )
     add_participation(initiative)
     services.initiative_update(
         initiative=initiative,

@@ -86,7 +86,7 @@ def with_new_participation(data, initiative, phase="deliver", partner_type="user
 def test_changelist_shows_the_working_columns_and_hides_archived(staff_client, staff):
     active = make_initiative(by=staff, title="Safer streets", case_officer=staff)
     archived = make_initiative(by=staff, title="Old scheme")
-    services.initiative_archive(initiative=archived, by=staff)
+    services.initiative_archive(initiative=archived, by=staff, expected_version=archived.version)
 
     response = staff_client.get(CHANGELIST)
 

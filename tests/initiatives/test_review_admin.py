@@ -189,8 +189,10 @@ def test_assign_case_officer_asks_whom(staff_client, member, organisation):
 
 
 def proposal(member, organisation, to_stage=Stage.EMBEDDED):
+    # Recorded already at "pilot" (which only staff or the system may do), then the group
+    # proposes the next stage.
     initiative = make_initiative(
-        by=member,
+        by=None,
         organisation=organisation,
         stage=Stage.PILOT,
         stage_date=datetime.date(2023, 5, 1),

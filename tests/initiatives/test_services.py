@@ -170,15 +170,19 @@ def test_only_staff_review(member, organisation):
 
 def test_archive_hides_and_restore_brings_back(staff):
     initiative = make_initiative(by=staff)
-    services.initiative_archive(initiative=initiative, by=staff)
+    services.initiative_archive(
+        initiative=initiative, by=staff, expected_version=initiative.version
+    )
     assert not Initiative.objects.active().filter(pk=initiative.pk).exists()
     assert Initiative.objects.filter(pk=initiative.pk).exists()
-    services.initiative_restore(initiative=initiative, by=staff)
+    services.initiative_restore(
+        initiative=initiative, by=staff, expected_version=initiative.version
+    )
     assert Initiative.objects.active().filter(pk=initiative.pk).exists()
 
 
 def test_stage_proposal_accepted_changes_stage(member, organisation, staff):
-    initiative = make_initiative(by=member, organisation=organisation, stage=Stage.PILOT)
+    initiative = make_initiative(by=staff, organisation=organisation, stage=Stage.PILOT)
     proposal = services.stage_proposal_create(
         initiative=initiative, to_stage=Stage.EMBEDDED, by=member, reason="Now in the budget"
     )

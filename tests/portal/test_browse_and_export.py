@@ -180,7 +180,7 @@ def test_the_case_page_shows_the_matrix_timeline_and_frameworks(client, publishe
 def test_an_archived_initiative_is_gone_from_the_public_site(client, published, staff):
     from initiatives import services
 
-    services.initiative_archive(initiative=published, by=staff)
+    services.initiative_archive(initiative=published, by=staff, expected_version=published.version)
     assert client.get(published.get_absolute_url()).status_code == 404
     assert published.reference not in client.get(reverse("initiatives:list")).content.decode()
     assert Organisation.objects.exists()

@@ -143,7 +143,7 @@ def cases(staff, wave):
         factors=["leadership"],
     )
     c["I"] = recorded(by, "I", "FIN", "03", [("pilot", D(2024, 1, 1))], factors=["leadership"])
-    services.initiative_archive(initiative=c["I"], by=by)
+    services.initiative_archive(initiative=c["I"], by=by, expected_version=c["I"].version)
     c["J"] = recorded(
         by, "J", "FIN", "07", [("pilot", D(2024, 1, 1))], review_status=ReviewStatus.DRAFT
     )

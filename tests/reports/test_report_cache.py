@@ -74,7 +74,9 @@ def test_a_stage_change_shows_at_once(client, staff, cases):
 
 def test_archiving_and_tags_and_deletions_show_at_once(client, staff, cases):
     before = stage_counts(client)
-    services.initiative_archive(initiative=cases["A"], by=staff)
+    services.initiative_archive(
+        initiative=cases["A"], by=staff, expected_version=cases["A"].version
+    )
     assert stage_counts(client)["embedded"] == before["embedded"] - 1
 
     url = "/reports/evidence/?format=csv&table=stages"

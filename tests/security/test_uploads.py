@@ -175,7 +175,7 @@ def test_archived_initiatives_documents_are_hidden(client, member, draft, staff)
     from initiatives import services
 
     activity = _attach(draft)
-    services.initiative_archive(initiative=draft, by=staff)
+    services.initiative_archive(initiative=draft, by=staff, expected_version=draft.version)
     client.force_login(member)
     assert client.get(_download_url(activity)).status_code == 404
 

@@ -825,8 +825,11 @@ class Command(BaseCommand):
         is_draft = review == ReviewStatus.DRAFT
         people_word = PEOPLE.get(sector, "residents")
 
+        # Groups record new initiatives at "planned"; one already further on was recorded
+        # by staff (who may start it at any stage).
+        recorder = author if stages[0] == Stage.PLANNED else people["staff"]
         initiative = services.initiative_create(
-            by=author,
+            by=recorder,
             stage=stages[0],
             stage_date=days[0],
             created_at=_moment(days[0]),
