@@ -37,6 +37,15 @@ def _plain_static_storage(settings):
 
 
 @pytest.fixture
+def postgresql_only():
+    """Race tests need real parallel connections; SQLite serialises every writer."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite serialises all writers; real parallel connections need PostgreSQL")
+
+
+@pytest.fixture
 def staff(db):
     return StaffFactory()
 

@@ -2,15 +2,13 @@
 database connection (PostgreSQL): one wins, the others get a clear answer (412 or 409, or
 the stale-edit page), never a 500 and never a lost write."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from initiatives.models import AccountabilityFramework, ApiToken, Initiative, Participation
+from tests import parallel
 from tests.factories import add_participation, make_initiative
 from tests.portal.helpers import initiative_form_data
 
@@ -23,31 +21,13 @@ ROUNDS = 3
 
 
 @pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises all writers; real parallel connections need PostgreSQL")
+def _postgresql_only(postgresql_only):
+    pass
 
 
 def run_in_parallel(*calls):
-    """Run each call in its own thread and database connection, released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = ("ok", call())
-        except Exception as exc:  # noqa: BLE001 - reported below, with what it was
-            outcomes[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
+    """Every call answers (a 412 or 409 is an answer); returns what each returned."""
+    outcomes = parallel.run_in_parallel(*calls)
     assert all(kind == "ok" for kind, _ in outcomes), outcomes
     return [value for _, value in outcomes]
 

@@ -1,46 +1,20 @@
 """Concurrent writers on PostgreSQL, each thread on its own connection: references stay
 unique, stage history stays consistent, and a racing edit is refused, never lost."""
 
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from initiatives import services
 from initiatives.models import Initiative, StageChange
 from tests.factories import make_initiative
+from tests.parallel import run_in_parallel
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 @pytest.fixture(autouse=True)
-def _postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("SQLite serialises all writers; real parallel connections need PostgreSQL")
-
-
-def run_in_parallel(*calls):
-    """Run each call in its own thread and database connection, released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=30)
-            outcomes[index] = ("ok", call())
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each call raised
-            outcomes[index] = ("error", exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads), "a writer hung"
-    return outcomes
+def _postgresql_only(postgresql_only):
+    pass
 
 
 def test_twenty_parallel_creations_get_twenty_distinct_references():
