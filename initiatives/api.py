@@ -34,14 +34,13 @@ from coprod_site.api import (
     with_etag,
 )
 
-from . import services
+from . import rules, services
 from .filters import InitiativeFilterSet
 from .models import (
     AccountabilityFramework,
     Activity,
     BudgetFramework,
     Initiative,
-    Membership,
     Organisation,
     Participation,
     Stage,
@@ -61,7 +60,6 @@ from .serializers import (
     StageChangeSerializer,
     StageProposalDecisionSerializer,
     StageProposalSerializer,
-    active_organisation_ids,
 )
 
 REFERENCE_REGEX = r"[A-Za-z0-9-]{1,20}"
@@ -230,7 +228,7 @@ class InitiativeViewSet(
         body.is_valid(raise_exception=True)
         check_version(initiative, request, required=False)
         to_stage, reason = body.validated_data["to_stage"], body.validated_data["reason"]
-        if request.user.is_staff:
+        if request.user.has_perm("initiatives.review_case", initiative):
             change = services.initiative_change_stage(
                 initiative=initiative,
                 to_stage=to_stage,
@@ -545,9 +543,9 @@ class StageProposalViewSet(InitiativePartViewSet, mixins.ListModelMixin):
     @action(detail=True, methods=["post"])
     def decide(self, request, initiative_reference=None, pk=None):
         self.parent()  # someone else's draft is 404 before it is 403
-        if not request.user.is_staff:
-            raise exceptions.PermissionDenied(_("Only staff decide stage proposals."))
         proposal = self.get_object()
+        if not request.user.has_perm("initiatives.review_case", proposal.initiative):
+            raise exceptions.PermissionDenied(_("Only staff decide stage proposals."))
         body = StageProposalDecisionSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         proposal = services.stage_proposal_decide(
@@ -664,18 +662,13 @@ class HistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
 
 
 class OrganisationPermission(permissions.BasePermission):
-    """Everyone reads; staff and the organisation's active admins change it."""
+    """Everyone reads; the organisation's active admins and staff who change organisations
+    edit it (`initiatives.manage_organisation`)."""
 
     def has_object_permission(self, request, view, organisation):
         if request.method in permissions.SAFE_METHODS:
             return True
-        user = request.user
-        return user.is_staff or (
-            user.is_authenticated
-            and Membership.objects.active()
-            .filter(user=user, organisation=organisation, role=Membership.Role.ADMIN)
-            .exists()
-        )
+        return request.user.has_perm("initiatives.manage_organisation", organisation)
 
 
 @extend_schema_view(
@@ -720,7 +713,7 @@ class OrganisationViewSet(
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if getattr(self, "request", None) is not None:
-            context["member_of"] = active_organisation_ids(self.request.user)
+            context["member_of"] = rules.active_organisation_ids(self.request.user)
         return context
 
     def perform_create(self, serializer):

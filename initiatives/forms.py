@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from survey.models import Country, Item
 
-from . import services
+from . import rules, services
 from .models import (
     AccountabilityFramework,
     Activity,
@@ -208,7 +208,7 @@ class InitiativeForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["country"].queryset = Country.objects.order_by("name")
         organisations = self.fields["organisation"]
-        if user.is_staff:
+        if rules.can_change_any(user):
             organisations.queryset = Organisation.objects.order_by("name")
         else:
             organisations.queryset = Organisation.objects.filter(

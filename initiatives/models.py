@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from survey.models import Country, Item, Sector
 
+from .rules import editable_initiatives_q, visible_initiatives_q
 from .validators import validate_document
 
 #: The longest text a free-text field holds (descriptions, notes, arrangements): generous,
@@ -201,31 +202,17 @@ class InitiativeQuerySet(models.QuerySet):
         return self.active().filter(review_status=ReviewStatus.PUBLISHED)
 
     def visible_to(self, user):
-        """What a user may read: the public sees published; members also their own; staff all."""
-        if user.is_staff:
-            return self.active()
-        if not user.is_authenticated:
-            return self.published()
-        return self.active().filter(
-            Q(review_status=ReviewStatus.PUBLISHED)
-            | Q(
-                organisation__in=Organisation.objects.filter(
-                    memberships__user=user, memberships__status=Membership.Status.ACTIVE
-                )
-            )
-        )
+        """What a user may read (`rules.read_case`): the public sees published; members
+        also their organisation's; staff who read all, everything active."""
+        condition = visible_initiatives_q(user)
+        return self.active() if condition is None else self.active().filter(condition)
 
     def editable_by(self, user):
-        """What a user may change: members their organisation's; staff all."""
-        if user.is_staff:
-            return self.active()
+        """What a user may change (`rules.change_case`)."""
         if not user.is_authenticated:
             return self.none()
-        return self.active().filter(
-            organisation__in=Organisation.objects.filter(
-                memberships__user=user, memberships__status=Membership.Status.ACTIVE
-            )
-        )
+        condition = editable_initiatives_q(user)
+        return self.active() if condition is None else self.active().filter(condition)
 
 
 def _items_of(question):

@@ -508,12 +508,13 @@ class EvidenceView(ReportView):
 
 
 class StaffOnlyMixin:
-    """Staff see the page; others who are signed in get 403, the rest are asked to sign in."""
+    """Staff whose role reads drafts see the page (`initiatives.read_staff_reports`); others
+    who are signed in get 403, the rest are asked to sign in."""
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("admin:login"))
-        if not request.user.is_staff:
+        if not request.user.has_perm("initiatives.read_staff_reports"):
             raise PermissionDenied
         return super().dispatch(request, *args, **kwargs)
 

@@ -45,6 +45,12 @@ VERIFY = "initiatives.verify_organisation"
 #: Import, replace and delete survey records.
 IMPORT_SURVEY = "survey.import_response"
 DELETE_SURVEY = "survey.delete_response"
+#: Read survey records through the API (respondent-level data).
+VIEW_SURVEY = "survey.view_response"
+#: Change any organisation (its name, contact details) without being one of its admins.
+CHANGE_ORGANISATION = "initiatives.change_organisation"
+#: Purge a person's data from every table (administrators).
+PURGE = "auth.delete_user"
 
 
 def _capability(codename: str) -> rules.Predicate:
@@ -62,6 +68,9 @@ can_annotate = _capability(ANNOTATE)
 can_verify = _capability(VERIFY)
 can_import_survey = _capability(IMPORT_SURVEY)
 can_delete_survey = _capability(DELETE_SURVEY)
+can_view_survey = _capability(VIEW_SURVEY)
+can_change_organisation = _capability(CHANGE_ORGANISATION)
+can_purge = _capability(PURGE)
 
 
 @rules.predicate
@@ -156,8 +165,10 @@ rules.add_perm("initiatives.restore_case", can_change_any)
 rules.add_perm("initiatives.read_internal", can_read_all)
 rules.add_perm("initiatives.write_internal", can_annotate)
 
-#: Organisations.
-rules.add_perm("initiatives.manage_organisation", is_organisation_admin)
+#: Organisations: edit the profile (its admins, and staff who change organisations).
+rules.add_perm("initiatives.manage_organisation", is_organisation_admin | can_change_organisation)
+#: The member list and contact details: the organisation's members and staff who read all.
+rules.add_perm("initiatives.read_organisation_privately", is_organisation_member | can_read_all)
 #: Accept, refuse, change the role of and remove members: the organisation's admins, and staff
 #: who change any record (or memberships in the admin).
 rules.add_perm(
@@ -169,6 +180,28 @@ rules.add_perm("initiatives.verify_organisation_badge", can_verify)
 #: Survey records (checked by name in `survey`, which never imports this module).
 rules.add_perm("survey.import_records", can_import_survey)
 rules.add_perm("survey.delete_records", can_delete_survey)
+rules.add_perm("survey.read_records", can_view_survey)
+
+#: Reports with drafts in them (readiness, the staff export with drafts).
+rules.add_perm("initiatives.read_staff_reports", can_read_all)
+#: Remove a person and their personal data from every table.
+rules.add_perm("initiatives.purge_person", can_purge)
+
+
+def staff_holding(permission: str):
+    """Active staff accounts that hold a Django permission, through a role or as superusers."""
+    from django.contrib.auth import get_user_model
+
+    return (
+        get_user_model()
+        .objects.with_perm(permission, backend="initiatives.backends.EmailBackend")
+        .filter(is_staff=True, is_active=True)
+    )
+
+
+def case_officers():
+    """Who may be assigned an initiative and is told about new submissions."""
+    return staff_holding(REVIEW).order_by("username")
 
 
 def visible_initiatives_q(user: Person) -> Q | None:

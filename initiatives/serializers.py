@@ -1,6 +1,5 @@
 import os
 
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
@@ -13,6 +12,7 @@ from coprod_site.api import (
 )
 from survey.models import Country, Item, Sector
 
+from . import rules
 from .models import (
     LONG_TEXT_LIMIT,
     PARTICIPANTS_LIMIT,
@@ -21,7 +21,6 @@ from .models import (
     ActivityKind,
     BudgetFramework,
     Initiative,
-    Membership,
     Organisation,
     Participation,
     Stage,
@@ -57,12 +56,11 @@ def _tags(field):
     )
 
 
-def active_organisation_ids(user):
-    if not user.is_authenticated:
-        return set()
-    return set(
-        Membership.objects.active().filter(user=user).values_list("organisation_id", flat=True)
-    )
+class CaseOfficerField(StrictPrimaryKeyRelatedField):
+    """A staff account whose role reviews cases (`rules.case_officers`)."""
+
+    def get_queryset(self):
+        return rules.case_officers()
 
 
 class InitiativeSerializer(StrictModelSerializer):
@@ -74,8 +72,7 @@ class InitiativeSerializer(StrictModelSerializer):
         required=False,
         help_text="The owner organisation (id). Members must give one they are active in.",
     )
-    case_officer = StrictPrimaryKeyRelatedField(
-        queryset=get_user_model().objects.filter(is_staff=True),
+    case_officer = CaseOfficerField(
         allow_null=True,
         required=False,
         help_text="The staff user following the case (id); only staff assign it.",
@@ -139,12 +136,12 @@ class InitiativeSerializer(StrictModelSerializer):
 
     def validate_organisation(self, organisation):
         user = self._user()
-        if user.is_staff:
+        if rules.can_change_any(user):
             return organisation
         current = self.instance.organisation if self.instance else None
         if organisation == current and self.instance is not None:
             return organisation
-        if organisation is None or organisation.pk not in active_organisation_ids(user):
+        if organisation is None or organisation.pk not in rules.active_organisation_ids(user):
             raise serializers.ValidationError(
                 _("Choose an organisation you are an active member of.")
             )
@@ -152,12 +149,13 @@ class InitiativeSerializer(StrictModelSerializer):
 
     def validate_case_officer(self, officer):
         current = self.instance.case_officer if self.instance else None
-        if officer != current and not self._user().is_staff:
+        if officer != current and not rules.can_review(self._user()):
             raise serializers.ValidationError(_("Only staff assign a case officer."))
         return officer
 
     def validate(self, attrs):
-        if self.instance is None and not self._user().is_staff and "organisation" not in attrs:
+        creating_for_a_group = not rules.can_change_any(self._user())
+        if self.instance is None and creating_for_a_group and "organisation" not in attrs:
             raise serializers.ValidationError(
                 {"organisation": [_("Choose an organisation you are an active member of.")]}
             )
@@ -333,13 +331,13 @@ class OrganisationSerializer(StrictModelSerializer):
         request = self.context.get("request")
         user = request.user if request else None
         member_of = self.context.get("member_of", set())
-        if not (user and user.is_staff) and organisation.pk not in member_of:
+        if not (user and rules.can_read_all(user)) and organisation.pk not in member_of:
             data["contact_name"] = ""
             data["contact_email"] = ""
         return data
 
     def validate_verified(self, verified):
         current = self.instance.verified if self.instance else False
-        if verified != current and not self.context["request"].user.is_staff:
+        if verified != current and not rules.can_verify(self.context["request"].user):
             raise serializers.ValidationError(_("Only staff verify organisations."))
         return verified

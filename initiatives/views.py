@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView, TemplateView
 
-from . import audit, exports, services
+from . import audit, exports, rules, services
 from .filters import InitiativeFilterSet
 from .forms import (
     AccountabilityForm,
@@ -211,7 +211,7 @@ def export_csv(request):
         context = {"form": filterset.form}
         return render(request, "initiatives/export_error.html", context, status=400)
     queryset = filterset.qs if filterset.is_bound else filterset.queryset
-    if request.user.is_staff:
+    if rules.can_read_all(request.user):
         audit.record_event(audit.DATA_EXPORT, request=request, detail="initiatives.csv")
     return exports.initiatives_csv(queryset)
 
@@ -360,7 +360,7 @@ def initiative_edit(request, reference=None):
     user = request.user
     if reference is None:
         initiative = None
-        if not user.is_staff and not _active_organisations(user).exists():
+        if not rules.can_change_any(user) and not _active_organisations(user).exists():
             messages.info(
                 request, _("Before logging an initiative, create your group or join one.")
             )
@@ -519,7 +519,7 @@ def dashboard(request):
         .order_by("created_at")
     )
     cases = []
-    if user.is_staff:
+    if rules.can_review(user):
         cases = (
             Initiative.objects.active()
             .filter(case_officer=user)
@@ -647,9 +647,9 @@ def _membership_of(user, organisation):
 def organisation_detail(request, pk):
     """An organisation's members; its admins also manage them here."""
     organisation = get_object_or_404(Organisation, pk=pk)
-    mine = _membership_of(request.user, organisation)
-    if not request.user.is_staff and (mine is None or mine.status != Membership.Status.ACTIVE):
+    if not request.user.has_perm("initiatives.read_organisation_privately", organisation):
         raise Http404
+    mine = _membership_of(request.user, organisation)
     is_admin = request.user.has_perm("initiatives.manage_members", organisation)
     memberships = organisation.memberships.select_related("user").order_by("status", "user__email")
     return render(

@@ -279,7 +279,7 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
 
     def import_view(self, request):
         """Upload a survey file: the same import as `manage.py import_survey`."""
-        if not self.has_add_permission(request):
+        if not request.user.has_perm("survey.import_records"):
             raise PermissionDenied
         result = None
         form = SurveyImportForm(request.POST or None, request.FILES or None)

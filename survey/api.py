@@ -157,6 +157,21 @@ class ResponseFilterSet(django_filters.FilterSet):
         fields = []
 
 
+class SurveyRecordsPermission(permissions.BasePermission):
+    """Staff whose role reads survey records list them; a survey manager imports.
+
+    The rule names are registered in `initiatives/rules.py` (survey never imports it).
+    """
+
+    def has_permission(self, request, view):
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        if getattr(view, "action", None) == "import_file":
+            return user.has_perm("survey.import_records")
+        return user.has_perm("survey.read_records")
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List survey records (staff)",
@@ -167,7 +182,7 @@ class ResponseFilterSet(django_filters.FilterSet):
     ),
 )
 class ResponseViewSet(CleanQueryMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [SurveyRecordsPermission]
     pagination_class = ResponseCursorPagination
     queryset = Response.objects.select_related("respondent__wave", "item__question")
     serializer_class = ResponseSerializer

@@ -1,13 +1,13 @@
 """The initiative changelist's filters beyond plain field filters."""
 
 from django.contrib import admin
-from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from coprod_site import reportcache
 
+from .. import rules
 from ..models import Participation, PartnerType, Phase, ReviewStatus
 from .base import DefaultListFilter
 
@@ -71,7 +71,7 @@ class CaseOfficerFilter(admin.SimpleListFilter):
     parameter_name = "officer"
 
     def lookups(self, request, model_admin):
-        officers = get_user_model().objects.filter(is_staff=True).order_by("username")
+        officers = rules.case_officers()
         return [("me", _("My cases")), ("none", _("Unassigned"))] + [
             (str(officer.pk), officer.get_full_name() or officer.get_username())
             for officer in officers

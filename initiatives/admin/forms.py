@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import rules, services
 from ..models import Initiative, Stage
 
 TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)  # objectives, barriers, barriers_addressed, factors
@@ -141,8 +141,12 @@ class ReturnForm(forms.Form):
 class CaseOfficerForm(forms.Form):
     case_officer = forms.ModelChoiceField(
         label=_("case officer"),
-        queryset=get_user_model().objects.filter(is_staff=True, is_active=True),
+        queryset=get_user_model().objects.none(),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["case_officer"].queryset = rules.case_officers()
 
 
 class DecisionNoteForm(forms.Form):

@@ -10,7 +10,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import audit, services
+from .. import audit, rules, services
 from ..models import (
     AccountabilityFramework,
     Activity,
@@ -394,6 +394,13 @@ class InitiativeAdmin(HistoryAdmin):
         actions.pop("delete_selected", None)  # "Archive selected" takes its place
         return actions
 
+    def has_review_permission(self, request):
+        """Approve, return, assign and change stages: a case officer's work."""
+        return rules.can_review(request.user)
+
+    def has_archive_permission(self, request):
+        return rules.can_change_any(request.user)
+
     def _apply(self, request, queryset, work, done):
         """Run a service on each selected initiative; report each refusal, then `done(count)`.
 
@@ -411,7 +418,7 @@ class InitiativeAdmin(HistoryAdmin):
         if count:
             self.message_user(request, done(count), messages.SUCCESS)
 
-    @admin.action(description=_("Approve and publish selected"), permissions=["change"])
+    @admin.action(description=_("Approve and publish selected"), permissions=["review"])
     def approve_selected(self, request, queryset):
         self._apply(
             request,
@@ -427,7 +434,7 @@ class InitiativeAdmin(HistoryAdmin):
             ),
         )
 
-    @admin.action(description=_("Return with reason…"), permissions=["change"])
+    @admin.action(description=_("Return with reason…"), permissions=["review"])
     def return_selected(self, request, queryset):
         form = submitted_form(ReturnForm, request)
         if not form.is_valid():
@@ -477,11 +484,11 @@ class InitiativeAdmin(HistoryAdmin):
             ),
         )
 
-    @admin.action(description=_("Assign to me"), permissions=["change"])
+    @admin.action(description=_("Assign to me"), permissions=["review"])
     def assign_to_me(self, request, queryset):
         self._assign(request, queryset, request.user)
 
-    @admin.action(description=_("Assign a case officer…"), permissions=["change"])
+    @admin.action(description=_("Assign a case officer…"), permissions=["review"])
     def assign_case_officer(self, request, queryset):
         form = submitted_form(CaseOfficerForm, request, initial={"case_officer": request.user.pk})
         if not form.is_valid():
@@ -506,7 +513,7 @@ class InitiativeAdmin(HistoryAdmin):
             on=form.cleaned_data["on"],
         )
 
-    @admin.action(description=_("Change stage…"), permissions=["change"])
+    @admin.action(description=_("Change stage…"), permissions=["review"])
     def change_stage_selected(self, request, queryset):
         form = submitted_form(StageForm, request)
         if not form.is_valid():
@@ -538,7 +545,7 @@ class InitiativeAdmin(HistoryAdmin):
         initiative = self.get_object(request, unquote(object_id))
         if initiative is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_change_permission(request, initiative):
+        if not request.user.has_perm("initiatives.review_case", initiative):
             raise PermissionDenied
         change_url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
         form = submitted_form(StageForm, request)
@@ -569,7 +576,7 @@ class InitiativeAdmin(HistoryAdmin):
             cancel_url=change_url,
         )
 
-    @admin.action(description=_("Archive selected"), permissions=["delete"])
+    @admin.action(description=_("Archive selected"), permissions=["archive"])
     def archive_selected(self, request, queryset):
         self._apply(
             request,
@@ -583,7 +590,7 @@ class InitiativeAdmin(HistoryAdmin):
             ),
         )
 
-    @admin.action(description=_("Restore selected"), permissions=["delete"])
+    @admin.action(description=_("Restore selected"), permissions=["archive"])
     def restore_selected(self, request, queryset):
         self._apply(
             request,

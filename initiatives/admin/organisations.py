@@ -9,7 +9,7 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import rules, services
 from ..models import Membership, Organisation
 from .base import HistoryAdmin, error_text
 
@@ -131,7 +131,10 @@ class OrganisationAdmin(RefusalAsMessage, HistoryAdmin):
     def member_count(self, obj):
         return obj.member_count
 
-    @admin.action(description=_("Verify selected organisations"), permissions=["change"])
+    def has_verify_permission(self, request):
+        return rules.can_verify(request.user)
+
+    @admin.action(description=_("Verify selected organisations"), permissions=["verify"])
     def verify_selected(self, request, queryset):
         unverified = list(queryset.filter(verified=False))
         for organisation in unverified:

@@ -5,14 +5,13 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from .. import services
+from .. import rules, services
 from ..models import StageProposal
 from .base import (
     DefaultListFilter,
     ReadOnlyAdmin,
     action_page,
     error_text,
-    has_model_permission,
     submitted_form,
 )
 from .forms import DecisionNoteForm
@@ -67,7 +66,7 @@ class StageProposalAdmin(ReadOnlyAdmin):
         return obj.initiative.get_stage_display()
 
     def has_decide_permission(self, request):
-        return has_model_permission(request, self.opts, "change")
+        return rules.can_review(request.user)
 
     def _decide(self, request, queryset, *, accept, note=""):
         count = 0

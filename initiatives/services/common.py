@@ -1,5 +1,6 @@
 """What every workflow shares: the stale-edit error and the version lock."""
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.utils import timezone
 
@@ -10,6 +11,15 @@ class StaleEdit(Exception):
     def __init__(self, current_version):
         super().__init__(current_version)
         self.current_version = current_version
+
+
+def require(by, permission, obj, message):
+    """Refuse the workflow unless `by` holds the rule (`initiatives/rules.py`).
+
+    `by=None` is the system itself (seeding, imports, migrations), which holds every rule.
+    """
+    if by is not None and not by.has_perm(permission, obj):
+        raise PermissionDenied(message)
 
 
 def claim_version(*, initiative, by, expected_version):

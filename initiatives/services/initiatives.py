@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from .. import rules
 from ..models import Initiative, ReferenceSequence, Stage, StageChange
-from .common import StaleEdit, claim_version
+from .common import StaleEdit, claim_version, require
 
 
 def next_reference(*, year):
@@ -121,6 +121,7 @@ def initiative_update(*, initiative, by, expected_version, fields=None, tags=Non
     caller. The edits are then applied to the row as it is in the database, never to a copy
     the caller may have read earlier.
     """
+    require(by, "initiatives.change_case", initiative, _("You cannot change this initiative."))
     fields = dict(fields or {})
     tags = dict(tags or {})
     if "organisation" in fields:
@@ -149,6 +150,10 @@ def initiative_touch(*, initiative, by):
 
 def _set_archived(*, initiative, by, expected_version, archived):
     current = _locked_copy(initiative)
+    if archived:
+        require(by, "initiatives.change_case", current, _("You cannot archive this initiative."))
+    else:
+        require(by, "initiatives.restore_case", current, _("Only staff restore initiatives."))
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(current.version)
     if current.is_archived == archived:

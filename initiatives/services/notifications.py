@@ -3,9 +3,10 @@
 import logging
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
+
+from ..rules import case_officers
 
 logger = logging.getLogger("coprod.notifications")
 
@@ -15,12 +16,7 @@ def _case_officer_emails(initiative):
     if initiative.case_officer and initiative.case_officer.email:
         emails.add(initiative.case_officer.email)
     if not emails:
-        emails.update(
-            get_user_model()
-            .objects.filter(is_staff=True, is_active=True)
-            .exclude(email="")
-            .values_list("email", flat=True)
-        )
+        emails.update(case_officers().exclude(email="").values_list("email", flat=True))
     return sorted(emails)
 
 

@@ -30,8 +30,8 @@ def user_purge(*, user, by, reason):
     from .. import audit
     from ..models import ApiToken, Organisation, SecurityEvent
 
-    if not by.is_staff:
-        raise PermissionDenied(_("Only staff can purge personal data."))
+    if not by.has_perm("initiatives.purge_person"):
+        raise PermissionDenied(_("Only administrators can purge personal data."))
     if not (reason or "").strip():
         raise ValidationError(_("Give the reason for the purge (the request it answers)."))
     if user.pk == by.pk:

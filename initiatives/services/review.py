@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import rules
 from ..models import Activity, ActivityKind, Initiative, ReviewStatus
 from .notifications import _case_officer_emails, _group_emails, notify
 
@@ -65,7 +66,7 @@ def initiative_submit(*, initiative, by):
 
 
 def _check_reviewer(by):
-    if not by.is_staff:
+    if not rules.can_review(by):
         raise PermissionDenied(_("Only staff review submissions."))
 
 

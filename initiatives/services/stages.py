@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Activity, ActivityKind, Initiative, Stage, StageChange, StageProposal
+from .common import require
 
 
 def _check_stage_move(initiative, to_stage, reason):
@@ -26,6 +27,7 @@ def _check_stage_move(initiative, to_stage, reason):
 def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None):
     """Move the maturity stage, writing the stage history and the timeline with it."""
     initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    require(by, "initiatives.review_case", initiative, _("Only staff change the stage."))
     _check_stage_move(initiative, to_stage, reason)
     on = on or timezone.localdate()
     if isinstance(on, datetime.datetime):
@@ -65,6 +67,12 @@ def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None):
 
 @transaction.atomic
 def stage_proposal_create(*, initiative, to_stage, by, reason):
+    require(
+        by,
+        "initiatives.change_case",
+        initiative,
+        _("Only the group's members propose a stage change."),
+    )
     if not (reason or "").strip():
         raise ValidationError(_("Say why the stage should change."))
     _check_stage_move(initiative, to_stage, reason)
@@ -84,6 +92,9 @@ def stage_proposal_create(*, initiative, to_stage, by, reason):
 @transaction.atomic
 def stage_proposal_decide(*, proposal, by, accept, note=""):
     proposal = StageProposal.objects.select_for_update().get(pk=proposal.pk)
+    require(
+        by, "initiatives.review_case", proposal.initiative, _("Only staff decide stage proposals.")
+    )
     if proposal.status != StageProposal.Status.OPEN:
         raise ValidationError(_("This proposal was already decided."))
     proposal.status = StageProposal.Status.ACCEPTED if accept else StageProposal.Status.DECLINED

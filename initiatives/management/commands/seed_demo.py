@@ -2,7 +2,8 @@
 
 Loads realistic co-production initiatives from fourteen countries, with their partners,
 frameworks, tags, timelines and stage histories over several years; the organisations
-that keep them; a synthetic survey wave `DEMO`; and two people to sign in as. Everything
+that keep them; a synthetic survey wave `DEMO`; and people to sign in as: one for each
+staff role, and a group's admin. Everything
 is made through `initiatives.services`, as the product makes it, with fixed random
 choices, so every run gives the same data.
 
@@ -16,13 +17,15 @@ import random
 from decimal import Decimal
 from itertools import pairwise
 
+from django.apps import apps as django_apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
-from initiatives import services
+from initiatives import roles, services
 from initiatives.models import (
     AccountabilityFramework,
     Activity,
@@ -37,15 +40,31 @@ from initiatives.models import (
     ReviewStatus,
     Stage,
 )
+from initiatives.roles import sync_roles
 from survey.models import Country, Item, Respondent, Response, Sector, Wave
 
 SEED = 2010  # the year of the OECD survey; any fixed number would do
 TODAY_IN_THE_DEMO = datetime.date(2025, 11, 1)  # every demo date is before this
 
 LOGINS = {
-    # username: (password, first name, last name, what they are)
-    "staff": ("staff-demo", "Aino", "Virtanen", "government staff (superuser), case officer"),
-    "member": ("member-demo", "Mikko", "Laine", "admin of Kallio Neighbourhood Association"),
+    # username: (password, first name, last name, staff role or None, what they do)
+    "staff": (
+        "staff-demo",
+        "Aino",
+        "Virtanen",
+        roles.ADMINISTRATOR,
+        "government staff: everything, and reviews cases",
+    ),
+    "officer": ("officer-demo", "Sami", "Niemi", roles.CASE_OFFICER, "reviews and assigns cases"),
+    "surveys": ("surveys-demo", "Leena", "Korhonen", roles.SURVEY_MANAGER, "imports survey files"),
+    "analyst": (
+        "analyst-demo",
+        "Jonas",
+        "Berg",
+        roles.ANALYST,
+        "reads everything, changes nothing",
+    ),
+    "member": ("member-demo", "Mikko", "Laine", None, "admin of Kallio Neighbourhood Association"),
 }
 # Colleagues and group admins who appear in the data; nobody can sign in as them.
 CASE_OFFICERS = [("officer.okafor", "Grace", "Okafor"), ("officer.lindqvist", "Erik", "Lindqvist")]
@@ -733,23 +752,26 @@ class Command(BaseCommand):
         else:
             self.stdout.write("Demo data already loaded; nothing changed.")
         self.stdout.write("Demo logins (local development only):")
-        for username, (password, _first, _last, what) in LOGINS.items():
-            self.stdout.write(f"  {username} / {password}  — {what}")
+        for username, (password, _first, _last, role, what) in LOGINS.items():
+            who = f"staff role: {role}; {what}" if role else f"citizens' group: {what}"
+            self.stdout.write(f"  {username} / {password}  — {who}")
         self.stdout.write("Staff work in the admin at /admin/; groups use the site at /.")
 
     # People and organisations --------------------------------------------------------
 
-    def _user(self, username, first, last, *, password=None, staff=False):
+    def _user(self, username, first, last, *, password=None, role=None):
+        """A demo account; staff get `is_staff` (the admin's door) and their role's group."""
         user, made = get_user_model().objects.get_or_create(
             username=username,
             defaults={
                 "first_name": first,
                 "last_name": last,
                 "email": f"{username}@example.org",
-                "is_staff": staff,
-                "is_superuser": staff and password is not None,
+                "is_staff": role is not None,
             },
         )
+        if role is not None:
+            user.groups.add(Group.objects.get(name=role))
         if made:
             if password:
                 user.set_password(password)
@@ -759,12 +781,13 @@ class Command(BaseCommand):
         return user
 
     def people(self):
-        password, first, last, _what = LOGINS["staff"]
-        people = {"staff": self._user("staff", first, last, password=password, staff=True)}
-        password, first, last, _what = LOGINS["member"]
-        people["member"] = self._user("member", first, last, password=password)
+        sync_roles(django_apps)  # the migration made them; an administrator may have changed them
+        people = {
+            username: self._user(username, first, last, password=password, role=role)
+            for username, (password, first, last, role, _what) in LOGINS.items()
+        }
         for username, first, last in CASE_OFFICERS:
-            people[username] = self._user(username, first, last, staff=True)
+            people[username] = self._user(username, first, last, role=roles.CASE_OFFICER)
         return people
 
     def organisations(self, people):
