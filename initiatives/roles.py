@@ -11,8 +11,6 @@ The groups are created, and brought up to date, by the data migration
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_lazy as _
-
 #: Apps whose every permission an administrator holds.
 ADMINISTRATOR_APPS = ("initiatives", "survey", "auth", "admin", "axes")
 
@@ -47,14 +45,6 @@ CASE_OFFICER = "Case officer"
 SURVEY_MANAGER = "Survey manager"
 ANALYST = "Analyst"
 ADMINISTRATOR = "Administrator"
-
-#: What each role may do, in plain words (shown by `seed_demo` and in the README).
-DESCRIPTIONS = {
-    CASE_OFFICER: _("Reviews submissions, changes stages, adds notes and assigns case officers."),
-    SURVEY_MANAGER: _("Imports, replaces and deletes survey records."),
-    ANALYST: _("Reads everything, drafts and internal notes included, and changes nothing."),
-    ADMINISTRATOR: _("Everything, including verifying organisations, accounts and purges."),
-}
 
 #: Role name → permissions ("app_label.codename"). The administrator's are every permission
 #: of ADMINISTRATOR_APPS, resolved when the groups are synchronised.

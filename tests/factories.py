@@ -25,9 +25,29 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 
 class StaffFactory(UserFactory):
+    """A superuser: for tests about something other than who may do it."""
+
     is_staff = True
     is_superuser = True
     username = factory.Sequence(lambda n: f"officer{n}")
+
+
+def staff_in_role(role, **fields):
+    """A staff account whose only permissions are its role's (None: a role-less account).
+
+    The roles are seeded by a migration; a test that flushed the database gets them back.
+    """
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from initiatives.roles import sync_roles
+
+    user = UserFactory(is_staff=True, **fields)
+    if role is not None:
+        if not Group.objects.filter(name=role).exists():
+            sync_roles(apps)
+        user.groups.add(Group.objects.get(name=role))
+    return user
 
 
 class OrganisationFactory(factory.django.DjangoModelFactory):

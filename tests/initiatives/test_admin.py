@@ -20,7 +20,7 @@ from initiatives.models import (
     StageChange,
 )
 from survey.models import Country, Item, Sector
-from tests.factories import add_participation, make_initiative
+from tests.factories import StaffFactory, add_participation, make_initiative
 
 pytestmark = pytest.mark.django_db
 
@@ -273,15 +273,15 @@ def test_saving_an_unchanged_form_changes_nothing(staff_client, staff):
     assert initiative.version == 1
 
 
-def test_stale_edit_is_refused_with_the_input_kept_and_nothing_written(staff_client, staff, user):
+def test_stale_edit_is_refused_with_the_input_kept_and_nothing_written(staff_client, staff):
     initiative = make_initiative(by=staff)
     opened = staff_client.get(change_url(initiative)).context["adminform"].form
     assert opened.initial["opened_version"] == 1
     data = with_new_participation(form_data(staff_client, initiative, title="My title"), initiative)
-    # Meanwhile, someone else saves.
+    # Meanwhile, a colleague saves.
     services.initiative_update(
         initiative=Initiative.objects.get(pk=initiative.pk),
-        by=user,
+        by=StaffFactory(),
         expected_version=1,
         fields={"title": "Their title"},
     )

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from initiatives import roles
 from initiatives.models import (
     Initiative,
     Membership,
@@ -82,18 +83,30 @@ def assert_survey_is_synthetic_and_complete():
     assert answered.values("sector").distinct().count() >= 6
 
 
+STAFF_LOGINS = {
+    "staff": roles.ADMINISTRATOR,
+    "officer": roles.CASE_OFFICER,
+    "surveys": roles.SURVEY_MANAGER,
+    "analyst": roles.ANALYST,
+}
+
+
 def assert_logins_work(printed):
-    assert "staff / staff-demo" in printed and "member / member-demo" in printed
     users = get_user_model().objects
-    staff = users.get(username="staff")
-    assert staff.check_password("staff-demo") and staff.is_staff and staff.is_superuser
+    for username, role in STAFF_LOGINS.items():
+        assert f"{username} / {username}-demo  — staff role: {role}" in printed
+        person = users.get(username=username)
+        assert person.check_password(f"{username}-demo") and person.is_staff
+        assert not person.is_superuser  # the role is what they may do
+        assert list(person.groups.values_list("name", flat=True)) == [role]
+    assert "member / member-demo" in printed
     member = users.get(username="member")
     assert member.check_password("member-demo") and not member.is_staff
     membership = member.memberships.get()
     assert (membership.role, membership.status) == ("admin", "active")
     assert membership.organisation.kind == "citizens_group"
     assert membership.organisation.initiatives.exists()
-    others = users.exclude(username__in=["staff", "member"])
+    others = users.exclude(username__in=[*STAFF_LOGINS, "member"])
     assert not any(user.has_usable_password() for user in others)
     assert Organisation.objects.filter(verified=True).exists()
     assert Organisation.objects.filter(verified=False).exists()
