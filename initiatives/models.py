@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from survey.models import Country, Item, Sector
 
-from .rules import editable_initiatives_q, visible_initiatives_q
+from .rules import case_officers, editable_initiatives_q, visible_initiatives_q
 from .validators import validate_document
 
 #: The longest text a free-text field holds (descriptions, notes, arrangements): generous,
@@ -215,6 +215,11 @@ class InitiativeQuerySet(models.QuerySet):
         return self.active() if condition is None else self.active().filter(condition)
 
 
+def reviewing_staff():
+    """Who may be an initiative's case officer: staff whose role reviews cases."""
+    return Q(pk__in=case_officers().values("pk"))
+
+
 def _items_of(question):
     return {"question__code": question}
 
@@ -246,7 +251,7 @@ class Initiative(models.Model):
         null=True,
         blank=True,
         related_name="cases",
-        limit_choices_to={"is_staff": True},
+        limit_choices_to=reviewing_staff,
         verbose_name=_("case officer"),
     )
     review_status = models.CharField(

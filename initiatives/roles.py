@@ -63,6 +63,7 @@ ROLES: dict[str, set[str]] = {
             "initiatives.change_budgetframework",
         }
         | _view("initiatives", _CASE_MODELS + _READ_ONLY_MODELS)
+        | _view("survey", _SURVEY_VOCABULARY)
     ),
     SURVEY_MANAGER: (
         {"survey.import_response"}

@@ -73,14 +73,6 @@ can_change_organisation = _capability(CHANGE_ORGANISATION)
 can_purge = _capability(PURGE)
 
 
-@rules.predicate
-def has_staff_role(user: Person) -> bool:
-    """Staff with at least one capability: a role, or a superuser."""
-    if not (user.is_authenticated and user.is_active and user.is_staff):
-        return False
-    return user.is_superuser or user.get_all_permissions() != set()
-
-
 # ---------------------------------------------------------------------------
 # Membership of an organisation
 

@@ -202,7 +202,8 @@ class InitiativeAdmin(HistoryAdmin):
     search_fields = ("reference", "title", "organisation__name")
     search_help_text = _("Search by reference, title or organisation name.")
     list_select_related = ("country", "sector", "case_officer")
-    autocomplete_fields = ("country", "organisation", "case_officer")
+    # Case officers are few, and choosing one must not need the right to read every account.
+    autocomplete_fields = ("country", "organisation")
     readonly_fields = ("reference", *REVIEW, *RECORD)
     inlines = (
         ParticipationInline,

@@ -6,7 +6,7 @@ from the permissions of the role's group, seeded by the migration `0005_staff_ro
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
@@ -255,3 +255,34 @@ def test_an_administrator_verifies_and_purges(db, member):
     services.user_purge(user=member, by=administrator, reason="GDPR request 12")
     member.refresh_from_db()
     assert not member.is_active and member.email == ""
+
+
+def test_only_staff_who_review_can_be_case_officers(db, client, draft):
+    officer = staff_in_role(roles.CASE_OFFICER)
+    nobody = staff_in_role(None)
+    analyst = staff_in_role(roles.ANALYST)
+
+    refused = api_as(officer).patch(
+        f"/api/initiatives/{draft.reference}/",
+        {"case_officer": nobody.pk},
+        format="json",
+        HTTP_IF_MATCH=f'"{draft.version}"',
+    )
+    assert refused.status_code == 400
+    assert "case_officer" in refused.json()["details"]
+    with pytest.raises(ValidationError) as error:
+        services.initiative_update(
+            initiative=draft,
+            by=officer,
+            expected_version=draft.version,
+            fields={"case_officer": analyst},
+        )
+    assert "case_officer" in error.value.message_dict
+    draft.refresh_from_db()
+    assert draft.case_officer is None
+
+    client.force_login(officer)
+    form = client.get(f"/admin/initiatives/initiative/{draft.pk}/change/").context["adminform"]
+    choices = set(form.form.fields["case_officer"].queryset)
+    assert officer in choices
+    assert not {nobody, analyst} & choices
