@@ -368,11 +368,6 @@ class InitiativePartViewSet(CleanQueryMixin, viewsets.GenericViewSet):
             )
         return self._parent
 
-    def touched(self, response):
-        initiative = self.parent()
-        services.initiative_touch(initiative=initiative, by=self.request.user)
-        return with_etag(response, initiative.version)
-
 
 @extend_schema(parameters=[PARENT_PARAMETER])
 @extend_schema_view(
@@ -503,15 +498,15 @@ class ActivityViewSet(
         parent = self.parent(write=True)
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        check_version(parent, request, required=False)
-        activity = Activity(initiative=self.parent(), author=request.user)
-        for name, value in serializer.validated_data.items():
-            setattr(activity, name, value)
-        activity.full_clean()
-        activity._history_user = request.user
-        activity.save()
-        serializer.instance = activity
-        return self.touched(Response(serializer.data, status=status.HTTP_201_CREATED))
+        expected = check_version(parent, request, required=False)
+        serializer.instance = services.activity_create(
+            initiative=parent,
+            by=request.user,
+            expected_version=expected,
+            **serializer.validated_data,
+        )
+        response = Response(serializer.data, status=status.HTTP_201_CREATED)
+        return with_etag(response, parent.version)
 
 
 @extend_schema(parameters=[PARENT_PARAMETER])

@@ -725,6 +725,10 @@ class Activity(models.Model):
     def __str__(self):
         return f"{self.date} {self.get_kind_display()}"
 
+    def clean(self):
+        if self.kind == ActivityKind.DOCUMENT and not self.file:
+            raise ValidationError({"file": _("Attach the document.")}, code="document_file")
+
 
 class ApiToken(models.Model):
     """A personal API token. Only a hash is kept; the key is shown once, when made."""

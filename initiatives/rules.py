@@ -218,6 +218,32 @@ def writable_visibilities(user: Person, initiative: Initiative) -> set[str]:
     return allowed
 
 
+def default_visibility(user: Person, initiative: Initiative | None) -> str:
+    """The visibility a new entry gets when its writer chooses none.
+
+    Members of the owner group write for the public page, as they always have; staff who
+    are not members share with the group, so that nothing a case officer writes is
+    published by a forgotten choice.
+    """
+    from .models import Visibility
+
+    if is_owner_member(user, initiative):
+        return Visibility.PUBLIC
+    return Visibility.GROUP
+
+
+@rules.predicate
+def can_annotate_active(user: Person, initiative: Initiative | None) -> bool:
+    return bool(is_active_record(user, initiative) and can_annotate(user))
+
+
+#: Add to the timeline: whoever changes the case, and staff who annotate any.
+rules.add_perm(
+    "initiatives.add_timeline_entry",
+    (is_active_record & (is_owner_member | can_change_any)) | can_annotate_active,
+)
+
+
 @rules.predicate
 def can_read_activity(user: Person, activity: Activity | None) -> bool:
     if activity is None:

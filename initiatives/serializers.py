@@ -27,6 +27,7 @@ from .models import (
     Stage,
     StageChange,
     StageProposal,
+    Visibility,
 )
 
 TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)
@@ -212,6 +213,14 @@ class ActivitySerializer(StrictModelSerializer):
         choices=ActivityKind.choices,
         help_text="Stage and review entries are written by the workflows, not by clients.",
     )
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        required=False,
+        help_text="Who reads the entry and its document: `public` (whoever reads the "
+        "initiative), `group` (the owner organisation's members and staff) or `internal` "
+        "(staff only). Members may give public or group, staff who annotate also internal. "
+        "Left out: public for members of the owner organisation, group for staff.",
+    )
     author = serializers.SlugRelatedField(slug_field="username", read_only=True)
     text = StrictCharField(max_length=TEXT_LIMIT)
     file = serializers.FileField(
@@ -221,7 +230,17 @@ class ActivitySerializer(StrictModelSerializer):
 
     class Meta:
         model = Activity
-        fields = ["id", "kind", "date", "author", "text", "file", "file_name", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "visibility",
+            "date",
+            "author",
+            "text",
+            "file",
+            "file_name",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
 
     def get_file_name(self, activity) -> str:

@@ -443,12 +443,26 @@ def initiative_submit(request, reference):
 @login_required
 def activity_add(request, reference):
     initiative = _editable(request, reference)
-    activity = Activity(initiative=initiative, author=request.user)
-    form = ActivityForm(request.POST or None, request.FILES or None, instance=activity)
+    form = ActivityForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=Activity(initiative=initiative, author=request.user),
+        user=request.user,
+        initiative=initiative,
+    )
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Added to the timeline."))
-        return redirect(initiative)
+        try:
+            services.activity_create(
+                initiative=initiative,
+                by=request.user,
+                expected_version=None,
+                **form.entry_fields(),
+            )
+        except ValidationError as error:
+            _apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Added to the timeline."))
+            return redirect(initiative)
     return render(
         request,
         "initiatives/activity_form.html",
