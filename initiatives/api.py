@@ -489,13 +489,17 @@ class ActivityViewSet(
 
     def get_queryset(self):
         return (
-            Activity.objects.filter(initiative=self.parent())
+            Activity.objects.visible_to(self.request.user, self.parent())
             .select_related("author")
             .order_by("date", "created_at", "pk")
         )
 
     def create(self, request, initiative_reference=None):
-        parent = self.parent(write=True)
+        parent = self.parent()
+        if not request.user.has_perm("initiatives.add_timeline_entry", parent):
+            raise exceptions.PermissionDenied(
+                _("Only members of the owner organisation and staff add entries.")
+            )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         expected = check_version(parent, request, required=False)

@@ -201,31 +201,20 @@ class InitiativeQuerySet(models.QuerySet):
         return self.active().filter(review_status=ReviewStatus.PUBLISHED)
 
     def visible_to(self, user):
-        """What a user may read: the public sees published; members also their own; staff all."""
-        if user.is_staff:
-            return self.active()
-        if not user.is_authenticated:
-            return self.published()
-        return self.active().filter(
-            Q(review_status=ReviewStatus.PUBLISHED)
-            | Q(
-                organisation__in=Organisation.objects.filter(
-                    memberships__user=user, memberships__status=Membership.Status.ACTIVE
-                )
-            )
-        )
+        """What a user may read (`initiatives.read_case`): the public sees published
+        initiatives; members also their organisations'; staff who read all, every one."""
+        from . import rules
+
+        condition = rules.visible_initiatives_q(user)
+        return self.active() if condition is None else self.active().filter(condition)
 
     def editable_by(self, user):
-        """What a user may change: members their organisation's; staff all."""
-        if user.is_staff:
-            return self.active()
-        if not user.is_authenticated:
-            return self.none()
-        return self.active().filter(
-            organisation__in=Organisation.objects.filter(
-                memberships__user=user, memberships__status=Membership.Status.ACTIVE
-            )
-        )
+        """What a user may change (`initiatives.change_case`): members their organisations';
+        staff who change any, every one."""
+        from . import rules
+
+        condition = rules.editable_initiatives_q(user)
+        return self.active() if condition is None else self.active().filter(condition)
 
 
 def _items_of(question):
@@ -678,6 +667,22 @@ class Visibility(models.TextChoices):
     INTERNAL = "internal", _("Internal (staff only)")
 
 
+class ActivityQuerySet(models.QuerySet):
+    def visible_to(self, user, initiative=None):
+        """The entries `user` may read: of `initiative`, or of any initiative (the admin's lists).
+
+        Only the entries' own visibility: whether the initiative itself may be read is asked
+        of the initiative (`Initiative.objects.visible_to`, `rules`).
+        """
+        from . import rules
+
+        if initiative is not None:
+            visibilities = rules.activity_visibilities(user, initiative)
+            return self.filter(initiative=initiative, visibility__in=visibilities)
+        condition = rules.visible_activities_q(user)
+        return self if condition is None else self.filter(condition)
+
+
 def document_path(instance, filename):
     return f"documents/{instance.initiative.reference}/{filename}"
 
@@ -714,6 +719,7 @@ class Activity(models.Model):
     )
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
+    objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

@@ -218,18 +218,35 @@ def writable_visibilities(user: Person, initiative: Initiative) -> set[str]:
     return allowed
 
 
+def visible_activities_q(user: Person) -> Q | None:
+    """The database form of `activity_visibilities` over every initiative (None: all)."""
+    from .models import Visibility
+
+    if can_read_all(user):
+        return None
+    visible = Q(visibility=Visibility.PUBLIC)
+    organisations = active_organisation_ids(user)
+    if organisations:
+        visible |= Q(visibility=Visibility.GROUP, initiative__organisation_id__in=organisations)
+    return visible
+
+
 def default_visibility(user: Person, initiative: Initiative | None) -> str:
     """The visibility a new entry gets when its writer chooses none.
 
     Members of the owner group write for the public page, as they always have; staff who
-    are not members share with the group, so that nothing a case officer writes is
-    published by a forgotten choice.
+    are not members share with the group (or keep it internal, if that is all they may
+    write), so that nothing a case officer writes is published by a forgotten choice.
     """
     from .models import Visibility
 
-    if is_owner_member(user, initiative):
-        return Visibility.PUBLIC
-    return Visibility.GROUP
+    preferred = Visibility.PUBLIC if is_owner_member(user, initiative) else Visibility.GROUP
+    allowed = writable_visibilities(user, initiative)
+    # Staff who may write internal notes only get that, never a wider audience.
+    for visibility in (preferred, Visibility.GROUP, Visibility.INTERNAL):
+        if visibility in allowed:
+            return visibility
+    return preferred
 
 
 @rules.predicate

@@ -124,7 +124,7 @@ class TimelineInline(ReadOnlyInline):
     verbose_name_plural = _("timeline")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        return super().get_queryset(request).visible_to(request.user).select_related("author")
 
 
 class NewActivityInline(admin.StackedInline):

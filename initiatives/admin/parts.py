@@ -108,6 +108,9 @@ class ActivityAdmin(VersionedPartAdmin):
     def short_text(self, obj):
         return Truncator(obj.text).chars(80)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.kind in (ActivityKind.STAGE, ActivityKind.REVIEW):
             # Written by the stage and review workflows: the record of what happened.

@@ -57,9 +57,9 @@ def test_members_cannot_write_internal_notes(initiative, member):
 
 
 def test_annotators_write_internal_notes_only(initiative, annotator):
-    assert _new(initiative, annotator, visibility="internal").visibility == Visibility.INTERNAL
+    assert _new(initiative, annotator).visibility == Visibility.INTERNAL
     with pytest.raises(ValidationError):
-        _new(initiative, annotator)  # their default, the group, is not theirs to give
+        _new(initiative, annotator, visibility="group")
 
 
 def test_outsiders_add_nothing(initiative, other_member):
@@ -242,3 +242,32 @@ def test_the_admin_edits_entries_through_the_service(client, initiative, staff, 
     assert response.status_code == 302, response.content
     note.refresh_from_db()
     assert (note.visibility, note.text, note.author) == (Visibility.GROUP, "Edited", member)
+
+
+def test_annotators_add_internal_notes_through_the_site_and_the_api(client, initiative, annotator):
+    client.force_login(annotator)
+    url = reverse("initiatives:activity_add", kwargs={"reference": initiative.reference})
+    form = client.get(url).context["form"]
+    assert [value for value, _label in form.fields["visibility"].choices] == ["internal"]
+    response = client.post(
+        url, {"kind": "note", "date": "2025-02-01", "text": "Site", "visibility": "internal"}
+    )
+    assert response.status_code == 302
+    response = _api(annotator).post(
+        _url(initiative), {"kind": "note", "text": "API", "visibility": "internal"}, format="json"
+    )
+    assert response.status_code == 201
+    assert set(Activity.objects.values_list("text", "visibility")) >= {
+        ("Site", "internal"),
+        ("API", "internal"),
+    }
+
+
+def test_outsiders_are_refused_on_the_site_and_the_api(client, initiative, other_member):
+    client.force_login(other_member)
+    url = reverse("initiatives:activity_add", kwargs={"reference": initiative.reference})
+    assert client.get(url).status_code == 403
+    response = _api(other_member).post(
+        _url(initiative), {"kind": "note", "text": "Nope"}, format="json"
+    )
+    assert response.status_code == 403
