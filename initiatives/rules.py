@@ -279,6 +279,19 @@ def sees_people(user: Person, initiative: Initiative) -> bool:
     return bool(is_owner_member(user, initiative) or can_read_all(user))
 
 
+def person_label(viewer: Person, initiative: Initiative, person: User | None) -> str | None:
+    """How `person` (an author, a decider) is named to `viewer` on this initiative's pages.
+
+    Everyone reads the display name (the full name); the username, which is an e-mail
+    address, only those who see people. None when there is nothing to show.
+    """
+    if person is None:
+        return None
+    if sees_people(viewer, initiative):
+        return person.get_full_name() or person.get_username()
+    return person.get_full_name() or None
+
+
 def check(user: Person, permission: str, obj: Any = None) -> bool:
     """`user.has_perm` for the names registered here, for callers that want a plain bool."""
     return bool(user.has_perm(permission, obj))

@@ -13,6 +13,7 @@ from coprod_site.api import (
 )
 from survey.models import Country, Item, Sector
 
+from . import rules
 from .models import (
     LONG_TEXT_LIMIT,
     PARTICIPANTS_LIMIT,
@@ -66,7 +67,38 @@ def active_organisation_ids(user):
     )
 
 
-class InitiativeSerializer(StrictModelSerializer):
+def sees_people(serializer, instance):
+    """Whether the request's user sees who's who on the initiative of `instance`."""
+    request = serializer.context.get("request")
+    if request is None:
+        return True  # not an answer to anyone: the services' own use
+    is_initiative = isinstance(instance, Initiative)
+    key = instance.pk if is_initiative else instance.initiative_id
+    # Asked once per initiative of the answer, not once per row of a list.
+    known = serializer.context.setdefault("_sees_people", {})
+    if key not in known:
+        initiative = instance if is_initiative else instance.initiative
+        known[key] = rules.sees_people(request.user, initiative)
+    return known[key]
+
+
+class PeopleHiddenMixin:
+    """Person fields (`PEOPLE_FIELDS`) go out as null to whoever does not see people."""
+
+    PEOPLE_FIELDS = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not sees_people(self, instance):
+            for name in self.PEOPLE_FIELDS:
+                if name in data:
+                    data[name] = None
+        return data
+
+
+class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
+    PEOPLE_FIELDS = ("case_officer",)
+
     country = _code(Country, "ISO 3166-1 alpha-3 code.")
     sector = _code(Sector, "COFOG division, `01` to `10`.")
     organisation = StrictPrimaryKeyRelatedField(
@@ -221,7 +253,10 @@ class ActivitySerializer(StrictModelSerializer):
         "(staff only). Members may give public or group, staff who annotate also internal. "
         "Left out: public for members of the owner organisation, group for staff.",
     )
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = serializers.SerializerMethodField(
+        help_text="Who wrote it: the username for the owner organisation's members and staff, "
+        "the display name (full name, or null) for everyone else."
+    )
     text = StrictCharField(max_length=TEXT_LIMIT)
     file = serializers.FileField(
         write_only=True, required=False, help_text="A document (multipart upload)."
@@ -243,6 +278,13 @@ class ActivitySerializer(StrictModelSerializer):
         ]
         read_only_fields = ["created_at"]
 
+    def get_author(self, activity) -> str | None:
+        if activity.author is None:
+            return None
+        if sees_people(self, activity):
+            return activity.author.get_username()
+        return activity.author.get_full_name() or None
+
     def get_file_name(self, activity) -> str:
         return os.path.basename(activity.file.name) if activity.file else ""
 
@@ -262,7 +304,8 @@ class StageChangeRequestSerializer(serializers.Serializer):
     )
 
 
-class StageChangeSerializer(StrictModelSerializer):
+class StageChangeSerializer(PeopleHiddenMixin, StrictModelSerializer):
+    PEOPLE_FIELDS = ("changed_by",)
     changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -270,7 +313,8 @@ class StageChangeSerializer(StrictModelSerializer):
         fields = ["from_stage", "to_stage", "changed_on", "changed_at", "changed_by", "reason"]
 
 
-class StageProposalSerializer(StrictModelSerializer):
+class StageProposalSerializer(PeopleHiddenMixin, StrictModelSerializer):
+    PEOPLE_FIELDS = ("proposed_by", "decided_by")
     proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django.views.generic import ListView, TemplateView
 
-from . import audit, exports, services
+from . import audit, exports, rules, services
 from .filters import InitiativeFilterSet
 from .forms import (
     AccountabilityForm,
@@ -251,6 +251,8 @@ def initiative_detail(request, reference):
     activities = list(
         Activity.objects.visible_to(request.user, initiative).select_related("author")
     )
+    for activity in activities:
+        activity.author_label = rules.person_label(request.user, initiative, activity.author)
     context = {
         "initiative": initiative,
         "can_edit": can_edit,

@@ -159,3 +159,30 @@ def test_the_admin_lists_internal_entries_only_to_staff_who_read_all(client, ini
     url = reverse("admin:initiatives_activity_change", args=[internal.pk])
     assert client.get(url).status_code in (302, 404)
     assert Activity.objects.visible_to(officer).count() == 1
+
+
+@pytest.mark.parametrize("reader", EXPECTED)
+def test_authors_are_named_as_the_page_names_them(client, initiative, readers, reader, staff):
+    staff.first_name, staff.last_name = "Ada", "Officer"
+    staff.save()
+    sees = reader in ("member", "staff")
+    listed = _api(readers[reader]).get(f"/api/initiatives/{initiative.reference}/activities/")
+    authors = {entry["author"] for entry in listed.json()["results"]}
+    assert authors == ({staff.username} if sees else {"Ada Officer"})
+    page = _client(client, readers[reader]).get(initiative.get_absolute_url()).content.decode()
+    assert "Ada Officer" in page
+    assert staff.username not in page
+
+
+@pytest.mark.parametrize("reader", EXPECTED)
+def test_no_username_or_id_of_a_person_goes_to_outsiders(initiative, readers, reader, staff):
+    initiative.case_officer = staff
+    initiative.save()
+    client = _api(readers[reader])
+    record = client.get(f"/api/initiatives/{initiative.reference}/").json()
+    sees = reader in ("member", "staff")
+    assert record["case_officer"] == (staff.pk if sees else None)
+    history = client.get(f"/api/initiatives/{initiative.reference}/history/")
+    assert history.status_code == (200 if sees else 404)
+    proposals = client.get(f"/api/initiatives/{initiative.reference}/proposals/")
+    assert proposals.status_code == (200 if sees else 404)
