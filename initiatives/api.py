@@ -8,6 +8,7 @@ Reading follows `Initiative.objects.visible_to` (others' drafts are 404), writin
 import datetime
 
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
@@ -236,12 +237,16 @@ class InitiativeViewSet(
                 reason=reason,
                 on=body.validated_data.get("date"),
             )
-            response = Response(StageChangeSerializer(change).data, status=201)
+            response = Response(
+                StageChangeSerializer(change, context={"request": request}).data, status=201
+            )
             return with_etag(response, change.initiative.version)
         proposal = services.stage_proposal_create(
             initiative=initiative, to_stage=to_stage, by=request.user, reason=reason
         )
-        return Response(StageProposalSerializer(proposal).data, status=202)
+        return Response(
+            StageProposalSerializer(proposal, context={"request": request}).data, status=202
+        )
 
     def _review(self, request, reference, service, *, write, **kwargs):
         initiative = initiative_for(request, reference, write=write)
@@ -359,17 +364,21 @@ class InitiativePartViewSet(CleanQueryMixin, viewsets.GenericViewSet):
     filter_backends = []
     lookup_value_regex = ID_REGEX
 
+    #: Only for the owner group and staff (`initiatives.read_case_privately`); for anyone
+    #: else the list does not exist (404), as a draft does not for the public.
+    private = False
+
     def parent(self, *, write=False):
         if not hasattr(self, "_parent"):
-            self._parent = initiative_for(
+            initiative = initiative_for(
                 self.request, self.kwargs["initiative_reference"], write=write
             )
+            if self.private and not self.request.user.has_perm(
+                "initiatives.read_case_privately", initiative
+            ):
+                raise Http404
+            self._parent = initiative
         return self._parent
-
-    def touched(self, response):
-        initiative = self.parent()
-        services.initiative_touch(initiative=initiative, by=self.request.user)
-        return with_etag(response, initiative.version)
 
 
 @extend_schema(parameters=[PARENT_PARAMETER])
@@ -492,24 +501,28 @@ class ActivityViewSet(
 
     def get_queryset(self):
         return (
-            Activity.objects.filter(initiative=self.parent())
+            Activity.objects.visible_to(self.request.user, self.parent())
             .select_related("author")
             .order_by("date", "created_at", "pk")
         )
 
     def create(self, request, initiative_reference=None):
-        parent = self.parent(write=True)
+        parent = self.parent()
+        if not request.user.has_perm("initiatives.add_timeline_entry", parent):
+            raise exceptions.PermissionDenied(
+                _("Only members of the owner organisation and staff add entries.")
+            )
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        check_version(parent, request, required=False)
-        activity = Activity(initiative=self.parent(), author=request.user)
-        for name, value in serializer.validated_data.items():
-            setattr(activity, name, value)
-        activity.full_clean()
-        activity._history_user = request.user
-        activity.save()
-        serializer.instance = activity
-        return self.touched(Response(serializer.data, status=status.HTTP_201_CREATED))
+        expected = check_version(parent, request, required=False)
+        serializer.instance = services.activity_create(
+            initiative=parent,
+            by=request.user,
+            expected_version=expected,
+            **serializer.validated_data,
+        )
+        response = Response(serializer.data, status=status.HTTP_201_CREATED)
+        return with_etag(response, parent.version)
 
 
 @extend_schema(parameters=[PARENT_PARAMETER])
@@ -517,12 +530,14 @@ class ActivityViewSet(
     list=extend_schema(
         summary="Stage proposals",
         description="Stage changes the group proposed (`POST .../stage/` by a member), newest "
-        "first, open or decided. Case officers confirm or decline them with `decide/`.",
+        "first, open or decided. Case officers confirm or decline them with `decide/`. For the "
+        "owner organisation's members and staff; 404 for everyone else.",
         responses={200: StageProposalSerializer(many=True), **errors(400, 404)},
     ),
 )
 class StageProposalViewSet(InitiativePartViewSet, mixins.ListModelMixin):
     serializer_class = StageProposalSerializer
+    private = True
     queryset = StageProposal.objects.none()
 
     def get_queryset(self):
@@ -602,12 +617,14 @@ def _snapshot(record, tags):
     list=extend_schema(
         summary="The audit trail",
         description="Every saved version of the initiative, newest first: who, when, and "
-        "which fields changed from the version before (with old and new values).",
+        "which fields changed from the version before (with old and new values). For the "
+        "owner organisation's members and staff; 404 for everyone else.",
         responses={200: HistoryRecordSerializer(many=True), **errors(400, 404)},
     ),
 )
 class HistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
     serializer_class = HistoryRecordSerializer
+    private = True
     queryset = Initiative.history.none()
 
     def get_queryset(self):
@@ -640,6 +657,7 @@ class HistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
             ):
                 tags[field].setdefault(history_id, []).append(code)
         snapshots = [_snapshot(record, tags) for record in records]
+        shows_people = rules.sees_people(request.user, self.parent())
         rows = []
         for index, record in enumerate(page):
             new = snapshots[index]
@@ -654,7 +672,9 @@ class HistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
                     "history_id": record.history_id,
                     "history_date": record.history_date,
                     "type": _HISTORY_TYPES.get(record.history_type, "changed"),
-                    "user": record.history_user.username if record.history_user else None,
+                    "user": record.history_user.username
+                    if record.history_user and shows_people
+                    else None,
                     "changes": changes,
                 }
             )

@@ -12,7 +12,6 @@ from . import rules, services
 from .models import (
     AccountabilityFramework,
     Activity,
-    ActivityKind,
     BudgetFramework,
     Initiative,
     Membership,
@@ -21,6 +20,7 @@ from .models import (
     PartnerType,
     Phase,
     Stage,
+    Visibility,
 )
 
 
@@ -383,30 +383,42 @@ class BudgetForm(forms.ModelForm):
 
 
 class ActivityForm(forms.ModelForm):
-    """A timeline entry added by the group; documents carry a file."""
-
-    KINDS = [ActivityKind.NOTE, ActivityKind.MEETING, ActivityKind.DOCUMENT, ActivityKind.CONTACT]
+    """A timeline entry; documents carry a file. Saved by `services.activity_create`."""
 
     class Meta:
         model = Activity
-        fields = ["kind", "date", "text", "file"]
-        widgets = {"date": DateInput(), "text": forms.Textarea(attrs={"rows": 4})}
+        fields = ["kind", "date", "text", "file", "visibility"]
+        widgets = {
+            "date": DateInput(),
+            "text": forms.Textarea(attrs={"rows": 4}),
+            "visibility": forms.RadioSelect,
+        }
         help_texts = {
             "file": _(
                 "PDF, PNG, JPEG, Office/OpenDocument files or plain text, up to 10 MB. "
-                "Only people who may see the initiative can download it."
+                "Whoever may read the entry can download it."
             )
         }
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, initiative, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["kind"].choices = [(kind.value, kind.label) for kind in self.KINDS]
+        self.fields["kind"].choices = [(kind.value, kind.label) for kind in services.WRITTEN_KINDS]
+        allowed = rules.writable_visibilities(user, initiative)
+        visibility = self.fields["visibility"]
+        visibility.choices = [
+            (value, label) for value, label in Visibility.choices if value in allowed
+        ]
+        # The page always sends the chosen button; a post without one takes the default.
+        visibility.required = False
+        self.default_visibility = rules.default_visibility(user, initiative)
+        if not self.is_bound:
+            self.initial["visibility"] = self.default_visibility
 
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("kind") == ActivityKind.DOCUMENT and not cleaned.get("file"):
-            self.add_error("file", _("Attach the document."))
-        return cleaned
+    def clean_visibility(self):
+        return self.cleaned_data["visibility"] or self.default_visibility
+
+    def entry_fields(self):
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
 
 
 class StageProposalForm(forms.Form):

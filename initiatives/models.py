@@ -670,6 +670,22 @@ class Visibility(models.TextChoices):
     INTERNAL = "internal", _("Internal (staff only)")
 
 
+class ActivityQuerySet(models.QuerySet):
+    def visible_to(self, user, initiative=None):
+        """The entries `user` may read: of `initiative`, or of any initiative (the admin's lists).
+
+        Only the entries' own visibility: whether the initiative itself may be read is asked
+        of the initiative (`Initiative.objects.visible_to`, `rules`).
+        """
+        from . import rules
+
+        if initiative is not None:
+            visibilities = rules.activity_visibilities(user, initiative)
+            return self.filter(initiative=initiative, visibility__in=visibilities)
+        condition = rules.visible_activities_q(user)
+        return self if condition is None else self.filter(condition)
+
+
 def document_path(instance, filename):
     return f"documents/{instance.initiative.reference}/{filename}"
 
@@ -706,6 +722,7 @@ class Activity(models.Model):
     )
     created_at = models.DateTimeField(_("recorded at"), default=timezone.now)
 
+    objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:
@@ -716,6 +733,10 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()}"
+
+    def clean(self):
+        if self.kind == ActivityKind.DOCUMENT and not self.file:
+            raise ValidationError({"file": _("Attach the document.")}, code="document_file")
 
 
 class ApiToken(models.Model):

@@ -243,6 +243,49 @@ def writable_visibilities(user: Person, initiative: Initiative) -> set[str]:
     return allowed
 
 
+def visible_activities_q(user: Person) -> Q | None:
+    """The database form of `activity_visibilities` over every initiative (None: all)."""
+    from .models import Visibility
+
+    if can_read_all(user):
+        return None
+    visible = Q(visibility=Visibility.PUBLIC)
+    organisations = active_organisation_ids(user)
+    if organisations:
+        visible |= Q(visibility=Visibility.GROUP, initiative__organisation_id__in=organisations)
+    return visible
+
+
+def default_visibility(user: Person, initiative: Initiative | None) -> str:
+    """The visibility a new entry gets when its writer chooses none.
+
+    Members of the owner group write for the public page, as they always have; staff who
+    are not members share with the group (or keep it internal, if that is all they may
+    write), so that nothing a case officer writes is published by a forgotten choice.
+    """
+    from .models import Visibility
+
+    preferred = Visibility.PUBLIC if is_owner_member(user, initiative) else Visibility.GROUP
+    allowed = writable_visibilities(user, initiative)
+    # Staff who may write internal notes only get that, never a wider audience.
+    for visibility in (preferred, Visibility.GROUP, Visibility.INTERNAL):
+        if visibility in allowed:
+            return visibility
+    return preferred
+
+
+@rules.predicate
+def can_annotate_active(user: Person, initiative: Initiative | None) -> bool:
+    return bool(is_active_record(user, initiative) and can_annotate(user))
+
+
+#: Add to the timeline: whoever changes the case, and staff who annotate any.
+rules.add_perm(
+    "initiatives.add_timeline_entry",
+    (is_active_record & (is_owner_member | can_change_any)) | can_annotate_active,
+)
+
+
 @rules.predicate
 def can_read_activity(user: Person, activity: Activity | None) -> bool:
     if activity is None:
@@ -259,6 +302,19 @@ rules.add_perm("initiatives.read_activity", can_read_activity)
 def sees_people(user: Person, initiative: Initiative) -> bool:
     """Usernames, e-mail addresses and user ids: only for the owner group and staff."""
     return bool(is_owner_member(user, initiative) or can_read_all(user))
+
+
+def person_label(viewer: Person, initiative: Initiative, person: User | None) -> str | None:
+    """How `person` (an author, a decider) is named to `viewer` on this initiative's pages.
+
+    Everyone reads the display name (the full name); the username, which is an e-mail
+    address, only those who see people. None when there is nothing to show.
+    """
+    if person is None:
+        return None
+    if sees_people(viewer, initiative):
+        return person.get_full_name() or person.get_username()
+    return person.get_full_name() or None
 
 
 def check(user: Person, permission: str, obj: Any = None) -> bool:

@@ -26,6 +26,7 @@ from .models import (
     Stage,
     StageChange,
     StageProposal,
+    Visibility,
 )
 
 TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)
@@ -63,7 +64,38 @@ class CaseOfficerField(StrictPrimaryKeyRelatedField):
         return rules.case_officers()
 
 
-class InitiativeSerializer(StrictModelSerializer):
+def sees_people(serializer, instance):
+    """Whether the request's user sees who's who on the initiative of `instance`."""
+    request = serializer.context.get("request")
+    if request is None:
+        return True  # not an answer to anyone: the services' own use
+    is_initiative = isinstance(instance, Initiative)
+    key = instance.pk if is_initiative else instance.initiative_id
+    # Asked once per initiative of the answer, not once per row of a list.
+    known = serializer.context.setdefault("_sees_people", {})
+    if key not in known:
+        initiative = instance if is_initiative else instance.initiative
+        known[key] = rules.sees_people(request.user, initiative)
+    return known[key]
+
+
+class PeopleHiddenMixin:
+    """Person fields (`PEOPLE_FIELDS`) go out as null to whoever does not see people."""
+
+    PEOPLE_FIELDS = ()
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not sees_people(self, instance):
+            for name in self.PEOPLE_FIELDS:
+                if name in data:
+                    data[name] = None
+        return data
+
+
+class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
+    PEOPLE_FIELDS = ("case_officer",)
+
     country = _code(Country, "ISO 3166-1 alpha-3 code.")
     sector = _code(Sector, "COFOG division, `01` to `10`.")
     organisation = StrictPrimaryKeyRelatedField(
@@ -210,7 +242,18 @@ class ActivitySerializer(StrictModelSerializer):
         choices=ActivityKind.choices,
         help_text="Stage and review entries are written by the workflows, not by clients.",
     )
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    visibility = serializers.ChoiceField(
+        choices=Visibility.choices,
+        required=False,
+        help_text="Who reads the entry and its document: `public` (whoever reads the "
+        "initiative), `group` (the owner organisation's members and staff) or `internal` "
+        "(staff only). Members may give public or group, staff who annotate also internal. "
+        "Left out: public for members of the owner organisation, group for staff.",
+    )
+    author = serializers.SerializerMethodField(
+        help_text="Who wrote it: the username for the owner organisation's members and staff, "
+        "the display name (full name, or null) for everyone else."
+    )
     text = StrictCharField(max_length=TEXT_LIMIT)
     file = serializers.FileField(
         write_only=True, required=False, help_text="A document (multipart upload)."
@@ -219,8 +262,25 @@ class ActivitySerializer(StrictModelSerializer):
 
     class Meta:
         model = Activity
-        fields = ["id", "kind", "date", "author", "text", "file", "file_name", "created_at"]
+        fields = [
+            "id",
+            "kind",
+            "visibility",
+            "date",
+            "author",
+            "text",
+            "file",
+            "file_name",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
+
+    def get_author(self, activity) -> str | None:
+        if activity.author is None:
+            return None
+        if sees_people(self, activity):
+            return activity.author.get_username()
+        return activity.author.get_full_name() or None
 
     def get_file_name(self, activity) -> str:
         return os.path.basename(activity.file.name) if activity.file else ""
@@ -241,7 +301,8 @@ class StageChangeRequestSerializer(serializers.Serializer):
     )
 
 
-class StageChangeSerializer(StrictModelSerializer):
+class StageChangeSerializer(PeopleHiddenMixin, StrictModelSerializer):
+    PEOPLE_FIELDS = ("changed_by",)
     changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -249,7 +310,8 @@ class StageChangeSerializer(StrictModelSerializer):
         fields = ["from_stage", "to_stage", "changed_on", "changed_at", "changed_by", "reason"]
 
 
-class StageProposalSerializer(StrictModelSerializer):
+class StageProposalSerializer(PeopleHiddenMixin, StrictModelSerializer):
+    PEOPLE_FIELDS = ("proposed_by", "decided_by")
     proposed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 

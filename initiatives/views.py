@@ -239,7 +239,6 @@ def initiative_detail(request, reference):
         "barriers_addressed",
         "factors",
         Prefetch("stage_changes"),
-        Prefetch("activities", queryset=Activity.objects.select_related("author")),
     )
     initiative = _visible(request, reference, queryset)
     can_edit = Initiative.objects.editable_by(request.user).filter(pk=initiative.pk).exists()
@@ -249,7 +248,11 @@ def initiative_detail(request, reference):
             frameworks[name] = getattr(initiative, name)
         except (AccountabilityFramework.DoesNotExist, BudgetFramework.DoesNotExist):
             frameworks[name] = None
-    activities = list(initiative.activities.all())
+    activities = list(
+        Activity.objects.visible_to(request.user, initiative).select_related("author")
+    )
+    for activity in activities:
+        activity.author_label = rules.person_label(request.user, initiative, activity.author)
     context = {
         "initiative": initiative,
         "can_edit": can_edit,
@@ -276,9 +279,9 @@ def initiative_detail(request, reference):
 
 
 def document_download(request, reference, pk):
-    """A document of the timeline, only for those who may read the initiative."""
+    """A document of the timeline, only for those who may read its entry (404 for others)."""
     initiative = _visible(request, reference)
-    activity = get_object_or_404(Activity, pk=pk, initiative=initiative)
+    activity = get_object_or_404(Activity.objects.visible_to(request.user, initiative), pk=pk)
     if not activity.file:
         raise Http404
     try:
@@ -442,13 +445,29 @@ def initiative_submit(request, reference):
 
 @login_required
 def activity_add(request, reference):
-    initiative = _editable(request, reference)
-    activity = Activity(initiative=initiative, author=request.user)
-    form = ActivityForm(request.POST or None, request.FILES or None, instance=activity)
+    initiative = _visible(request, reference, Initiative.objects.select_related("organisation"))
+    if not request.user.has_perm("initiatives.add_timeline_entry", initiative):
+        raise PermissionDenied(_("Only members of the owner organisation and staff add entries."))
+    form = ActivityForm(
+        request.POST or None,
+        request.FILES or None,
+        instance=Activity(initiative=initiative, author=request.user),
+        user=request.user,
+        initiative=initiative,
+    )
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, _("Added to the timeline."))
-        return redirect(initiative)
+        try:
+            services.activity_create(
+                initiative=initiative,
+                by=request.user,
+                expected_version=None,
+                **form.entry_fields(),
+            )
+        except ValidationError as error:
+            _apply_validation_error(form, error)
+        else:
+            messages.success(request, _("Added to the timeline."))
+            return redirect(initiative)
     return render(
         request,
         "initiatives/activity_form.html",

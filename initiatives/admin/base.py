@@ -10,7 +10,8 @@ from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelChange, ModelDelta
 
-from .. import services
+from .. import rules, services
+from ..models import Visibility
 
 ACTION_TEMPLATE = "admin/initiatives/action_form.html"
 
@@ -149,3 +150,19 @@ def action_page(model_admin, request, objects, form, *, title, submit, action=No
         **extra,
     }
     return TemplateResponse(request, ACTION_TEMPLATE, context)
+
+
+def limit_entry_choices(fields, user, initiative):
+    """A timeline entry form offers the kinds people write and the visibilities `user` may give.
+
+    The admin is the staff's door: a new entry is shared with the group unless staff choose
+    otherwise, so that nothing is published by a forgotten choice.
+    """
+    if "kind" in fields:
+        fields["kind"].choices = [(kind.value, kind.label) for kind in services.WRITTEN_KINDS]
+    if "visibility" in fields:
+        allowed = rules.writable_visibilities(user, initiative)
+        field = fields["visibility"]
+        field.choices = [(value, label) for value, label in Visibility.choices if value in allowed]
+        if Visibility.GROUP in allowed:
+            field.initial = Visibility.GROUP

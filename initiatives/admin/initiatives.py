@@ -14,7 +14,6 @@ from .. import audit, rules, services
 from ..models import (
     AccountabilityFramework,
     Activity,
-    ActivityKind,
     BudgetFramework,
     Initiative,
     Participation,
@@ -31,6 +30,7 @@ from .base import (
     framework_name,
     framework_values,
     in_choice_order,
+    limit_entry_choices,
     submitted_form,
 )
 from .exports import initiatives_csv
@@ -120,11 +120,11 @@ class StageProposalInline(ReadOnlyInline):
 
 class TimelineInline(ReadOnlyInline):
     model = Activity
-    fields = ("date", "kind", "text", "file", "author")
+    fields = ("date", "kind", "visibility", "text", "file", "author")
     verbose_name_plural = _("timeline")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("author")
+        return super().get_queryset(request).visible_to(request.user).select_related("author")
 
 
 class NewActivityInline(admin.StackedInline):
@@ -133,21 +133,17 @@ class NewActivityInline(admin.StackedInline):
     model = Activity
     extra = 1
     can_delete = False
-    fields = ("kind", "date", "text", "file")
+    fields = ("kind", "visibility", "date", "text", "file")
     verbose_name = _("new timeline entry")
     verbose_name_plural = _("add to the timeline")
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
 
-    def formfield_for_choice_field(self, db_field, request, **kwargs):
-        if db_field.name == "kind":
-            # Stage changes and review decisions are written by their workflows.
-            workflow = (ActivityKind.STAGE, ActivityKind.REVIEW)
-            kwargs["choices"] = [
-                choice for choice in ActivityKind.choices if choice[0] not in workflow
-            ]
-        return super().formfield_for_choice_field(db_field, request, **kwargs)
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        limit_entry_choices(formset.form.base_fields, request.user, obj)
+        return formset
 
 
 # The admin -------------------------------------------------------------------------------
@@ -327,8 +323,9 @@ class InitiativeAdmin(HistoryAdmin):
                     values=framework_values(instance),
                 )
                 continue
-            if isinstance(instance, Activity) and instance.author_id is None:
-                instance.author = request.user
+            if isinstance(instance, Activity):
+                services.write_activity(activity=instance, by=request.user, values={})
+                continue
             instance.save()
         for instance in formset.deleted_objects:
             instance.delete()

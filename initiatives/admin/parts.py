@@ -12,7 +12,13 @@ from django.utils.translation import gettext_lazy as _
 
 from .. import services
 from ..models import AccountabilityFramework, Activity, ActivityKind, BudgetFramework, Participation
-from .base import HistoryAdmin, error_text, framework_name, framework_values
+from .base import (
+    HistoryAdmin,
+    error_text,
+    framework_name,
+    framework_values,
+    limit_entry_choices,
+)
 
 
 class PartOfInitiativeAdmin(HistoryAdmin):
@@ -90,9 +96,9 @@ class ParticipationAdmin(VersionedPartAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(PartOfInitiativeAdmin):
-    list_display = ("date", "initiative", "kind", "short_text", "author")
-    list_filter = ("kind",)
+class ActivityAdmin(VersionedPartAdmin):
+    list_display = ("date", "initiative", "kind", "visibility", "short_text", "author")
+    list_filter = ("kind", "visibility")
     search_fields = ("initiative__reference", "initiative__title", "text")
     list_select_related = ("initiative", "author")
     date_hierarchy = "date"
@@ -102,16 +108,44 @@ class ActivityAdmin(PartOfInitiativeAdmin):
     def short_text(self, obj):
         return Truncator(obj.text).chars(80)
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).visible_to(request.user)
+
     def get_readonly_fields(self, request, obj=None):
         if obj is not None and obj.kind in (ActivityKind.STAGE, ActivityKind.REVIEW):
             # Written by the stage and review workflows: the record of what happened.
-            return ("initiative", "kind", "date", "text", "file", "author", "created_at")
-        return self.readonly_fields
+            return (
+                "initiative",
+                "kind",
+                "visibility",
+                "date",
+                "text",
+                "file",
+                "author",
+                "created_at",
+            )
+        return super().get_readonly_fields(request, obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        limit_entry_choices(form.base_fields, request.user, obj.initiative if obj else None)
+        return form
 
     def save_model(self, request, obj, form, change):
-        if obj.author_id is None:
-            obj.author = request.user
-        super().save_model(request, obj, form, change)
+        values = {name: getattr(obj, name) for name in form.changed_data if name != "initiative"}
+        if change:
+            services.activity_update(
+                activity=obj, by=request.user, expected_version=obj.initiative.version, **values
+            )
+            return
+        values = {name: getattr(obj, name) for name in form.cleaned_data if name != "initiative"}
+        saved = services.activity_create(
+            initiative=obj.initiative,
+            by=request.user,
+            expected_version=obj.initiative.version,
+            **values,
+        )
+        obj.pk = saved.pk
 
 
 class FrameworkAdmin(VersionedPartAdmin):

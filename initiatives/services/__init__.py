@@ -43,11 +43,22 @@ from .parts import (
 from .people import user_purge
 from .review import initiative_approve, initiative_return, initiative_submit, missing_for_submission
 from .stages import initiative_change_stage, stage_proposal_create, stage_proposal_decide
+from .timeline import (
+    WRITTEN_KINDS,
+    activity_create,
+    activity_update,
+    check_entry_writer,
+    write_activity,
+)
 
 __all__ = [
     "CellTaken",
     "FRAMEWORKS",
     "StaleEdit",
+    "WRITTEN_KINDS",
+    "activity_create",
+    "activity_update",
+    "check_entry_writer",
     "check_initial_stage",
     "check_keeps_an_admin",
     "check_owner",
@@ -82,6 +93,7 @@ __all__ = [
     "stage_proposal_create",
     "stage_proposal_decide",
     "user_purge",
+    "write_activity",
     "write_framework",
     "write_grid",
     "write_participation",

@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import rules
-from ..models import Activity, ActivityKind, Initiative, ReviewStatus
+from ..models import Activity, ActivityKind, Initiative, ReviewStatus, Visibility
 from .notifications import _case_officer_emails, _group_emails, notify
 
 
@@ -29,7 +29,14 @@ def missing_for_submission(initiative):
 
 
 def _review_entry(initiative, by, text):
-    Activity.objects.create(initiative=initiative, kind=ActivityKind.REVIEW, author=by, text=text)
+    # Review entries carry return reasons: the group and staff read them, the public never.
+    Activity.objects.create(
+        initiative=initiative,
+        kind=ActivityKind.REVIEW,
+        visibility=Visibility.GROUP,
+        author=by,
+        text=text,
+    )
 
 
 def _set_review_status(initiative, by, status, **extra):

@@ -7,7 +7,15 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from ..models import Activity, ActivityKind, Initiative, Stage, StageChange, StageProposal
+from ..models import (
+    Activity,
+    ActivityKind,
+    Initiative,
+    Stage,
+    StageChange,
+    StageProposal,
+    Visibility,
+)
 from .common import require
 
 
@@ -79,9 +87,11 @@ def stage_proposal_create(*, initiative, to_stage, by, reason):
     proposal = StageProposal.objects.create(
         initiative=initiative, to_stage=to_stage, reason=reason, proposed_by=by
     )
+    # A proposal is the group's business with its case officer, as on the case page.
     Activity.objects.create(
         initiative=initiative,
         kind=ActivityKind.NOTE,
+        visibility=Visibility.GROUP,
         author=by,
         text=_("Proposed a stage change to “%(to)s”: %(reason)s")
         % {"to": Stage(to_stage).label, "reason": reason},

@@ -60,10 +60,23 @@ def test_a_draft_is_read_by_its_members_and_staff_only(client_as, draft, path, r
         assert response.json()["code"] == "not_found"
 
 
-@pytest.mark.parametrize("path", READ_PATHS)
+PUBLIC_PATHS = [path for path in READ_PATHS if path != "history/"]
+
+
+@pytest.mark.parametrize("path", PUBLIC_PATHS)
 @pytest.mark.parametrize("role", ROLES)
 def test_a_published_initiative_is_read_by_everyone(client_as, published, path, role):
     assert client_as(role).get(f"/api/initiatives/{published.reference}/{path}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "role, expected", [("anonymous", 404), ("member_a", 200), ("member_b", 404), ("staff", 200)]
+)
+def test_a_published_initiatives_history_is_for_its_members_and_staff(
+    client_as, published, role, expected
+):
+    response = client_as(role).get(f"/api/initiatives/{published.reference}/history/")
+    assert response.status_code == expected
 
 
 @pytest.mark.parametrize(

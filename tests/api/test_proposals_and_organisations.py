@@ -39,13 +39,13 @@ def decide_url(proposal):
 @pytest.mark.parametrize(
     ("role", "on_draft", "on_published"),
     [
-        ("anonymous", 404, 200),
+        ("anonymous", 404, 404),
         ("member_a", 200, 200),
-        ("member_b", 404, 200),
+        ("member_b", 404, 404),
         ("staff", 200, 200),
     ],
 )
-def test_proposals_are_listed_to_whoever_reads_the_initiative(
+def test_proposals_are_listed_to_the_owner_group_and_staff(
     client_as, member, draft, published, role, on_draft, on_published
 ):
     for initiative, expected in ((draft, on_draft), (published, on_published)):
@@ -125,7 +125,7 @@ def test_the_decision_must_say_accept_or_not(as_user, staff, member, draft):
     [
         ("anonymous", 401, 401),
         ("member_a", 403, 403),
-        ("member_b", 404, 403),
+        ("member_b", 404, 404),
     ],
 )
 def test_others_may_not_decide(client_as, member, draft, published, role, on_draft, on_published):

@@ -207,6 +207,7 @@ def test_adding_goes_through_the_service(staff_client, staff):
             "activities-TOTAL_FORMS": 1,
             "activities-INITIAL_FORMS": 0,
             "activities-0-kind": "meeting",
+            "activities-0-visibility": "group",
             "activities-0-date": "2024-09-05",
             "activities-0-text": "First café.",
         },

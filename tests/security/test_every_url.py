@@ -88,6 +88,11 @@ API_NESTED_READ = {
     "draft": {"get": "404 200 404 200", "post": "401 405 405 405", "delete": "401 405 405 405"},
     "published": {"get": PUBLIC, "post": "401 405 405 405", "delete": "401 405 405 405"},
 }
+# History and stage proposals: the owner group and staff only, even when published.
+API_NESTED_PRIVATE = {
+    "draft": {"get": "404 200 404 200", "post": "401 405 405 405", "delete": "401 405 405 405"},
+    "published": {"get": "404 200 404 200", "post": "401 405 405 405", "delete": "401 405 405 405"},
+}
 
 TABLE = {
     # Site: operations and accounts
@@ -160,9 +165,12 @@ TABLE = {
     "api:participation-detail": API_RECORD,
     "api:activity-list": API_NESTED_LIST,
     "api:activity-detail": API_NESTED_READ,
-    "api:history-list": API_NESTED_READ,
-    "api:proposal-list": API_NESTED_READ,
-    "api:proposal-decide": API_STAFF_ACTION,
+    "api:history-list": API_NESTED_PRIVATE,
+    "api:proposal-list": API_NESTED_PRIVATE,
+    "api:proposal-decide": {
+        "draft": {"post": "401 403 404 ok", "get": "405 405 405 405"},
+        "published": {"post": "401 403 404 ok", "get": "405 405 405 405"},
+    },
     # Any signed-in user creates an organisation (and becomes its admin).
     "api:organisation-list": {"get": PUBLIC, "post": "401 ok ok ok"},
     # Organisation A: its admins (A) and staff change it.
