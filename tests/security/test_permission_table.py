@@ -152,6 +152,8 @@ def build_world():
         "participation": add_participation(published),
         "draft_participation": add_participation(draft),
         "activity": _activity(published, member_a),
+        "document": _document(published),
+        "draft_document": _document(draft),
         "proposal": services.stage_proposal_create(
             initiative=published, to_stage="pilot", by=member_a, reason="Ready to try"
         ),
@@ -176,6 +178,24 @@ def _activity(initiative, author):
     return Activity.objects.create(
         initiative=initiative, author=author, kind="note", date="2024-03-01", text="Met"
     )
+
+
+def _document(initiative):
+    from django.core.files.base import ContentFile
+
+    from initiatives.models import Activity
+
+    return Activity.objects.create(
+        initiative=initiative,
+        kind="document",
+        date="2024-03-01",
+        text="Minutes",
+        file=ContentFile(b"%PDF-1.4 minutes", name="minutes.pdf"),
+    )
+
+
+def document_of(initiative, activity):
+    return lambda w: f"/initiatives/{w[initiative].reference}/documents/{w[activity].pk}/"
 
 
 def ref(name, suffix=""):
@@ -299,10 +319,22 @@ SITE = [
         writers=(MEMBER_A, *CASE_STAFF),
     ),
     Row(
-        "site-document",
+        "site-document-published",
         "initiatives:document",
-        lambda w: f"/initiatives/{w['published'].reference}/documents/{w['activity'].pk}/",
-        # A note has no file: 404 for everyone who may read the case.
+        document_of("published", "document"),
+        answers=EVERYONE_200,
+    ),
+    Row(
+        "site-document-draft",
+        "initiatives:document",
+        document_of("draft", "draft_document"),
+        answers=DRAFT_READ,
+    ),
+    Row(
+        "site-document-not-a-file",
+        "initiatives:document",
+        document_of("published", "activity"),
+        # A note has no file: 404 even for those who may read the case.
         answers=expect(404),
     ),
     Row(
