@@ -258,6 +258,9 @@ class ActivitySerializer(StrictModelSerializer):
     file = serializers.FileField(
         write_only=True, required=False, help_text="A document (multipart upload)."
     )
+    author_name = serializers.SerializerMethodField(
+        help_text="The author's display name, as the case page shows it (null without one)."
+    )
     file_name = serializers.SerializerMethodField()
 
     class Meta:
@@ -268,6 +271,7 @@ class ActivitySerializer(StrictModelSerializer):
             "visibility",
             "date",
             "author",
+            "author_name",
             "text",
             "file",
             "file_name",
@@ -281,6 +285,9 @@ class ActivitySerializer(StrictModelSerializer):
         if sees_people(self, activity):
             return activity.author.get_username()
         return activity.author.get_full_name() or None
+
+    def get_author_name(self, activity) -> str | None:
+        return activity.author.get_full_name() or None if activity.author else None
 
     def get_file_name(self, activity) -> str:
         return os.path.basename(activity.file.name) if activity.file else ""
