@@ -79,6 +79,34 @@ class WaveFactory(factory.django.DjangoModelFactory):
     year = 2024
 
 
+def token_client(user):
+    """An API client that signs in with a fresh token of `user` (anonymous for None)."""
+    from rest_framework.test import APIClient
+
+    from initiatives.models import ApiToken
+
+    client = APIClient()
+    if user is not None:
+        _, key = ApiToken.issue(user=user, name="tests")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
+    return client
+
+
+def document_entry(initiative, *, by, visibility, text):
+    """A timeline entry with a small PDF, made through the timeline service."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return services.activity_create(
+        initiative=initiative,
+        by=by,
+        expected_version=None,
+        kind="document",
+        visibility=visibility,
+        text=text,
+        file=SimpleUploadedFile(f"{visibility}.pdf", b"%PDF-1.4 tiny", "application/pdf"),
+    )
+
+
 def make_initiative(*, by=None, stage="planned", review_status=None, **fields):
     """An initiative made the way the product makes them: through the service."""
     defaults = {

@@ -5,11 +5,10 @@ the stale-edit page), never a 500 and never a lost write."""
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.test import APIClient
 
-from initiatives.models import AccountabilityFramework, ApiToken, Initiative, Participation
+from initiatives.models import AccountabilityFramework, Initiative, Participation
 from tests import parallel
-from tests.factories import add_participation, make_initiative
+from tests.factories import add_participation, make_initiative, token_client
 from tests.portal.helpers import initiative_form_data
 
 pytestmark = [
@@ -32,20 +31,13 @@ def run_in_parallel(*calls):
     return [value for _, value in outcomes]
 
 
-def api_client(user):
-    client = APIClient()
-    _, key = ApiToken.issue(user=user, name="race")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
-
-
 def statuses(responses):
     return sorted(response.status_code for response in responses)
 
 
 @pytest.fixture
 def clients(member, staff):
-    return api_client(member), api_client(staff)
+    return token_client(member), token_client(staff)
 
 
 @pytest.fixture

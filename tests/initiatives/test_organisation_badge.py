@@ -4,10 +4,9 @@ badge off until staff verify it again, whichever door renames it."""
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
-from rest_framework.test import APIClient
 
-from initiatives.models import ApiToken, Organisation
-from tests.factories import MembershipFactory, StaffFactory
+from initiatives.models import Organisation
+from tests.factories import MembershipFactory, StaffFactory, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -22,13 +21,6 @@ def verified(organisation):
 @pytest.fixture
 def group_admin(verified):
     return MembershipFactory(organisation=verified, role="admin").user
-
-
-def _api(user):
-    client = APIClient()
-    _, key = ApiToken.issue(user=user, name="tests")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def _badge(organisation):
@@ -48,7 +40,7 @@ def test_any_save_that_renames_takes_the_badge_off(verified):
 
 def test_renaming_through_the_api_takes_the_badge_off(group_admin, verified):
     url = f"/api/organisations/{verified.pk}/"
-    response = _api(group_admin).patch(url, {"name": "Renamed Group"}, format="json")
+    response = token_client(group_admin).patch(url, {"name": "Renamed Group"}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["verified"] is False
     assert _badge(verified) is False
@@ -57,14 +49,14 @@ def test_renaming_through_the_api_takes_the_badge_off(group_admin, verified):
 def test_a_group_cannot_keep_the_badge_by_sending_it_back(group_admin, verified):
     url = f"/api/organisations/{verified.pk}/"
     body = {"name": "Renamed Group", "verified": True}
-    response = _api(group_admin).patch(url, body, format="json")
+    response = token_client(group_admin).patch(url, body, format="json")
     assert response.status_code == 200
     assert _badge(verified) is False
 
 
 def test_staff_who_verify_keep_the_badge_only_when_they_say_so(staff, verified):
     url = f"/api/organisations/{verified.pk}/"
-    client = _api(staff)
+    client = token_client(staff)
     assert client.patch(url, {"name": "Renamed", "verified": True}, format="json").json()[
         "verified"
     ]

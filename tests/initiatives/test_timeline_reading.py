@@ -3,13 +3,11 @@
 import pytest
 from django.contrib.auth.models import Permission
 from django.core import mail
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from initiatives import services
-from initiatives.models import Activity, ApiToken, ReviewStatus, Visibility
-from tests.factories import UserFactory, make_initiative
+from initiatives.models import Activity, ReviewStatus, Visibility
+from tests.factories import UserFactory, document_entry, make_initiative, token_client
 
 TEXTS = {"public": "Open walk", "group": "Group rota", "internal": "Officer doubts"}
 
@@ -18,15 +16,7 @@ TEXTS = {"public": "Open walk", "group": "Group rota", "internal": "Officer doub
 def initiative(db, organisation, staff):
     initiative = make_initiative(organisation=organisation, review_status=ReviewStatus.PUBLISHED)
     for visibility, text in TEXTS.items():
-        services.activity_create(
-            initiative=initiative,
-            by=staff,
-            expected_version=None,
-            kind="document",
-            visibility=visibility,
-            text=text,
-            file=SimpleUploadedFile(f"{visibility}.pdf", b"%PDF-1.4 tiny", "application/pdf"),
-        )
+        document_entry(initiative, by=staff, visibility=visibility, text=text)
     return initiative
 
 
@@ -46,14 +36,6 @@ EXPECTED = {
 def _client(client, user):
     if user is not None:
         client.force_login(user)
-    return client
-
-
-def _api(user):
-    client = APIClient()
-    if user is not None:
-        _, key = ApiToken.issue(user=user, name="tests")
-        client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     return client
 
 
@@ -79,7 +61,7 @@ def test_documents_download_only_for_readers_of_their_entry(client, initiative, 
 
 @pytest.mark.parametrize("reader", EXPECTED)
 def test_the_api_lists_and_shows_the_readers_entries(initiative, readers, reader):
-    client = _api(readers[reader])
+    client = token_client(readers[reader])
     url = f"/api/initiatives/{initiative.reference}/activities/"
     listed = client.get(url).json()["results"]
     assert {entry["visibility"] for entry in listed} == EXPECTED[reader]
@@ -166,7 +148,9 @@ def test_authors_are_named_as_the_page_names_them(client, initiative, readers, r
     staff.first_name, staff.last_name = "Ada", "Officer"
     staff.save()
     sees = reader in ("member", "staff")
-    listed = _api(readers[reader]).get(f"/api/initiatives/{initiative.reference}/activities/")
+    listed = token_client(readers[reader]).get(
+        f"/api/initiatives/{initiative.reference}/activities/"
+    )
     authors = {entry["author"] for entry in listed.json()["results"]}
     assert authors == ({staff.username} if sees else {"Ada Officer"})
     page = _client(client, readers[reader]).get(initiative.get_absolute_url()).content.decode()
@@ -178,7 +162,7 @@ def test_authors_are_named_as_the_page_names_them(client, initiative, readers, r
 def test_no_username_or_id_of_a_person_goes_to_outsiders(initiative, readers, reader, staff):
     initiative.case_officer = staff
     initiative.save()
-    client = _api(readers[reader])
+    client = token_client(readers[reader])
     record = client.get(f"/api/initiatives/{initiative.reference}/").json()
     sees = reader in ("member", "staff")
     assert record["case_officer"] == (staff.pk if sees else None)

@@ -8,24 +8,16 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.test import APIClient
 
 from initiatives import roles, rules, services
-from initiatives.models import ApiToken, Initiative, Organisation, ReviewStatus
+from initiatives.models import Initiative, Organisation, ReviewStatus
 from survey.models import Wave
-from tests.factories import OrganisationFactory, make_initiative, staff_in_role
+from tests.factories import OrganisationFactory, make_initiative, staff_in_role, token_client
 
 SURVEY_FILE = (
     "wave,country,respondent,sector,question,item,answer\n"
     "ROLE-2026,FIN,r1,03,barriers,resources,yes\n"
 )
-
-
-def api_as(user):
-    client = APIClient()
-    _, key = ApiToken.issue(user=user, name="tests")
-    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
-    return client
 
 
 def body(response):
@@ -86,7 +78,7 @@ def test_synchronising_again_changes_nothing(db):
 
 def test_staff_without_a_role_is_refused_everywhere(db, client, draft, organisation):
     nobody = staff_in_role(None)
-    api = api_as(nobody)
+    api = token_client(nobody)
 
     imported = api.post("/api/survey/responses/import/", {"file": survey_upload()})
     assert imported.status_code == 403
@@ -119,7 +111,7 @@ def test_staff_without_a_role_is_refused_everywhere(db, client, draft, organisat
 
 def test_a_case_officer_reviews_through_the_api(db, submitted):
     officer = staff_in_role(roles.CASE_OFFICER)
-    api = api_as(officer)
+    api = token_client(officer)
     assert api.get(f"/api/initiatives/{submitted.reference}/").status_code == 200
     approved = api.post(f"/api/initiatives/{submitted.reference}/approve/")
     assert approved.status_code == 200, approved.json()
@@ -137,7 +129,7 @@ def test_a_case_officer_reviews_through_the_api(db, submitted):
 
 
 def test_a_case_officer_neither_imports_nor_verifies(db, organisation):
-    api = api_as(staff_in_role(roles.CASE_OFFICER))
+    api = token_client(staff_in_role(roles.CASE_OFFICER))
     assert api.post("/api/survey/responses/import/", {"file": survey_upload()}).status_code == 403
     refused = api.patch(f"/api/organisations/{organisation.pk}/", {"verified": True}, format="json")
     assert refused.status_code in (400, 403)
@@ -184,7 +176,7 @@ def test_case_officers_are_the_staff_who_review(db):
 
 def test_a_survey_manager_imports_and_reads_records_only(db, client, draft):
     manager = staff_in_role(roles.SURVEY_MANAGER)
-    api = api_as(manager)
+    api = token_client(manager)
     created = api.post(
         "/api/survey/responses/import/", {"file": survey_upload(), "create_wave": "true"}
     )
@@ -203,7 +195,7 @@ def test_a_survey_manager_imports_and_reads_records_only(db, client, draft):
 
 def test_an_analyst_reads_everything_and_changes_nothing(db, client, draft, submitted):
     analyst = staff_in_role(roles.ANALYST)
-    api = api_as(analyst)
+    api = token_client(analyst)
     listed = {row["reference"] for row in api.get("/api/initiatives/").json()["results"]}
     assert {draft.reference, submitted.reference} <= listed
     assert api.get(f"/api/initiatives/{draft.reference}/history/").status_code == 200
@@ -244,7 +236,7 @@ def test_an_analyst_cannot_move_a_stage_or_archive(db, draft):
 def test_an_administrator_verifies_and_purges(db, member):
     administrator = staff_in_role(roles.ADMINISTRATOR)
     organisation = OrganisationFactory()
-    verified = api_as(administrator).patch(
+    verified = token_client(administrator).patch(
         f"/api/organisations/{organisation.pk}/", {"verified": True}, format="json"
     )
     assert verified.status_code == 200, verified.json()
@@ -262,7 +254,7 @@ def test_only_staff_who_review_can_be_case_officers(db, client, draft):
     nobody = staff_in_role(None)
     analyst = staff_in_role(roles.ANALYST)
 
-    refused = api_as(officer).patch(
+    refused = token_client(officer).patch(
         f"/api/initiatives/{draft.reference}/",
         {"case_officer": nobody.pk},
         format="json",

@@ -10,13 +10,18 @@ import csv
 import io
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from rest_framework.test import APIClient
 
 from initiatives import services
 from initiatives.models import ApiToken, ReviewStatus
-from tests.factories import MembershipFactory, OrganisationFactory, StaffFactory, make_initiative
+from tests.factories import (
+    MembershipFactory,
+    OrganisationFactory,
+    StaffFactory,
+    document_entry,
+    make_initiative,
+)
 
 AUDIENCES = ("public", "another_group", "owner_group", "staff")
 
@@ -63,15 +68,7 @@ def world(db):
     services.initiative_return(initiative=returned, by=staff, reason="Add the budget please")
     entries = {}
     for visibility, text in ENTRIES.items():
-        entries[visibility] = services.activity_create(
-            initiative=published,
-            by=staff,
-            expected_version=None,
-            kind="document",
-            visibility=visibility,
-            text=text,
-            file=SimpleUploadedFile(f"{visibility}.pdf", b"%PDF-1.4 tiny", "application/pdf"),
-        )
+        entries[visibility] = document_entry(published, by=staff, visibility=visibility, text=text)
     services.stage_proposal_create(
         initiative=published, to_stage="pilot", by=member, reason="We run it now"
     )
