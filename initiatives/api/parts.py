@@ -1,0 +1,220 @@
+"""The lists kept under one initiative: who does what, the timeline and stage proposals.
+Each write goes through a service that claims the initiative's version."""
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.response import Response
+
+from coprod_site.api import (
+    IF_MATCH_OPTIONAL,
+    IF_MATCH_REQUIRED,
+    Conflict,
+    check_version,
+    errors,
+    if_match_version,
+    with_etag,
+)
+
+from .. import services
+from ..models import Activity, Participation, StageProposal
+from ..serializers import (
+    ActivitySerializer,
+    ParticipationSerializer,
+    StageProposalDecisionSerializer,
+    StageProposalSerializer,
+)
+from .common import PARENT_PARAMETER, InitiativePartViewSet
+
+
+@extend_schema(parameters=[PARENT_PARAMETER])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Who does what",
+        description="The partners taking part in each phase, with their level.",
+        responses={200: ParticipationSerializer(many=True), **errors(400, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One participation", responses={200: ParticipationSerializer, **errors(404)}
+    ),
+    create=extend_schema(
+        summary="Add a partner to a phase",
+        description="One row per phase and partner type (409 when it exists).",
+        parameters=[IF_MATCH_OPTIONAL],
+        responses={201: ParticipationSerializer, **errors(400, 401, 403, 404, 409, 412)},
+    ),
+    update=extend_schema(
+        summary="Replace a participation",
+        parameters=[IF_MATCH_REQUIRED],
+        responses={200: ParticipationSerializer, **errors(400, 401, 403, 404, 409, 412, 428)},
+    ),
+    partial_update=extend_schema(
+        summary="Change a participation",
+        parameters=[IF_MATCH_REQUIRED],
+        responses={200: ParticipationSerializer, **errors(400, 401, 403, 404, 409, 412, 428)},
+    ),
+    destroy=extend_schema(
+        summary="Remove a participation",
+        parameters=[IF_MATCH_OPTIONAL],
+        responses={204: OpenApiResponse(description="Removed."), **errors(401, 403, 404, 412)},
+    ),
+)
+class ParticipationViewSet(
+    InitiativePartViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+):
+    serializer_class = ParticipationSerializer
+    queryset = Participation.objects.none()
+
+    def get_queryset(self):
+        return Participation.objects.filter(initiative=self.parent()).order_by("phase", "pk")
+
+    def _written(self, response):
+        return with_etag(response, self.parent().version)
+
+    def create(self, request, initiative_reference=None):
+        parent = self.parent(write=True)
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        expected = check_version(parent, request, required=False)
+        try:
+            serializer.instance = services.participation_create(
+                initiative=parent, by=request.user, expected_version=expected,
+                **serializer.validated_data,
+            )  # fmt: skip
+        except services.CellTaken as taken:
+            raise Conflict(taken.messages[0]) from None
+        return self._written(Response(serializer.data, status=status.HTTP_201_CREATED))
+
+    def update(self, request, initiative_reference=None, pk=None, partial=False):
+        parent = self.parent(write=True)
+        if_match_version(request, required=True)
+        serializer = self.get_serializer(self.get_object(), data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        expected = check_version(parent, request, required=True)
+        serializer.instance.initiative = parent
+        try:
+            serializer.instance = services.participation_update(
+                participation=serializer.instance, by=request.user, expected_version=expected,
+                **serializer.validated_data,
+            )  # fmt: skip
+        except services.CellTaken as taken:
+            raise Conflict(taken.messages[0]) from None
+        return self._written(Response(serializer.data))
+
+    def destroy(self, request, initiative_reference=None, pk=None):
+        parent = self.parent(write=True)
+        expected = check_version(parent, request, required=False)
+        participation = self.get_object()
+        participation.initiative = parent
+        services.participation_delete(
+            participation=participation, by=request.user, expected_version=expected
+        )
+        return self._written(Response(status=status.HTTP_204_NO_CONTENT))
+
+
+@extend_schema(parameters=[PARENT_PARAMETER])
+@extend_schema_view(
+    list=extend_schema(
+        summary="The case timeline",
+        description="Notes, meetings, documents, stage changes and review decisions, in date "
+        "order.",
+        responses={200: ActivitySerializer(many=True), **errors(400, 404)},
+    ),
+    retrieve=extend_schema(
+        summary="One timeline entry", responses={200: ActivitySerializer, **errors(404)}
+    ),
+    create=extend_schema(
+        summary="Add a timeline entry",
+        description="A note, meeting, document (multipart, with `file`) or contact.",
+        parameters=[IF_MATCH_OPTIONAL],
+        responses={201: ActivitySerializer, **errors(400, 401, 403, 404, 412)},
+    ),
+)
+class ActivityViewSet(
+    InitiativePartViewSet,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+):
+    serializer_class = ActivitySerializer
+    parser_classes = [JSONParser, MultiPartParser]
+    queryset = Activity.objects.none()
+
+    def get_queryset(self):
+        return (
+            Activity.objects.visible_to(self.request.user, self.parent())
+            .select_related("author")
+            .order_by("date", "created_at", "pk")
+        )
+
+    def create(self, request, initiative_reference=None):
+        parent = self.parent()
+        if not request.user.has_perm("initiatives.add_timeline_entry", parent):
+            raise exceptions.PermissionDenied(
+                _("Only members of the owner organisation and staff add entries.")
+            )
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        expected = check_version(parent, request, required=False)
+        serializer.instance = services.activity_create(
+            initiative=parent,
+            by=request.user,
+            expected_version=expected,
+            **serializer.validated_data,
+        )
+        response = Response(serializer.data, status=status.HTTP_201_CREATED)
+        return with_etag(response, parent.version)
+
+
+@extend_schema(parameters=[PARENT_PARAMETER])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Stage proposals",
+        description="Stage changes the group proposed (`POST .../stage/` by a member), newest "
+        "first, open or decided. Case officers confirm or decline them with `decide/`. For the "
+        "owner organisation's members and staff; 404 for everyone else.",
+        responses={200: StageProposalSerializer(many=True), **errors(400, 404)},
+    ),
+)
+class StageProposalViewSet(InitiativePartViewSet, mixins.ListModelMixin):
+    serializer_class = StageProposalSerializer
+    private = True
+    queryset = StageProposal.objects.none()
+
+    def get_queryset(self):
+        return (
+            StageProposal.objects.filter(initiative=self.parent())
+            .select_related("proposed_by", "decided_by")
+            .order_by("-proposed_at", "-pk")
+        )
+
+    @extend_schema(
+        summary="Confirm or decline a stage proposal (staff)",
+        description="Accepting changes the initiative's stage, writing the stage history and "
+        "the timeline as a direct change would; declining leaves the stage as it is. A "
+        "proposal is decided once: deciding it again is a 400.",
+        request=StageProposalDecisionSerializer,
+        responses={200: StageProposalSerializer, **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request, initiative_reference=None, pk=None):
+        self.parent()  # someone else's draft is 404 before it is 403
+        proposal = self.get_object()
+        if not request.user.has_perm("initiatives.review_case", proposal.initiative):
+            raise exceptions.PermissionDenied(_("Only staff decide stage proposals."))
+        body = StageProposalDecisionSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        proposal = services.stage_proposal_decide(
+            proposal=proposal,
+            by=request.user,
+            accept=body.validated_data["accept"],
+            note=body.validated_data["note"],
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=proposal.pk)).data)

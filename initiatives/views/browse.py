@@ -1,0 +1,230 @@
+"""Browsing: the home page, the list with its filters and exports, the case page and its
+documents. What each visitor sees comes from `Initiative.objects.visible_to` and
+`Activity.objects.visible_to`."""
+
+from django import forms
+from django.db.models import Count, Prefetch, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.generic import ListView, TemplateView
+
+from .. import audit, exports, rules, services
+from ..filters import InitiativeFilterSet
+from ..models import (
+    AccountabilityFramework,
+    Activity,
+    BudgetFramework,
+    Initiative,
+    Participation,
+    PartnerType,
+    Phase,
+    ReviewStatus,
+    StageProposal,
+)
+from .common import visible_initiative
+
+
+class HomeView(TemplateView):
+    template_name = "initiatives/home.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        published = Initiative.objects.published()
+        context["recent"] = published.select_related("country", "sector", "organisation")[:5]
+        context["counts"] = published.aggregate(
+            total=Count("pk"),
+            pilot=Count("pk", filter=Q(stage="pilot")),
+            embedded=Count("pk", filter=Q(stage="embedded")),
+        )
+        return context
+
+
+class OneOrMoreSelect(forms.Select):
+    """A drop-down for a filter that accepts several values (`?country=FIN&country=CAN`)."""
+
+    def value_from_datadict(self, data, files, name):
+        values = data.getlist(name) if hasattr(data, "getlist") else [data.get(name)]
+        return [value for value in values if value]
+
+
+CHECKBOX_FILTERS = ("sector", "stage", "phase", "partner_type", "objective", "barrier", "factor")
+# The order in which the checkbox groups appear beside the list.
+FILTER_GROUPS = (
+    "stage",
+    "sector",
+    "level",
+    "phase",
+    "partner_type",
+    "objective",
+    "barrier",
+    "factor",
+    "review_status",
+)
+
+
+def _filterset(request):
+    """The shared FilterSet over what the user may see, with widgets that need no JavaScript."""
+    queryset = Initiative.objects.visible_to(request.user)
+    filterset = InitiativeFilterSet(request.GET or None, queryset=queryset, request=request)
+    form = filterset.form
+    for name in CHECKBOX_FILTERS:
+        field = form.fields[name]
+        field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
+    country = form.fields["country"]
+    country.widget = OneOrMoreSelect(choices=[("", _("Any country")), *country.choices])
+    form.fields["verified"].widget = forms.Select(
+        choices=[
+            ("", _("Any organisation")),
+            ("true", _("Verified only")),
+            ("false", _("Not verified")),
+        ]
+    )
+    if not request.user.is_authenticated:
+        # The public only sees published initiatives; the status filter would be noise.
+        del form.fields["review_status"]
+    else:
+        field = form.fields["review_status"]
+        field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
+    level = form.fields["level"]
+    level.widget = forms.CheckboxSelectMultiple(choices=level.choices)
+    ordering = form.fields["ordering"]
+    ordering.widget.choices = [
+        ("", _("Most recently updated")) if value == "" else (value, label)
+        for value, label in ordering.choices
+    ]
+    return filterset
+
+
+class InitiativeListView(ListView):
+    template_name = "initiatives/list.html"
+    context_object_name = "initiatives"
+    PAGE_SIZES = (20, 50, 100)
+
+    def get_paginate_by(self, queryset):
+        try:
+            size = int(self.request.GET.get("per_page", self.PAGE_SIZES[0]))
+        except ValueError:
+            size = self.PAGE_SIZES[0]
+        return size if size in self.PAGE_SIZES else self.PAGE_SIZES[0]
+
+    def get_queryset(self):
+        self.filterset = _filterset(self.request)
+        queryset = self.filterset.qs if self.filterset.is_bound else self.filterset.queryset
+        if self.filterset.is_bound and not self.filterset.is_valid():
+            queryset = queryset.none()
+        if not self.request.GET.get("ordering"):
+            queryset = queryset.order_by("-updated_at", "-pk")
+        return queryset.select_related("country", "sector", "organisation").prefetch_related(
+            Prefetch(
+                "participations",
+                queryset=Participation.objects.only("initiative_id", "phase", "partner_type"),
+            )
+        )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["filter"] = self.filterset
+        context["form"] = self.filterset.form
+        context["page_sizes"] = self.PAGE_SIZES
+        context["query"] = self.request.GET.urlencode()
+        active = [
+            name
+            for name in self.filterset.form.fields
+            if name not in ("q", "ordering") and self.request.GET.getlist(name)
+        ]
+        context["active_filters"] = active
+        form = self.filterset.form
+        context["filter_groups"] = [form[name] for name in FILTER_GROUPS if name in form.fields]
+        return context
+
+
+def export_csv(request):
+    """The list as CSV, with the same filters and the same visibility as the page."""
+    filterset = InitiativeFilterSet(
+        request.GET or None, queryset=Initiative.objects.visible_to(request.user), request=request
+    )
+    if filterset.is_bound and not filterset.is_valid():
+        context = {"form": filterset.form}
+        return render(request, "initiatives/export_error.html", context, status=400)
+    queryset = filterset.qs if filterset.is_bound else filterset.queryset
+    if rules.can_read_all(request.user):
+        audit.record_event(audit.DATA_EXPORT, request=request, detail="initiatives.csv")
+    return exports.initiatives_csv(queryset)
+
+
+def codebook_csv(request):
+    return exports.codebook_csv()
+
+
+def _matrix(initiative):
+    """Rows of the who-does-what table: each phase with the participation of each partner type."""
+    cells = {(p.phase, p.partner_type): p for p in initiative.participations.all()}
+    return [
+        (phase, [cells.get((phase.value, partner.value)) for partner in PartnerType])
+        for phase in Phase
+    ]
+
+
+def initiative_detail(request, reference):
+    queryset = Initiative.objects.select_related(
+        "country", "sector", "organisation", "case_officer", "accountability", "budget"
+    ).prefetch_related(
+        "participations",
+        "objectives",
+        "barriers",
+        "barriers_addressed",
+        "factors",
+        Prefetch("stage_changes"),
+    )
+    initiative = visible_initiative(request, reference, queryset)
+    can_edit = Initiative.objects.editable_by(request.user).filter(pk=initiative.pk).exists()
+    frameworks = {}
+    for name in ("accountability", "budget"):
+        try:
+            frameworks[name] = getattr(initiative, name)
+        except (AccountabilityFramework.DoesNotExist, BudgetFramework.DoesNotExist):
+            frameworks[name] = None
+    activities = list(
+        Activity.objects.visible_to(request.user, initiative).select_related("author")
+    )
+    for activity in activities:
+        activity.author_label = rules.person_label(request.user, initiative, activity.author)
+    context = {
+        "initiative": initiative,
+        "can_edit": can_edit,
+        "matrix": _matrix(initiative),
+        "partner_types": list(PartnerType),
+        "accountability": frameworks["accountability"],
+        "budget": frameworks["budget"],
+        "stage_changes": list(initiative.stage_changes.all()),
+        "activities": sorted(activities, key=lambda a: (a.date, a.created_at), reverse=True),
+        "documents": [activity for activity in activities if activity.file],
+    }
+    if can_edit:
+        context["missing"] = (
+            services.missing_for_submission(initiative)
+            if initiative.review_status in (ReviewStatus.DRAFT, ReviewStatus.RETURNED)
+            else []
+        )
+        context["open_proposals"] = initiative.stage_proposals.filter(
+            status=StageProposal.Status.OPEN
+        )
+    return render(request, "initiatives/detail.html", context)
+
+
+def document_download(request, reference, pk):
+    """A document of the timeline, only for those who may read its entry (404 for others)."""
+    initiative = visible_initiative(request, reference)
+    activity = get_object_or_404(Activity.objects.visible_to(request.user, initiative), pk=pk)
+    if not activity.file:
+        raise Http404
+    try:
+        handle = activity.file.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    name = activity.file.name.rsplit("/", 1)[-1]
+    response = FileResponse(handle, as_attachment=True, filename=name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
