@@ -1,4 +1,4 @@
-"""The survey's indicators, computed in the database with the OECD's formula (DOMAIN.md)."""
+"""The survey's indicators, computed in the database with the OECD's formula (docs/DOMAIN.md)."""
 
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal

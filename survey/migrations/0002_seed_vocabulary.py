@@ -1,4 +1,4 @@
-"""Seed the vocabulary of DOMAIN.md: COFOG sectors, ISO countries, the three questions of
+"""Seed the vocabulary of docs/DOMAIN.md: COFOG sectors, ISO countries, the three questions of
 the OECD 2010 survey with their items, the OECD-2010 wave and its published values."""
 
 from decimal import Decimal

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def wave():
     wave = WaveFactory(code="T-2024")
-    # The DOMAIN.md example: 4 FIN pairs and 1 CAN pair answer `barriers`.
+    # The docs/DOMAIN.md example: 4 FIN pairs and 1 CAN pair answer `barriers`.
     answer(wave, "FIN", "fin-1", "03", "barriers", {"resources": True, "evidence": False})
     answer(wave, "FIN", "fin-1", "07", "barriers", {"resources": True})
     answer(wave, "FIN", "fin-2", "03", "barriers", {"resources": False, "evidence": True})

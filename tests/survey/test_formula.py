@@ -1,4 +1,4 @@
-"""The survey formula of DOMAIN.md, on its worked example and its edge cases."""
+"""The survey formula of docs/DOMAIN.md, on its worked example and its edge cases."""
 
 from decimal import Decimal
 

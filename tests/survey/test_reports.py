@@ -19,7 +19,7 @@ CSV = "/reports/indicators.csv"
 
 @pytest.fixture
 def example():
-    """The worked example of DOMAIN.md, in the OECD-2010 wave (which has published values)."""
+    """The worked example of docs/DOMAIN.md, in the OECD-2010 wave (which has published values)."""
     wave = Wave.objects.get(code="OECD-2010")
     answer(wave, "FIN", "fi-1", "03", "barriers", {"resources": True, "resistance": False})
     answer(wave, "FIN", "fi-1", "07", "barriers", {"resources": True})

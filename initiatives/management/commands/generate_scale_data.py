@@ -84,7 +84,7 @@ PATHS = {
         [Stage.PILOT, Stage.EMBEDDED, Stage.DISCONTINUED],
     ],
 }
-# How often each survey item is ticked, near the shares the OECD published (DOMAIN.md).
+# How often each survey item is ticked, near the shares the OECD published (docs/DOMAIN.md).
 TICK_RATE = {
     "involvement": 0.6, "quality": 0.6, "costs": 0.23, "satisfaction": 0.5,
     "resources": 0.42, "resistance": 0.36, "incentives": 0.31, "evidence": 0.29,
