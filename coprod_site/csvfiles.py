@@ -76,12 +76,6 @@ def _chunks(lines, size=256):
         yield "".join(chunk).encode("utf-8")
 
 
-def write_csv(stream, header: Sequence[str], rows: Iterable[Sequence]):
-    """Write to an open text stream (a management command's stdout, a file)."""
-    for line in csv_lines(header, rows):
-        stream.write(line)
-
-
 def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]):
     """A streaming download: rows are produced as the client reads them."""
     response = StreamingHttpResponse(

@@ -167,11 +167,6 @@ def pilots_by_readiness(queryset):
     )
 
 
-def readiness_list(queryset):
-    """Pilots with their checks, readiest first; one query."""
-    return [Readiness(initiative) for initiative in pilots_by_readiness(queryset)]
-
-
 def readiness_of(initiative):
     """The checklist of one pilot; None when the initiative is not a pilot. One query."""
     if initiative.stage != Stage.PILOT:
