@@ -72,7 +72,7 @@ SCALAR_FIELDS = [
     "updated_at",
 ]
 
-TAG_FIELDS = ["objectives", "barriers", "barriers_addressed", "factors"]
+TAG_FIELDS = Initiative.TAG_FIELDS
 
 
 def columns():

@@ -21,12 +21,13 @@ Charts are accessible images: `role="img"`, `aria-labelledby` pointing at the
 import math
 import zlib
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from core.numbers import round_half_up
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 INK = "#1b1f24"
@@ -107,7 +108,7 @@ def format_value(value, *, unit="%", decimals=1):
     """A value as printed on a chart: `42.0%` (`42,0%` in French), or `—` for no data."""
     if value is None:
         return NO_DATA
-    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    rounded = round_half_up(value, decimals)
     return f"{number_format(rounded, decimal_pos=decimals)}{unit}"
 
 

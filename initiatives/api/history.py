@@ -11,7 +11,7 @@ from coprod_site.api import errors
 
 from .. import rules
 from ..models import Initiative
-from ..serializers import TAG_FIELDS, HistoryRecordSerializer
+from ..serializers import HistoryRecordSerializer
 from .common import PARENT_PARAMETER, InitiativePartViewSet
 
 
@@ -19,7 +19,7 @@ def _history_through_models():
     """The tables where simple-history keeps each historical record's tag lists."""
     history = Initiative.history.model
     models = {}
-    for field in TAG_FIELDS:
+    for field in Initiative.TAG_FIELDS:
         relation = history._meta.get_field(f"historicalinitiative_{field}")
         models[field] = relation.related_model
     return models
@@ -50,7 +50,7 @@ def _snapshot(record, tags):
         for field in record._meta.fields
         if field.name not in _HISTORY_META
     }
-    for field in TAG_FIELDS:
+    for field in Initiative.TAG_FIELDS:
         values[field] = sorted(tags[field].get(record.history_id, []))
     return values
 

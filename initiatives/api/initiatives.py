@@ -22,7 +22,6 @@ from .. import services
 from ..filters import InitiativeFilterSet
 from ..models import AccountabilityFramework, BudgetFramework, Initiative, Stage
 from ..serializers import (
-    TAG_FIELDS,
     AccountabilitySerializer,
     BudgetSerializer,
     InitiativeSerializer,
@@ -99,7 +98,7 @@ class InitiativeViewSet(
         return (
             Initiative.objects.visible_to(self.request.user)
             .select_related("country", "sector")
-            .prefetch_related(*TAG_FIELDS)
+            .prefetch_related(*Initiative.TAG_FIELDS)
             .order_by("-updated_at", "-pk")
         )
 
