@@ -148,13 +148,10 @@ def test_a_new_generation_after_commit_hides_what_was_cached_before_it(
         computed.append(value)
         return value
 
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            reportcache.data_changed()
-            inside = reportcache.generation()
-            assert reportcache.cached(["key"], lambda: compute("before commit")) == (
-                "before commit"
-            )
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        reportcache.data_changed()
+        inside = reportcache.generation()
+        assert reportcache.cached(["key"], lambda: compute("before commit")) == ("before commit")
     assert reportcache.generation() != inside
     assert reportcache.cached(["key"], lambda: compute("after commit")) == "after commit"
     assert reportcache.cached(["key"], lambda: compute("again")) == "after commit"

@@ -146,7 +146,7 @@ def _row(rows, column, value, where):
 
 def _checker(values, checked):
     def check(where, body, expectations=(), key=None):
-        header, rows, raw = parse(body)
+        _header, rows, raw = parse(body)
         assert_no_live_formula(raw, where)
         if expectations:
             row = _row(rows, key[0], key[1], where)

@@ -67,7 +67,8 @@ def test_marker_is_in_the_legend_only_when_there_is_one():
     without = bar_chart(title="t", rows=[("a", 10, None)], marker_label="Published")
     assert "Published" in texts(with_marker)
     assert "Published" not in texts(without)
-    assert "<polygon" in with_marker and "<polygon" not in without
+    assert "<polygon" in with_marker
+    assert "<polygon" not in without
 
 
 def test_axis_is_in_percent_with_gridlines():
@@ -98,7 +99,9 @@ def test_stacked_bars_are_shares_of_each_total():
         title="Stages", series=["Pilot", "Embedded"], rows=[("Health", [1, 3]), ("None", [0, 0])]
     )
     shown = texts(svg)
-    assert "25%" in shown and "75%" in shown and "n=4" in shown
+    assert "25%" in shown
+    assert "75%" in shown
+    assert "n=4" in shown
     assert "Health (n=4): Pilot 25%, Embedded 75%; None: no data." in str(svg)
 
 

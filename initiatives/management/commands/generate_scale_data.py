@@ -470,7 +470,7 @@ class Generator:
                     "estimated_benefits": Decimal(rng.randint(0, 4_000_000))
                     if rng.random() < 0.45
                     else None,
-                    "evidence_level": rng.choice([""] + list(EvidenceLevel.values)),
+                    "evidence_level": rng.choice(["", *EvidenceLevel.values]),
                 },
             )
 
