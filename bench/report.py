@@ -257,7 +257,7 @@ def goal4(data, summary):
         "that takes over 2 s); median wall time and the number of SQL queries per request. "
         "The warm-up is the first request for the page in that process: for a report it "
         "computes the figures, which later requests read from the report cache until the "
-        "data changes (`coprod_site/reportcache.py`); its time is shown beside the median "
+        "data changes (`core/reportcache.py`); its time is shown beside the median "
         "(the report's own queries are timed against hand-written SQL in goal 5).",
         "",
         "| page | as | small median | large median | large / small | queries small → large | "

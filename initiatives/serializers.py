@@ -3,7 +3,7 @@ import os
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from coprod_site.api import (
+from core.api.fields import (
     StrictCharField,
     StrictIntegerField,
     StrictModelSerializer,

@@ -38,8 +38,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
-from coprod_site import reportcache
-from coprod_site.csvfiles import FORMULA_TRIGGERS
+from core import reportcache
+from core.csvfiles import FORMULA_TRIGGERS
 
 from .models import Country, Item, Question, Response, Sector, Wave, code_validator
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from coprod_site import reportcache
+from core import reportcache
 from core.numbers import percent
 
 from .models import Item, ReferenceValue, Response, percent_affirmative

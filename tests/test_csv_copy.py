@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coprod_site.csvfiles import copy_chunks, csv_lines, spelled, sql_text, sql_yes_no
+from core.csvfiles import copy_chunks, csv_lines, spelled, sql_text, sql_yes_no
 from initiatives import exports as initiative_exports
 from initiatives.models import (
     AccountabilityFramework,

@@ -7,7 +7,7 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
-from coprod_site.api import errors
+from core.api.errors import errors
 
 from .. import rules
 from ..models import Initiative

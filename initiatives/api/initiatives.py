@@ -6,14 +6,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from coprod_site.api import (
+from core.api.errors import errors
+from core.api.filters import CleanQueryMixin, StrictFilterBackend
+from core.api.pagination import PagePagination
+from core.api.versions import (
     IF_MATCH_OPTIONAL,
     IF_MATCH_REQUIRED,
-    CleanQueryMixin,
-    PagePagination,
-    StrictFilterBackend,
     check_version,
-    errors,
     if_match_version,
     with_etag,
 )

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from coprod_site import reportcache
+from core import reportcache
 from initiatives import services
 from initiatives.models import Initiative, Participation
 from survey.models import Item, Respondent, Response

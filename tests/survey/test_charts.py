@@ -4,7 +4,7 @@ import re
 import xml.dom.minidom
 from decimal import Decimal
 
-from survey.charts import (
+from core.charts import (
     bar_chart,
     grouped_bar_chart,
     small_multiples,
@@ -126,7 +126,7 @@ def test_small_multiples_have_unique_ids_and_one_figure_per_panel():
 def test_values_follow_the_language_and_round_half_away_from_zero():
     from django.utils import translation
 
-    from survey.charts import format_value
+    from core.charts import format_value
 
     assert format_value(Decimal("66.65")) == "66.7%"
     assert format_value(12.25) == "12.3%"

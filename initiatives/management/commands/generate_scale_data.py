@@ -25,7 +25,7 @@ from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
 
-from coprod_site import reportcache
+from core import reportcache
 from initiatives.models import (
     AccountabilityFramework,
     Activity,
