@@ -75,15 +75,15 @@ def text_width(text, size=LABEL_SIZE, *, bold=False):
 def wrap(text, max_width, size=LABEL_SIZE, *, bold=False):
     """Split `text` into lines no wider than `max_width`; words longer than that are broken."""
 
-    def text_width(value, size):
-        return _width(value, size, bold=bold)
+    def fits(value):
+        return text_width(value, size, bold=bold) <= max_width
 
     lines, current = [], ""
     for word in str(text).split():
-        while text_width(word, size) > max_width and len(word) > 1:
+        while not fits(word) and len(word) > 1:
             # Break a very long word so that it can never overflow the label column.
             cut = len(word)
-            while cut > 1 and text_width(word[:cut] + "-", size) > max_width:
+            while cut > 1 and not fits(word[:cut] + "-"):
                 cut -= 1
             if current:
                 lines.append(current)
@@ -91,7 +91,7 @@ def wrap(text, max_width, size=LABEL_SIZE, *, bold=False):
             lines.append(word[:cut] if word[cut - 1] == "-" else word[:cut] + "-")
             word = word[cut:]
         candidate = f"{current} {word}" if current else word
-        if current and text_width(candidate, size) > max_width:
+        if current and not fits(candidate):
             lines.append(current)
             current = word
         else:
@@ -99,9 +99,6 @@ def wrap(text, max_width, size=LABEL_SIZE, *, bold=False):
     if current or not lines:
         lines.append(current)
     return lines
-
-
-_width = text_width
 
 
 def format_value(value, *, unit="%", decimals=1):
