@@ -7,13 +7,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
-from initiatives import services
-from initiatives.management.commands.generate_scale_data import (
+from bench.scale_data import (
     Generator,
     Plan,
     Vocabulary,
     generated_models,
 )
+from initiatives import services
 from initiatives.models import (
     Initiative,
     Participation,
