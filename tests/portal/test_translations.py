@@ -99,7 +99,7 @@ def test_the_catalogue_is_up_to_date_with_the_code(tmp_path):
     """Run makemessages on a copy of the project; it must find no message we lack."""
     copy = tmp_path / "project"
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "migrations")
-    for name in ("coprod_site", "initiatives", "survey", "templates", "locale"):
+    for name in ("coprod_site", "core", "initiatives", "survey", "templates", "locale"):
         shutil.copytree(ROOT / name, copy / name, ignore=ignore)
     shutil.copy(ROOT / "manage.py", copy / "manage.py")
     environment = {"PATH": "/usr/bin:/bin", "DEBUG": "true", "SECRET_KEY": "x"}
