@@ -130,10 +130,9 @@ def copy_seconds(conn, sql, jit=True):
     conn.execute(f"SET jit = {'on' if jit else 'off'}")
     started = time.perf_counter()
     size = 0
-    with conn.cursor() as cursor:
-        with cursor.copy(f"COPY ({sql}) TO STDOUT WITH CSV HEADER") as copy:
-            for data in copy:
-                size += len(data)
+    with conn.cursor() as cursor, cursor.copy(f"COPY ({sql}) TO STDOUT WITH CSV HEADER") as copy:
+        for data in copy:
+            size += len(data)
     elapsed = time.perf_counter() - started
     conn.execute("RESET jit")
     return elapsed, size

@@ -100,13 +100,16 @@ def copy_into_responses(scale):
     with its indexes and deferred foreign-key checks (paid at COMMIT), and no validation."""
     with psycopg_connect(dbname=import_name(scale)) as conn:
         dump = DATA / "responses-dump.csv"
-        with conn.cursor() as cursor, open(dump, "wb") as stream:
-            with cursor.copy(
+        with (
+            conn.cursor() as cursor,
+            open(dump, "wb") as stream,
+            cursor.copy(
                 "COPY (SELECT respondent_id, sector_id, item_id, affirmative FROM survey_response)"
                 " TO STDOUT"
-            ) as copy:
-                for data in copy:
-                    stream.write(data)
+            ) as copy,
+        ):
+            for data in copy:
+                stream.write(data)
         conn.execute("TRUNCATE survey_response")
         conn.execute("VACUUM ANALYZE survey_response")
         started = time.perf_counter()

@@ -46,7 +46,7 @@ class Gunicorn:
         self.env = env_for(scale, size, CONN_MAX_AGE="60")
 
     def __enter__(self):
-        self.log_file = open(self.log, "w")  # noqa: SIM115 - closed in __exit__
+        self.log_file = open(self.log, "w")
         self.process = subprocess.Popen(
             [
                 str(Path(PYTHON).parent / "gunicorn"),

@@ -74,7 +74,7 @@ def generation_section(data):
         lines += ["", "Rows written for the large set:", "", "```"]
         lines += [line for line in large["output"] if ":" in line]
         lines += ["```"]
-    return lines + [""]
+    return [*lines, ""]
 
 
 def goal1(data, summary):
@@ -115,7 +115,7 @@ def goal1(data, summary):
                 yes(result["holds"]),
             )
         )
-    return lines + [""]
+    return [*lines, ""]
 
 
 def goal2(data, summary):
@@ -257,7 +257,7 @@ def goal4(data, summary):
         "that takes over 2 s); median wall time and the number of SQL queries per request. "
         "The warm-up is the first request for the page in that process: for a report it "
         "computes the figures, which later requests read from the report cache until the "
-        "data changes (`coprod_site/reportcache.py`); its time is shown beside the median "
+        "data changes (`core/reportcache.py`); its time is shown beside the median "
         "(the report's own queries are timed against hand-written SQL in goal 5).",
         "",
         "| page | as | small median | large median | large / small | queries small → large | "
@@ -286,7 +286,7 @@ def goal4(data, summary):
             yes(all_hold and measured > 0),
         )
     )
-    return lines + [""]
+    return [*lines, ""]
 
 
 def goal5(data, summary):
@@ -325,7 +325,7 @@ def goal5(data, summary):
             plans += [f"**{name}**", "", "```sql", plan["sql"][:1500], "```", "", "```"]
             plans += plan["plan"][:40]
             plans += ["```", ""]
-    return lines + [""] + plans
+    return [*lines, "", *plans]
 
 
 def goal6(data, summary):
@@ -381,7 +381,7 @@ def goal6(data, summary):
             yes(ok),
         )
     )
-    return lines + [""]
+    return [*lines, ""]
 
 
 def summary_table(summary):
@@ -430,7 +430,7 @@ def main():
     ]
     lines += machine_section(run)
     if full_summary:
-        lines += ["## Summary (national scale)", ""] + summary_table(full_summary) + [""]
+        lines += ["## Summary (national scale)", "", *summary_table(full_summary), ""]
     fixes = BENCH / "FIXES.md"
     if fixes.exists():
         lines += [fixes.read_text().rstrip(), ""]
@@ -443,7 +443,7 @@ def main():
             "run above):",
             "",
         ]
-        lines += summary_table(quick_summary) + [""]
+        lines += [*summary_table(quick_summary), ""]
     text = "\n".join(lines).rstrip() + "\n"
     for section in kept_sections():
         text += "\n" + section

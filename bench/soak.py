@@ -72,7 +72,7 @@ print("SEED" + json.dumps({"staff": staff_key, "member": member_key, "org": org.
 
 
 def run(command, env, **kwargs):
-    return subprocess.run(command, cwd=ROOT, env=env, check=True, **kwargs)  # noqa: S603
+    return subprocess.run(command, cwd=ROOT, env=env, check=True, **kwargs)
 
 
 class Load:
@@ -105,7 +105,7 @@ class Load:
         member = {"Authorization": f"Token {self.seed['member']}"}
         staff = {"Authorization": f"Token {self.seed['staff']}"}
         mine = []  # initiatives this client created and alone edits
-        rng = random.Random(number)  # noqa: S311 - load mix, not security
+        rng = random.Random(number)
         serial = 0
         while time.monotonic() < self.deadline:
             serial += 1
@@ -265,7 +265,7 @@ def main():
         seed = json.loads(line[4:])
         RESULTS.mkdir(exist_ok=True)
         log = open(Path(tempfile.gettempdir()) / "coprod-soak-gunicorn.log", "w")  # noqa: SIM115 - closed below
-        gunicorn = subprocess.Popen(  # noqa: S603
+        gunicorn = subprocess.Popen(
             [
                 GUNICORN,
                 "coprod_site.wsgi",

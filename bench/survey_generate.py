@@ -8,6 +8,7 @@ shifted a little per country, so that the reports look plausible.
 """
 
 import argparse
+import contextlib
 import csv
 import random
 import sys
@@ -61,14 +62,14 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=2010)
     parser.add_argument("--wave", default="SYNTH-2024", help="the wave code in every row")
     args = parser.parse_args(argv)
-    stream = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
-    try:
-        writer = csv.writer(stream, lineterminator="\n")
+    with (
+        open(args.output, "w", encoding="utf-8", newline="")
+        if args.output
+        else contextlib.nullcontext(sys.stdout)
+    ) as output:
+        writer = csv.writer(output, lineterminator="\n")
         writer.writerow(HEADER)
         writer.writerows(rows(args.rows, seed=args.seed, wave=args.wave))
-    finally:
-        if args.output:
-            stream.close()
 
 
 if __name__ == "__main__":

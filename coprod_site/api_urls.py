@@ -6,7 +6,7 @@ The apps' routes are included by name, so that configuration imports no app code
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from coprod_site.api import not_found
+from core.api.errors import not_found
 
 app_name = "api"
 

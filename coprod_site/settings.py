@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "core",
     "survey",
     "initiatives",
 ]
@@ -285,22 +286,25 @@ RATELIMITS = {
     "initiatives:organisation_join": RATELIMIT_WRITE,
 }
 
+# The model whose rows are the API's personal tokens; `core.api.auth` finds it by this name.
+COPROD_API_TOKEN_MODEL = "initiatives.ApiToken"  # noqa: S105 - a model name, not a secret
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its WWW-Authenticate header makes anonymous refusals 401, not 403.
-        "coprod_site.api.TokenAuthentication",
+        "core.api.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "EXCEPTION_HANDLER": "coprod_site.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "coprod_site.api.AnonThrottle",
-        "coprod_site.api.TokenOrUserThrottle",
+        "core.api.throttles.AnonThrottle",
+        "core.api.throttles.TokenOrUserThrottle",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "coprod_site.api.PagePagination",
+    "DEFAULT_PAGINATION_CLASS": "core.api.pagination.PagePagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # Throttle by REMOTE_ADDR, which ClientAddressMiddleware sets from trusted proxies
@@ -324,7 +328,7 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
-        "coprod_site.api.complete_schema",
+        "core.api.schema.complete_schema",
     ],
     "ENUM_NAME_OVERRIDES": {
         "StageEnum": "initiatives.models.Stage",
@@ -353,7 +357,7 @@ def _cache(name, default):
 CACHES = {"default": _read("CACHE_URL", _cache, "locmem://")}
 
 # Report results are kept in that cache until the data under them changes
-# (coprod_site/reportcache.py); this bounds how long an entry lives. 0 turns it off.
+# (core/reportcache.py); this bounds how long an entry lives. 0 turns it off.
 REPORT_CACHE_SECONDS = _read("REPORT_CACHE_SECONDS", env.int, 600)
 
 LOGGING = {

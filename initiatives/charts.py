@@ -1,12 +1,12 @@
-"""The maturity reports' figures, drawn with `survey.charts` (one chart library for coprod).
+"""The maturity reports' figures, drawn with `core.charts` (one chart library for coprod).
 
-Each function turns a report's rows into the arguments of a `survey.charts` primitive,
+Each function turns a report's rows into the arguments of a `core.charts` primitive,
 with titles, legends and descriptions in the reader's language.
 """
 
 from django.utils.translation import gettext as _
 
-from survey import charts
+from core import charts
 
 from .models import Stage
 

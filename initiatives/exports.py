@@ -19,7 +19,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from coprod_site.csvfiles import (
+from core.csvfiles import (
     copy_response,
     csv_response,
     spelled,
@@ -72,7 +72,7 @@ SCALAR_FIELDS = [
     "updated_at",
 ]
 
-TAG_FIELDS = ["objectives", "barriers", "barriers_addressed", "factors"]
+TAG_FIELDS = Initiative.TAG_FIELDS
 
 
 def columns():

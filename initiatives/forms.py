@@ -175,8 +175,6 @@ class InitiativeForm(forms.ModelForm):
     )
     factors = TagField("factors", label=_("Success factors"))
 
-    TAG_FIELDS = ("objectives", "barriers", "barriers_addressed", "factors")
-
     class Meta:
         model = Initiative
         fields = [
@@ -236,7 +234,7 @@ class InitiativeForm(forms.ModelForm):
                 self.fields["country"].initial = first.country_id
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
-            for name in self.TAG_FIELDS:
+            for name in Initiative.TAG_FIELDS:
                 self.fields[name].initial = list(
                     getattr(self.instance, name).values_list("pk", flat=True)
                 )
@@ -245,7 +243,9 @@ class InitiativeForm(forms.ModelForm):
         cleaned = super().clean()
         # The rule is the model's (the service checks it again when saving); asking it here
         # lists its error with the form's others.
-        tags = {name: cleaned[name] for name in self.TAG_FIELDS if cleaned.get(name) is not None}
+        tags = {
+            name: cleaned[name] for name in Initiative.TAG_FIELDS if cleaned.get(name) is not None
+        }
         try:
             self.instance.clean_tags(tags)
         except ValidationError as error:
@@ -260,7 +260,7 @@ class InitiativeForm(forms.ModelForm):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
     def tags(self):
-        return {name: self.cleaned_data.get(name) or [] for name in self.TAG_FIELDS}
+        return {name: self.cleaned_data.get(name) or [] for name in Initiative.TAG_FIELDS}
 
 
 class ParticipationGridForm(forms.Form):

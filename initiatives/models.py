@@ -344,6 +344,10 @@ class Initiative(models.Model):
         "barriers_addressed": "barriers",
         "factors": "factors",
     }
+    TAG_FIELDS = tuple(TAG_QUESTIONS)
+    # The tag list that the reports set beside each survey question's figures. "Barriers
+    # addressed" shares the barriers vocabulary but does not answer that question.
+    REPORTED_TAGS = {"reasons": "objectives", "barriers": "barriers", "factors": "factors"}
 
     class Meta:
         ordering = ["-updated_at"]

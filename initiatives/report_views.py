@@ -2,7 +2,7 @@
 
 A report page may hold several tables; `?format=csv&table=<name>` downloads one of them
 with exactly the numbers on screen, codes and labels side by side. A computed report is
-kept in the cache until the data changes (coprod_site/reportcache.py), so the page and its
+kept in the cache until the data changes (core/reportcache.py), so the page and its
 CSV tables agree and a busy report is computed once per change, not once per visitor.
 """
 
@@ -17,8 +17,8 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
-from coprod_site import reportcache
-from coprod_site.csvfiles import csv_response
+from core import reportcache
+from core.csvfiles import csv_response
 from survey.models import Country, Question, Sector, Wave
 
 from . import charts, reports

@@ -3,7 +3,7 @@ import os
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from coprod_site.api import (
+from core.api.fields import (
     StrictCharField,
     StrictIntegerField,
     StrictModelSerializer,
@@ -28,8 +28,8 @@ from .models import (
     StageProposal,
     Visibility,
 )
+from .services import WRITTEN_KINDS
 
-TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)
 TEXT_LIMIT = LONG_TEXT_LIMIT  # the models' one limit, for the bodies that are not models
 
 
@@ -196,7 +196,7 @@ class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
     def split(self):
         """The validated data as (plain fields, tag lists) for the services."""
         fields = dict(self.validated_data)
-        tags = {name: fields.pop(name) for name in TAG_FIELDS if name in fields}
+        tags = {name: fields.pop(name) for name in Initiative.TAG_FIELDS if name in fields}
         return fields, tags
 
 
@@ -232,9 +232,6 @@ class BudgetSerializer(StrictModelSerializer):
     class Meta:
         model = BudgetFramework
         exclude = ["id", "initiative"]
-
-
-USER_KINDS = [ActivityKind.NOTE, ActivityKind.MEETING, ActivityKind.DOCUMENT, ActivityKind.CONTACT]
 
 
 class ActivitySerializer(StrictModelSerializer):
@@ -293,7 +290,7 @@ class ActivitySerializer(StrictModelSerializer):
         return os.path.basename(activity.file.name) if activity.file else ""
 
     def validate_kind(self, kind):
-        if kind not in USER_KINDS:
+        if kind not in WRITTEN_KINDS:
             raise serializers.ValidationError(
                 _("Stage and review entries are written by the workflows.")
             )

@@ -15,7 +15,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from coprod_site import reportcache
+from core import reportcache
 
 from .exports import export_response
 from .forms import SurveyImportForm
@@ -53,7 +53,7 @@ def describe_contents(contents):
 
 class ReportDataDeletes:
     """Respondents and responses are deleted in bulk, without Django's delete signals
-    (coprod_site/reportcache.py): say that the reports' data changed."""
+    (core/reportcache.py): say that the reports' data changed."""
 
     def delete_model(self, request, obj):
         super().delete_model(request, obj)

@@ -7,14 +7,10 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response as ApiResponse
 
-from coprod_site.api import (
-    CacheControlMixin,
-    CleanQueryMixin,
-    PagePagination,
-    ResponseCursorPagination,
-    StrictFilterBackend,
-    errors,
-)
+from core.api.caching import CacheControlMixin
+from core.api.errors import errors
+from core.api.filters import CleanQueryMixin, StrictFilterBackend
+from core.api.pagination import PagePagination, ResponseCursorPagination
 
 from .imports import import_survey
 from .models import Country, Question, ReferenceValue, Response, Sector, Wave

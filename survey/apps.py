@@ -8,6 +8,6 @@ class SurveyConfig(AppConfig):
 
     def ready(self):
         # Cached reports start over after every write to the survey or initiatives tables.
-        from coprod_site import reportcache
+        from core import reportcache
 
         reportcache.connect()

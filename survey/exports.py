@@ -7,7 +7,7 @@ On PostgreSQL the server writes the file (`copy_chunks`); elsewhere Python does
 from django.db import connection
 from django.db.models import F
 
-from coprod_site.csvfiles import (
+from core.csvfiles import (
     copy_chunks,
     copy_response,
     csv_lines,

@@ -38,8 +38,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
 
-from coprod_site import reportcache
-from coprod_site.csvfiles import FORMULA_TRIGGERS
+from core import reportcache
+from core.csvfiles import FORMULA_TRIGGERS
 
 from .models import Country, Item, Question, Response, Sector, Wave, code_validator
 
@@ -571,7 +571,7 @@ def _set_errors(cursor, sql, params, column, message_for):
     total = cursor.fetchone()[0]
     if not total:
         return [], 0
-    cursor.execute(f"{sql} ORDER BY 1 LIMIT {MAX_ERRORS}", params)  # noqa: S608
+    cursor.execute(f"{sql} ORDER BY 1 LIMIT {MAX_ERRORS}", params)
     found = [
         {"line": line, "column": column, "value": _shown(value), "message": message_for(detail)}
         for line, value, detail in cursor.fetchall()

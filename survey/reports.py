@@ -1,9 +1,10 @@
 """The survey's indicators, computed in the database with the OECD's formula (docs/DOMAIN.md)."""
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from coprod_site import reportcache
+from core import reportcache
+from core.numbers import percent
 
 from .models import Item, ReferenceValue, Response, percent_affirmative
 
@@ -26,10 +27,7 @@ class IndicatorRow:
     @property
     def percent_rounded(self):
         """Rounded to one decimal, half away from zero, as in CSV and on screen."""
-        if self.percent is None:
-            return None
-        value = Decimal(self.affirmative * 100) / Decimal(self.responses)
-        return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        return percent(self.affirmative, self.responses)
 
 
 def indicator_rows(*, wave, question, country=None, sector=None, by=None):

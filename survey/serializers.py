@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from coprod_site.api import StrictSlugRelatedField
+from core.api.fields import StrictSlugRelatedField
 
 from .models import Country, Item, Question, ReferenceValue, Response, Sector, Wave
 from .reports import BREAKDOWNS

@@ -7,9 +7,9 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views import View
 
-from coprod_site.csvfiles import csv_response
+from core import charts
+from core.csvfiles import csv_response
 
-from . import charts
 from .forms import IndicatorForm
 from .models import Country, Sector
 from .reports import cached_indicator_rows

@@ -17,7 +17,7 @@ def run_in_parallel(*calls):
         try:
             barrier.wait(timeout=30)
             outcomes[index] = ("ok", call())
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each call raised
+        except Exception as exc:
             outcomes[index] = ("error", exc)
         finally:
             connection.close()

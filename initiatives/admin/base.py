@@ -8,9 +8,9 @@ from django.db.models import Case, Value, When
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.models import ModelChange, ModelDelta
+from simple_history.models import ModelDelta
 
-from .. import rules, services
+from .. import history, rules, services
 from ..models import Visibility
 
 ACTION_TEMPLATE = "admin/initiatives/action_form.html"
@@ -24,34 +24,20 @@ class HistoryAdmin(SimpleHistoryAdmin):
     to undo a change, edit the record.
     """
 
-    # Always changing, and already in the "date/time" and "changed by" columns.
-    history_diff_noise = {"updated_at", "updated_by"}
-
     def revert_disabled(self, request, obj=None):
         return True
 
     def set_history_delta_changes(self, request, historical_records, foreign_keys_are_objs=True):
-        # simple_history diffs only the fields a form can edit, which would hide what the
-        # workflows change (stage, review status, archiving): add the other tracked fields.
+        # The one diff of initiatives/history.py, which adds what the workflows change
+        # (stage, review status, archiving) to the fields a form edits.
         previous = None
         for current in historical_records:
             if previous is not None:
-                delta = previous.diff_against(current, foreign_keys_are_objs=foreign_keys_are_objs)
-                changes = [*delta.changes, *self._workflow_changes(current, previous)]
-                changes.sort(key=lambda change: change.field)
-                delta = ModelDelta(changes, [c.field for c in changes], current, previous)
+                found = history.changes(previous, current, readable=foreign_keys_are_objs)
+                delta = ModelDelta(found, [change.field for change in found], current, previous)
                 helper = self.get_historical_record_context_helper(request, previous)
                 previous.history_delta_changes = helper.context_for_delta_changes(delta)
             previous = current
-
-    def _workflow_changes(self, old, new):
-        for field in new.tracked_fields:
-            if field.editable or field.is_relation or field.name in self.history_diff_noise:
-                continue
-            before, after = getattr(old, field.attname), getattr(new, field.attname)
-            if before != after:
-                labels = dict(field.flatchoices)
-                yield ModelChange(field.name, labels.get(before, before), labels.get(after, after))
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":

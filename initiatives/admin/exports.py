@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.utils.translation import gettext
 
-from coprod_site.csvfiles import csv_response, heading
+from core.csvfiles import csv_response, heading
 
 from ..models import Initiative, Level, Participation, PartnerType, Phase, ReviewStatus, Stage
 from .base import in_choice_order

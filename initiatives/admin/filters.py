@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from coprod_site import reportcache
+from core import reportcache
 
 from .. import rules
 from ..models import Participation, PartnerType, Phase, ReviewStatus

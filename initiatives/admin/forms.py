@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import rules, services
 from ..models import Initiative, Stage
 
-TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)  # objectives, barriers, barriers_addressed, factors
+TAG_FIELDS = Initiative.TAG_FIELDS
 
 
 def stale_message(opened, current):

@@ -7,7 +7,8 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, viewsets
 
-from coprod_site.api import CleanQueryMixin, PagePagination
+from core.api.filters import CleanQueryMixin
+from core.api.pagination import PagePagination
 
 from ..models import Initiative
 

@@ -7,11 +7,11 @@ from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins
 
-from coprod_site.api import errors
+from core.api.errors import errors
 
-from .. import rules
+from .. import history, rules
 from ..models import Initiative
-from ..serializers import TAG_FIELDS, HistoryRecordSerializer
+from ..serializers import HistoryRecordSerializer
 from .common import PARENT_PARAMETER, InitiativePartViewSet
 
 
@@ -19,40 +19,19 @@ def _history_through_models():
     """The tables where simple-history keeps each historical record's tag lists."""
     history = Initiative.history.model
     models = {}
-    for field in TAG_FIELDS:
+    for field in Initiative.TAG_FIELDS:
         relation = history._meta.get_field(f"historicalinitiative_{field}")
         models[field] = relation.related_model
     return models
 
 
 _HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
-_HISTORY_META = {
-    "id",
-    "history_id",
-    "history_date",
-    "history_change_reason",
-    "history_type",
-    "history_user",
-    "updated_at",
-    "updated_by",
-}
 
 
 def _plain(value):
     if isinstance(value, datetime.date | datetime.datetime):
         return value.isoformat()
     return value
-
-
-def _snapshot(record, tags):
-    values = {
-        field.name: _plain(getattr(record, field.attname))
-        for field in record._meta.fields
-        if field.name not in _HISTORY_META
-    }
-    for field in TAG_FIELDS:
-        values[field] = sorted(tags[field].get(record.history_id, []))
-    return values
 
 
 @extend_schema(parameters=[PARENT_PARAMETER])
@@ -99,16 +78,13 @@ class HistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
                 "history_id", "item__code"
             ):
                 tags[field].setdefault(history_id, []).append(code)
-        snapshots = [_snapshot(record, tags) for record in records]
         shows_people = rules.sees_people(request.user, self.parent())
         rows = []
         for index, record in enumerate(page):
-            new = snapshots[index]
-            old = snapshots[index + 1] if index + 1 < len(snapshots) else {}
+            older = records[index + 1] if index + 1 < len(records) else None
             changes = [
-                {"field": name, "old": old.get(name), "new": value}
-                for name, value in new.items()
-                if old.get(name) != value and (old or value not in (None, "", []))
+                {"field": change.field, "old": _plain(change.old), "new": _plain(change.new)}
+                for change in history.changes(record, older, tags=tags)
             ]
             rows.append(
                 {

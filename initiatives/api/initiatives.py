@@ -6,14 +6,13 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from coprod_site.api import (
+from core.api.errors import errors
+from core.api.filters import CleanQueryMixin, StrictFilterBackend
+from core.api.pagination import PagePagination
+from core.api.versions import (
     IF_MATCH_OPTIONAL,
     IF_MATCH_REQUIRED,
-    CleanQueryMixin,
-    PagePagination,
-    StrictFilterBackend,
     check_version,
-    errors,
     if_match_version,
     with_etag,
 )
@@ -22,7 +21,6 @@ from .. import services
 from ..filters import InitiativeFilterSet
 from ..models import AccountabilityFramework, BudgetFramework, Initiative, Stage
 from ..serializers import (
-    TAG_FIELDS,
     AccountabilitySerializer,
     BudgetSerializer,
     InitiativeSerializer,
@@ -99,7 +97,7 @@ class InitiativeViewSet(
         return (
             Initiative.objects.visible_to(self.request.user)
             .select_related("country", "sector")
-            .prefetch_related(*TAG_FIELDS)
+            .prefetch_related(*Initiative.TAG_FIELDS)
             .order_by("-updated_at", "-pk")
         )
 

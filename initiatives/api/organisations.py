@@ -3,7 +3,9 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, permissions, viewsets
 
-from coprod_site.api import CleanQueryMixin, PagePagination, errors
+from core.api.errors import errors
+from core.api.filters import CleanQueryMixin
+from core.api.pagination import PagePagination
 
 from .. import rules, services
 from ..models import Organisation

@@ -8,12 +8,11 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from coprod_site.api import (
+from core.api.errors import Conflict, errors
+from core.api.versions import (
     IF_MATCH_OPTIONAL,
     IF_MATCH_REQUIRED,
-    Conflict,
     check_version,
-    errors,
     if_match_version,
     with_etag,
 )

@@ -1,29 +1,26 @@
 """What every maturity report shares: which initiatives count and how shares are rounded."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+
+from core.numbers import percent, round_half_up
 
 from ..models import Initiative
 
 ONE_DECIMAL = Decimal("0.1")
+__all__ = [
+    "ONE_DECIMAL",
+    "TAG_FIELDS",
+    "labels_by_code",
+    "percent",
+    "public_initiatives",
+    "rounded",
+]
 
-# The tag list of an initiative that speaks the vocabulary of each survey question.
-TAG_FIELDS = {"reasons": "objectives", "barriers": "barriers", "factors": "factors"}
-
-
-def percent(part, whole):
-    """`part` as a percentage of `whole`, one decimal, half away from zero; None if whole is 0.
-
-    The same rounding as the survey's indicators, so that the two columns compare.
-    """
-    if not whole:
-        return None
-    return (Decimal(part * 100) / Decimal(whole)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+TAG_FIELDS = Initiative.REPORTED_TAGS
 
 
-def rounded(value):
-    if value is None:
-        return None
-    return Decimal(str(value)).quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+# Shares round as the survey's indicators do (core.numbers), so that the two columns compare.
+rounded = round_half_up
 
 
 def public_initiatives():

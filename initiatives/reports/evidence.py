@@ -1,12 +1,13 @@
 """Evidence of benefit and the business case: budgets, contributions, costs and benefits."""
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.numbers import round_half_up
 from survey.models import Sector
 
 from ..models import BudgetFramework, EvidenceLevel, Stage
@@ -103,7 +104,7 @@ class CurrencyTotals:
         """Total estimated benefits over total estimated costs, where both were given."""
         if not self.costs or self.benefits is None:
             return None
-        return (self.benefits / self.costs).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return round_half_up(self.benefits / self.costs, 2)
 
 
 def money_by_currency(queryset):

@@ -1,17 +1,18 @@
 """Maturity against the survey indicators: embedded initiatives vs pilots, item by item."""
 
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.db.models import Count, F, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.numbers import round_half_up
 from survey.models import Item
 from survey.reports import indicator_rows
 
 from ..models import Stage, StageChange
-from .common import ONE_DECIMAL, TAG_FIELDS, percent
+from .common import TAG_FIELDS, percent
 
 
 def stage_on(date):
@@ -52,7 +53,7 @@ CSV_COLUMNS = (
 
 
 def _whole(value):
-    return f"{value.quantize(Decimal('1'), rounding=ROUND_HALF_UP)}%"
+    return f"{round_half_up(value, 0)}%"
 
 
 @dataclass
@@ -82,7 +83,7 @@ class ItemComparison:
         exact = Decimal(self.embedded_with_item * 100) / Decimal(self.embedded_total) - Decimal(
             self.pilot_with_item * 100
         ) / Decimal(self.pilot_total)
-        return exact.quantize(ONE_DECIMAL, rounding=ROUND_HALF_UP)
+        return round_half_up(exact)
 
     def as_row(self):
         """The values in `CSV_COLUMNS` order."""

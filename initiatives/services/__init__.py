@@ -52,10 +52,10 @@ from .timeline import (
 )
 
 __all__ = [
-    "CellTaken",
     "FRAMEWORKS",
-    "StaleEdit",
     "WRITTEN_KINDS",
+    "CellTaken",
+    "StaleEdit",
     "activity_create",
     "activity_update",
     "check_entry_writer",

@@ -1,16 +1,13 @@
-"""What every workflow shares: the stale-edit error and the version lock."""
+"""What every workflow shares: the rule check and the version lock (its error, `StaleEdit`,
+lives in `core.locking`)."""
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from django.utils import timezone
 
+from core.locking import StaleEdit
 
-class StaleEdit(Exception):
-    """Someone saved the record since the editor loaded it."""
-
-    def __init__(self, current_version):
-        super().__init__(current_version)
-        self.current_version = current_version
+__all__ = ["StaleEdit", "claim_version", "require"]
 
 
 def require(by, permission, obj, message):

@@ -40,7 +40,7 @@ def test_a_wrong_token_is_refused_with_401(member, header):
 
 
 def test_a_token_with_the_right_prefix_but_another_secret_is_refused(member):
-    token, key = ApiToken.issue(user=member, name="real")
+    token, _key = ApiToken.issue(user=member, name="real")
     forged = f"{token.prefix}.{'x' * 43}"
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {forged}")
@@ -208,7 +208,8 @@ def test_a_token_prefix_already_held_is_drawn_again(member, monkeypatch):
     draws = iter([held.prefix, held.prefix, "0badc0de"])
     monkeypatch.setattr(models.secrets, "token_hex", lambda n: next(draws))
     token, key = ApiToken.issue(user=member, name="second")
-    assert token.prefix == "0badc0de" and key.startswith("0badc0de.")
+    assert token.prefix == "0badc0de"
+    assert key.startswith("0badc0de.")
     assert ApiToken.objects.filter(user=member).count() == 2
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {key}")

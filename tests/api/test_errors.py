@@ -26,7 +26,7 @@ def assert_error(response, status, code, field=None):
 
 
 @pytest.mark.parametrize(
-    "change, field",
+    ("change", "field"),
     [
         ({"title": "x" * 201}, "title"),
         ({"title": "nul\x00byte"}, "title"),
@@ -69,7 +69,7 @@ def test_a_form_body_is_an_unsupported_media_type(staff_client):
 
 
 @pytest.mark.parametrize(
-    "query, field",
+    ("query", "field"),
     [
         ("country=XXX", "country"),
         ("stage=flying", "stage"),
@@ -101,7 +101,8 @@ def test_page_last_is_the_last_page(api, staff):
     assert response.status_code == 200, response.content
     body = response.json()
     assert [row["title"] for row in body["results"]] == ["Listed 2"]
-    assert body["previous"] and body["next"] is None
+    assert body["previous"]
+    assert body["next"] is None
 
 
 def test_page_last_of_an_empty_list_is_the_empty_first_page(api):

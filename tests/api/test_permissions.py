@@ -32,7 +32,7 @@ def version(initiative):
 
 
 @pytest.mark.parametrize(
-    "role, titles",
+    ("role", "titles"),
     [
         ("anonymous", ["Published of A"]),
         ("member_a", ["Draft of A", "Published of A"]),
@@ -51,7 +51,7 @@ READ_PATHS = ["", "participations/", "activities/", "history/", "accountability/
 
 @pytest.mark.parametrize("path", READ_PATHS)
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 404), ("member_a", 200), ("member_b", 404), ("staff", 200)]
+    ("role", "expected"), [("anonymous", 404), ("member_a", 200), ("member_b", 404), ("staff", 200)]
 )
 def test_a_draft_is_read_by_its_members_and_staff_only(client_as, draft, path, role, expected):
     response = client_as(role).get(f"/api/initiatives/{draft.reference}/{path}")
@@ -70,7 +70,7 @@ def test_a_published_initiative_is_read_by_everyone(client_as, published, path, 
 
 
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 404), ("member_a", 200), ("member_b", 404), ("staff", 200)]
+    ("role", "expected"), [("anonymous", 404), ("member_a", 200), ("member_b", 404), ("staff", 200)]
 )
 def test_a_published_initiatives_history_is_for_its_members_and_staff(
     client_as, published, role, expected
@@ -80,7 +80,7 @@ def test_a_published_initiatives_history_is_for_its_members_and_staff(
 
 
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 401), ("member_a", 200), ("member_b", 403), ("staff", 200)]
+    ("role", "expected"), [("anonymous", 401), ("member_a", 200), ("member_b", 403), ("staff", 200)]
 )
 def test_only_the_owner_organisation_and_staff_edit(client_as, published, role, expected):
     response = client_as(role).patch(
@@ -95,7 +95,7 @@ def test_only_the_owner_organisation_and_staff_edit(client_as, published, role, 
 
 
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 401), ("member_a", 200), ("member_b", 404), ("staff", 200)]
+    ("role", "expected"), [("anonymous", 401), ("member_a", 200), ("member_b", 404), ("staff", 200)]
 )
 def test_editing_someone_elses_draft_is_not_found(client_as, draft, role, expected):
     response = client_as(role).put(
@@ -108,7 +108,7 @@ def test_editing_someone_elses_draft_is_not_found(client_as, draft, role, expect
 
 
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 401), ("member_a", 204), ("member_b", 403), ("staff", 204)]
+    ("role", "expected"), [("anonymous", 401), ("member_a", 204), ("member_b", 403), ("staff", 204)]
 )
 def test_archiving_is_for_staff_and_the_owner_organisation(client_as, published, role, expected):
     response = client_as(role).delete(f"/api/initiatives/{published.reference}/")
@@ -118,7 +118,7 @@ def test_archiving_is_for_staff_and_the_owner_organisation(client_as, published,
 
 
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 401), ("member_a", 201), ("member_b", 403), ("staff", 201)]
+    ("role", "expected"), [("anonymous", 401), ("member_a", 201), ("member_b", 403), ("staff", 201)]
 )
 def test_parts_are_added_by_the_owner_organisation_and_staff(client_as, published, role, expected):
     for path, body in [
@@ -132,7 +132,7 @@ def test_parts_are_added_by_the_owner_organisation_and_staff(client_as, publishe
 
 
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 401), ("member_a", 200), ("member_b", 404), ("staff", 200)]
+    ("role", "expected"), [("anonymous", 401), ("member_a", 200), ("member_b", 404), ("staff", 200)]
 )
 def test_submitting_is_for_the_owner_organisation_and_staff(
     client_as, staff, organisation, role, expected
@@ -147,7 +147,7 @@ def test_submitting_is_for_the_owner_organisation_and_staff(
 
 
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 401), ("member_a", 403), ("member_b", 404), ("staff", 200)]
+    ("role", "expected"), [("anonymous", 401), ("member_a", 403), ("member_b", 404), ("staff", 200)]
 )
 def test_approving_and_returning_are_for_staff(client_as, staff, organisation, role, expected):
     submitted = make_initiative(by=staff, organisation=organisation, review_status="submitted")
@@ -163,7 +163,7 @@ def test_approving_and_returning_are_for_staff(client_as, staff, organisation, r
 
 
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 401), ("member_a", 202), ("member_b", 403), ("staff", 201)]
+    ("role", "expected"), [("anonymous", 401), ("member_a", 202), ("member_b", 403), ("staff", 201)]
 )
 def test_staff_change_the_stage_and_members_propose(client_as, published, role, expected):
     response = client_as(role).post(
@@ -177,7 +177,7 @@ def test_staff_change_the_stage_and_members_propose(client_as, published, role, 
 
 
 @pytest.mark.parametrize(
-    "role, expected",
+    ("role", "expected"),
     [("anonymous", 401), ("member_a", 403), ("admin_a", 200), ("member_b", 403), ("staff", 200)],
 )
 def test_organisation_details_are_managed_by_its_admins_and_staff(
@@ -197,7 +197,7 @@ def test_organisation_details_are_managed_by_its_admins_and_staff(
 
 
 @pytest.mark.parametrize(
-    "role, expected", [("anonymous", 401), ("member_a", 403), ("member_b", 403), ("staff", 200)]
+    ("role", "expected"), [("anonymous", 401), ("member_a", 403), ("member_b", 403), ("staff", 200)]
 )
 def test_survey_records_are_for_staff(client_as, role, expected):
     assert client_as(role).get("/api/survey/responses/").status_code == expected

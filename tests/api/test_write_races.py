@@ -76,7 +76,8 @@ def test_archive_racing_a_patch_with_one_etag_one_wins(clients, case, round_):
         assert patch["ETag"] == '"2"'
         assert (initiative.title, initiative.archived_at) == ("Patched", None)
     else:
-        assert initiative.title == "Original" and initiative.archived_at is not None
+        assert initiative.title == "Original"
+        assert initiative.archived_at is not None
     # Version 2 names one content: the one saved, and the history has it once.
     history = _history(initiative)
     assert len(history) == 2

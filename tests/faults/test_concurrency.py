@@ -1,6 +1,8 @@
 """Concurrent writers on PostgreSQL, each thread on its own connection: references stay
 unique, stage history stays consistent, and a racing edit is refused, never lost."""
 
+import itertools
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -68,7 +70,7 @@ def test_two_parallel_moves_to_different_stages_leave_a_consistent_history():
         .values_list("from_stage", "to_stage")
     )
     assert len(chain) == 3
-    for (_, previous_to), (next_from, _) in zip(chain, chain[1:], strict=False):
+    for (_, previous_to), (next_from, _) in itertools.pairwise(chain):
         assert next_from == previous_to  # each move starts where the last one ended
     assert chain[-1][1] == initiative.stage
     assert initiative.version == 1 + 2

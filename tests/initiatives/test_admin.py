@@ -146,7 +146,8 @@ def test_country_and_sector_filters_offer_what_initiatives_use(staff_client, sta
     make_initiative(
         by=staff, country=Country.objects.get(code="CAN"), sector=Sector.objects.get(code="10")
     )
-    assert offered("country") == {"FIN", "CAN"} and offered("sector") == {"03", "10"}
+    assert offered("country") == {"FIN", "CAN"}
+    assert offered("sector") == {"03", "10"}
     # The lists are kept between pages until an initiative changes.
     make_initiative(
         by=staff, country=Country.objects.get(code="GBR"), sector=Sector.objects.get(code="07")
@@ -331,8 +332,10 @@ def test_history_page_shows_who_changed_what_and_cannot_revert(staff_client, sta
     assert response.status_code == 200
     page = response.content.decode()
     assert staff.username in page
-    assert "Safer streets together" in page and "Renamed" in page  # the edit: old → new
-    assert "Maturity stage:</strong>" in page and "Embedded" in page  # the workflow's change
+    assert "Safer streets together" in page
+    assert "Renamed" in page
+    assert "Maturity stage:</strong>" in page
+    assert "Embedded" in page
     old = initiative.history.last()
     version_url = reverse(
         "admin:initiatives_initiative_simple_history", args=[initiative.pk, old.history_id]

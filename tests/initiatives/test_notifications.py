@@ -51,7 +51,8 @@ def test_a_newline_in_a_title_does_not_stop_the_e_mails(
     with django_capture_on_commit_callbacks(execute=True):
         services.initiative_submit(initiative=initiative, by=member)
     [message] = mail.outbox
-    assert "\n" not in message.subject and "\r" not in message.subject
+    assert "\n" not in message.subject
+    assert "\r" not in message.subject
     assert message.subject.endswith("Safer streets Bcc: victim@example.org")
     assert message.to == [staff.email]
     assert "victim@example.org" not in message.message().get("Bcc", "")
@@ -78,15 +79,18 @@ def test_a_failed_send_is_logged_and_the_change_is_kept(
 ):
     settings.EMAIL_BACKEND = "tests.initiatives.test_notifications.RefusingBackend"
     initiative = _submittable(member, organisation, "Safer streets")
-    with caplog.at_level(logging.ERROR, logger="coprod.notifications"):
-        with django_capture_on_commit_callbacks(execute=True):
-            services.initiative_submit(initiative=initiative, by=member)
+    with (
+        caplog.at_level(logging.ERROR, logger="coprod.notifications"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        services.initiative_submit(initiative=initiative, by=member)
     initiative.refresh_from_db()
     assert initiative.review_status == "submitted"
     [record] = [r for r in caplog.records if r.name == "coprod.notifications"]
     assert record.levelno == logging.ERROR
     assert "Safer streets" in record.getMessage()
-    assert record.exc_info and isinstance(record.exc_info[1], ConnectionRefusedError)
+    assert record.exc_info
+    assert isinstance(record.exc_info[1], ConnectionRefusedError)
 
 
 def test_nothing_is_sent_when_the_change_is_rolled_back(member, organisation):

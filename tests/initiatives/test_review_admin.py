@@ -146,7 +146,8 @@ def test_change_page_of_a_submission_offers_the_decision(staff_client, member, o
     initiative = submitted(member, organisation)
     url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
     page = staff_client.get(url).content.decode()
-    assert 'value="approve_selected"' in page and 'value="return_selected"' in page
+    assert 'value="approve_selected"' in page
+    assert 'value="return_selected"' in page
 
 
 def test_assign_to_me_and_my_cases(staff_client, staff, member, organisation):
@@ -271,7 +272,8 @@ def test_token_admin_never_shows_the_hash_and_revokes(staff_client, staff, membe
 
     page = staff_client.get(url).content.decode()
     assert token.prefix in page
-    assert token.key_hash not in page and key not in page
+    assert token.key_hash not in page
+    assert key not in page
 
     changelist = reverse("admin:initiatives_apitoken_changelist")
     act(staff_client, "revoke_selected", token, url=changelist)

@@ -75,7 +75,8 @@ def assert_initiatives_cover_the_domain():
 
 def assert_survey_is_synthetic_and_complete():
     wave = Wave.objects.get(code="DEMO")
-    assert wave.synthetic and "synthetic" in wave.title.lower()
+    assert wave.synthetic
+    assert "synthetic" in wave.title.lower()
     assert Respondent.objects.filter(wave=wave).values("country").distinct().count() >= 8
     answered = Response.objects.filter(respondent__wave=wave)
     questions = set(answered.values_list("item__question__code", flat=True))
@@ -96,12 +97,14 @@ def assert_logins_work(printed):
     for username, role in STAFF_LOGINS.items():
         assert f"{username} / {username}-demo  — staff role: {role}" in printed
         person = users.get(username=username)
-        assert person.check_password(f"{username}-demo") and person.is_staff
+        assert person.check_password(f"{username}-demo")
+        assert person.is_staff
         assert not person.is_superuser  # the role is what they may do
         assert list(person.groups.values_list("name", flat=True)) == [role]
     assert "member / member-demo" in printed
     member = users.get(username="member")
-    assert member.check_password("member-demo") and not member.is_staff
+    assert member.check_password("member-demo")
+    assert not member.is_staff
     membership = member.memberships.get()
     assert (membership.role, membership.status) == ("admin", "active")
     assert membership.organisation.kind == "citizens_group"
@@ -122,7 +125,8 @@ def test_seed_demo_loads_the_demo_once_and_prints_the_logins():
     before = snapshot()
     printed = seed()
     assert snapshot() == before
-    assert "nothing changed" in printed and "staff / staff-demo" in printed
+    assert "nothing changed" in printed
+    assert "staff / staff-demo" in printed
 
 
 def test_refuses_without_debug(settings):

@@ -1,4 +1,5 @@
 import datetime
+import itertools
 import re
 from collections import Counter
 
@@ -6,13 +7,13 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Count
 
-from initiatives import services
-from initiatives.management.commands.generate_scale_data import (
+from bench.scale_data import (
     Generator,
     Plan,
     Vocabulary,
     generated_models,
 )
+from initiatives import services
 from initiatives.models import (
     Initiative,
     Participation,
@@ -56,7 +57,7 @@ def test_stage_histories_end_at_the_current_stage_in_date_order(generated):
         history = changes[initiative.pk]
         assert history[0].from_stage == ""
         assert history[-1].to_stage == initiative.stage
-        for before, after in zip(history, history[1:], strict=False):
+        for before, after in itertools.pairwise(history):
             assert after.from_stage == before.to_stage
             assert after.changed_on >= before.changed_on
         assert history[-1].changed_on <= datetime.date.today()

@@ -29,7 +29,8 @@ def test_pilots_listed_by_readiness_with_each_check(client, staff, readiness_cas
     # Every active pilot, published or not (J is a draft); the archived I is left out.
     assert titles == ["D3", "J", "D", "D2"]
     by_title = {row["title"]: row for row in rows}
-    assert by_title["D3"]["score"] == "6" and by_title["D3"]["ready"] == "yes"
+    assert by_title["D3"]["score"] == "6"
+    assert by_title["D3"]["ready"] == "yes"
     assert {key: by_title["J"][key] for key in ("funding", "evidence", "leadership")} == {
         "funding": "no",
         "evidence": "no",
@@ -55,7 +56,8 @@ def test_each_rule_boundary(staff, readiness_cases):
     assert {check.key: met for check, met in d2.checks}["engagement"] is False
     assert reports.readiness_of(c["A"]) is None  # embedded: no checklist
     d3 = reports.readiness_of(c["D3"])
-    assert d3.ready and d3.missing == []
+    assert d3.ready
+    assert d3.missing == []
 
 
 def test_summary_counts_pilots_meeting_each_check(client, staff, readiness_cases):
@@ -158,9 +160,11 @@ def test_the_list_is_paged_and_its_csv_holds_every_pilot(
     monkeypatch.setattr(ReadinessView, "paginate_by", 3)
     client.force_login(staff)
     first = client.get(URL).content.decode()
-    assert "1–3 of 4" in first and "Page 1 of 2" in first
+    assert "1–3 of 4" in first
+    assert "Page 1 of 2" in first
     second = client.get(URL + "?page=2").content.decode()
-    assert "4–4 of 4" in second and "Page 2 of 2" in second
+    assert "4–4 of 4" in second
+    assert "Page 2 of 2" in second
     # The pilots readiest first, split across the pages, each shown once.
     shown = [
         title
@@ -170,7 +174,9 @@ def test_the_list_is_paged_and_its_csv_holds_every_pilot(
     ]
     assert shown == ["D3", "J", "D", "D2"]
     assert all(f"</a> {title}<br>" in first for title in ("D3", "J", "D"))
-    assert "</a> D2<br>" in second and 'rel="prev"' in second and 'rel="next"' not in second
+    assert "</a> D2<br>" in second
+    assert 'rel="prev"' in second
+    assert 'rel="next"' not in second
     # The summary counts every pilot whatever the page; the CSV link leaves the page out.
     assert "1 of 4 pilots meet all six checks." in second
     assert "page=" not in second.split("format=csv")[0].rsplit('href="', 1)[1]

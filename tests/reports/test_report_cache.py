@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from coprod_site import reportcache
+from core import reportcache
 from initiatives import services
 from initiatives.models import Initiative, Participation
 from survey.models import Item, Respondent, Response
@@ -148,13 +148,10 @@ def test_a_new_generation_after_commit_hides_what_was_cached_before_it(
         computed.append(value)
         return value
 
-    with django_capture_on_commit_callbacks(execute=True):
-        with transaction.atomic():
-            reportcache.data_changed()
-            inside = reportcache.generation()
-            assert reportcache.cached(["key"], lambda: compute("before commit")) == (
-                "before commit"
-            )
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        reportcache.data_changed()
+        inside = reportcache.generation()
+        assert reportcache.cached(["key"], lambda: compute("before commit")) == ("before commit")
     assert reportcache.generation() != inside
     assert reportcache.cached(["key"], lambda: compute("after commit")) == "after commit"
     assert reportcache.cached(["key"], lambda: compute("again")) == "after commit"

@@ -146,7 +146,7 @@ def _row(rows, column, value, where):
 
 def _checker(values, checked):
     def check(where, body, expectations=(), key=None):
-        header, rows, raw = parse(body)
+        _header, rows, raw = parse(body)
         assert_no_live_formula(raw, where)
         if expectations:
             row = _row(rows, key[0], key[1], where)
@@ -271,7 +271,7 @@ def test_every_report_csv_neutralises_formulas_in_vocabulary_and_names(staff, tr
 @pytest.mark.django_db
 def test_the_property_sees_a_formula_that_slipped_through(staff, monkeypatch):
     """The check above fails when a writer forgets to neutralise (so it can fail)."""
-    monkeypatch.setattr("coprod_site.csvfiles.neutralise", lambda value: value)
+    monkeypatch.setattr("core.csvfiles.neutralise", lambda value: value)
     values = {
         "title": '=HYPERLINK("http://evil")',
         "summary": "",

@@ -1246,7 +1246,7 @@ _NAMES = set(_ROUTES)
 
 #: Patterns the table leaves out on purpose.
 NOT_IN_THE_TABLE = {
-    # Operations, not permissions: open to anyone by design and tested in tests/test_site.py.
+    # Operations, not permissions: open to anyone by design (tests/portal/test_healthz.py).
     "healthz",
     # The language switcher: a redirect for anyone, no data behind it.
     "set_language",

@@ -227,7 +227,8 @@ def test_an_analyst_cannot_move_a_stage_or_archive(db, draft):
     with pytest.raises(PermissionDenied):
         services.initiative_archive(initiative=draft, by=analyst, expected_version=None)
     draft.refresh_from_db()
-    assert draft.stage == "planned" and draft.archived_at is None
+    assert draft.stage == "planned"
+    assert draft.archived_at is None
 
 
 # --- administrator -----------------------------------------------------------------
@@ -246,7 +247,8 @@ def test_an_administrator_verifies_and_purges(db, member):
         services.user_purge(user=member, by=staff_in_role(roles.CASE_OFFICER), reason="GDPR")
     services.user_purge(user=member, by=administrator, reason="GDPR request 12")
     member.refresh_from_db()
-    assert not member.is_active and member.email == ""
+    assert not member.is_active
+    assert member.email == ""
 
 
 def test_only_staff_who_review_can_be_case_officers(db, client, draft):

@@ -90,9 +90,9 @@ def parameters(route, world, target):
     for name in names:
         if name in ("reference", "initiative_reference"):
             values[name] = initiative.reference
-        elif name == "pk" and route.name == "initiatives:document":
-            values[name] = record["activity"].pk
-        elif name == "pk" and route.name == "api:activity-detail":
+        elif (name == "pk" and route.name == "initiatives:document") or (
+            name == "pk" and route.name == "api:activity-detail"
+        ):
             values[name] = record["activity"].pk
         elif name == "pk" and route.name == "api:participation-detail":
             values[name] = record["participation"].pk

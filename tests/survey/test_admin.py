@@ -83,7 +83,8 @@ def test_import_page_is_for_staff_only(client, user):
     assert client.get(IMPORT).status_code == 302
     client.force_login(user)
     response = client.get(IMPORT)
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
 
 
 def test_import_page_is_linked_from_the_lists(staff_client):

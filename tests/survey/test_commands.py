@@ -74,7 +74,8 @@ def test_import_command_options_reach_the_importer(tmp_path):
     with pytest.raises(CommandError):
         run("import_survey", str(path))
     out, _ = run("import_survey", str(path), "--create-wave", "--create-items")
-    assert "Created wave NEW-2031." in out and "Created item barriers/time." in out
+    assert "Created wave NEW-2031." in out
+    assert "Created item barriers/time." in out
     path.write_text(HEADER + "NEW-2031,FIN,r,03,barriers,time,no\n", encoding="utf-8")
     with pytest.raises(CommandError):
         run("import_survey", str(path))

@@ -168,7 +168,8 @@ def test_unknown_wave_is_created_only_when_asked():
     assert not import_survey(csv_file(row)).ok
     assert not Wave.objects.filter(code="NEW-2024").exists()
     result = import_survey(csv_file(row), create_wave=True)
-    assert result.ok and result.waves_created == ["NEW-2024"]
+    assert result.ok
+    assert result.waves_created == ["NEW-2024"]
     assert Wave.objects.get(code="NEW-2024").year == 2024
 
 
@@ -176,7 +177,8 @@ def test_unknown_item_is_created_only_when_asked_but_never_an_unknown_question()
     row = "OECD-2010,FIN,r,03,barriers,time,yes"
     assert not import_survey(csv_file(row)).ok
     result = import_survey(csv_file(row), create_items=True)
-    assert result.ok and result.items_created == ["barriers/time"]
+    assert result.ok
+    assert result.items_created == ["barriers/time"]
     assert Item.objects.filter(question__code="barriers", code="time").exists()
     refused = import_survey(csv_file("OECD-2010,FIN,r,03,hopes,time,yes"), create_items=True)
     assert messages(refused) == [(2, "question", "hopes")]

@@ -65,7 +65,8 @@ def rebuilt(seen):
 
 def test_a_large_load_puts_back_every_constraint_and_index(statements):
     before = schema()
-    assert len(before[0]) == 5 and len(before[1]) == 4  # pk, unique, 3 foreign keys; 4 indexes
+    assert len(before[0]) == 5
+    assert len(before[1]) == 4
     result = import_survey(
         csv_file(*ROWS, "NEW-2030,FIN,fi-9,01,barriers,time,yes"),
         create_wave=True,

@@ -143,7 +143,8 @@ def test_csv_by_country_has_a_row_per_item_and_country(client, example):
     assert len(rows) == 2 * 4
     resources = {r["country"]: r for r in rows if r["item"] == "resources"}
     # In 07: fi-1 ticked resources, fi-2 answered with incentives only; ca-1 ticked it.
-    assert resources["FIN"]["percent"] == "50.0" and resources["FIN"]["sector"] == "07"
+    assert resources["FIN"]["percent"] == "50.0"
+    assert resources["FIN"]["sector"] == "07"
     assert resources["CAN"]["percent"] == "100.0"
 
 
@@ -211,12 +212,15 @@ def test_page_shows_chart_with_published_marker_and_counts_table(client, example
     response = client.get(PAGE, {"wave": "OECD-2010", "question": "barriers"})
     assert response.status_code == 200
     html = response.content.decode()
-    assert "<svg" in html and 'role="img"' in html
+    assert "<svg" in html
+    assert 'role="img"' in html
     assert "Published by the OECD" in html
     rows = {row.item.code: row for row in response.context["rows"]}
     assert (rows["resources"].affirmative, rows["resources"].responses) == (3, 5)
-    assert "60.0%" in html and "42.0%" in html
-    assert '<td class="num">3</td>' in html and '<td class="num">5</td>' in html
+    assert "60.0%" in html
+    assert "42.0%" in html
+    assert '<td class="num">3</td>' in html
+    assert '<td class="num">5</td>' in html
     assert 'href="/reports/indicators.csv?wave=OECD-2010&amp;question=barriers' in html
 
 

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from coprod_site import reportcache
+from core import reportcache
 
 from .backup import run_postgres_tool
 

@@ -736,13 +736,15 @@ class Command(BaseCommand):
         self.rng = random.Random(SEED)  # noqa: S311 - demo data, not secrets
         created = 0
         # Demo submissions and decisions would e-mail the demo people: send those nowhere.
-        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
-            with transaction.atomic():
-                people = self.people()
-                organisations = self.organisations(people)
-                for number, row in enumerate(INITIATIVES):
-                    created += self.initiative(number, row, people, organisations)
-                survey_made = self.survey()
+        with (
+            override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"),
+            transaction.atomic(),
+        ):
+            people = self.people()
+            organisations = self.organisations(people)
+            for number, row in enumerate(INITIATIVES):
+                created += self.initiative(number, row, people, organisations)
+            survey_made = self.survey()
 
         if created or survey_made:
             self.stdout.write(

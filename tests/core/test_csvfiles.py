@@ -3,7 +3,7 @@ import io
 
 import pytest
 
-from coprod_site.csvfiles import csv_lines, csv_response, neutralise
+from core.csvfiles import csv_lines, csv_response, neutralise
 
 
 @pytest.mark.parametrize(

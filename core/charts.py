@@ -21,12 +21,13 @@ Charts are accessible images: `role="img"`, `aria-labelledby` pointing at the
 import math
 import zlib
 from collections.abc import Sequence
-from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+
+from core.numbers import round_half_up
 
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 INK = "#1b1f24"
@@ -74,15 +75,15 @@ def text_width(text, size=LABEL_SIZE, *, bold=False):
 def wrap(text, max_width, size=LABEL_SIZE, *, bold=False):
     """Split `text` into lines no wider than `max_width`; words longer than that are broken."""
 
-    def text_width(value, size):
-        return _width(value, size, bold=bold)
+    def fits(value):
+        return text_width(value, size, bold=bold) <= max_width
 
     lines, current = [], ""
     for word in str(text).split():
-        while text_width(word, size) > max_width and len(word) > 1:
+        while not fits(word) and len(word) > 1:
             # Break a very long word so that it can never overflow the label column.
             cut = len(word)
-            while cut > 1 and text_width(word[:cut] + "-", size) > max_width:
+            while cut > 1 and not fits(word[:cut] + "-"):
                 cut -= 1
             if current:
                 lines.append(current)
@@ -90,7 +91,7 @@ def wrap(text, max_width, size=LABEL_SIZE, *, bold=False):
             lines.append(word[:cut] if word[cut - 1] == "-" else word[:cut] + "-")
             word = word[cut:]
         candidate = f"{current} {word}" if current else word
-        if current and text_width(candidate, size) > max_width:
+        if current and not fits(candidate):
             lines.append(current)
             current = word
         else:
@@ -100,14 +101,11 @@ def wrap(text, max_width, size=LABEL_SIZE, *, bold=False):
     return lines
 
 
-_width = text_width
-
-
 def format_value(value, *, unit="%", decimals=1):
     """A value as printed on a chart: `42.0%` (`42,0%` in French), or `—` for no data."""
     if value is None:
         return NO_DATA
-    rounded = Decimal(str(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    rounded = round_half_up(value, decimals)
     return f"{number_format(rounded, decimal_pos=decimals)}{unit}"
 
 

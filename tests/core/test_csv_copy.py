@@ -10,7 +10,7 @@ from django.utils import timezone, translation
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coprod_site.csvfiles import copy_chunks, csv_lines, spelled, sql_text, sql_yes_no
+from core.csvfiles import copy_chunks, csv_lines, spelled, sql_text, sql_yes_no
 from initiatives import exports as initiative_exports
 from initiatives.models import (
     AccountabilityFramework,
@@ -161,7 +161,7 @@ def _survey_records():
 
 
 def test_the_survey_download_is_written_by_the_server_byte_for_byte(staff_client):
-    wave, other = _survey_records()
+    _wave, other = _survey_records()
     response = staff_client.get("/admin/survey/response/export/")
     assert response.streaming
     body = b"".join(response.streaming_content)
@@ -265,7 +265,8 @@ def test_an_empty_initiatives_export_is_its_header(staff, monkeypatch):
     _initiatives(staff)
     server, python = _both_ways(Initiative.objects.none(), monkeypatch)
     assert server == python
-    assert server.startswith(b"reference,title,") and server.count(b"\r\n") == 1
+    assert server.startswith(b"reference,title,")
+    assert server.count(b"\r\n") == 1
 
 
 def test_the_initiatives_export_is_the_same_in_french(staff, monkeypatch):

@@ -1,0 +1,13 @@
+"""Cache headers for reads of slow-changing data."""
+
+
+class CacheControlMixin:
+    """Add `Cache-Control: max-age` to successful reads of slow-changing data."""
+
+    cache_max_age = 3600
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response["Cache-Control"] = f"public, max-age={self.cache_max_age}"
+        return response
