@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from survey.models import Country, Item
+from survey.models import Country, Item, country_choices
 
 from . import rules, services
 from .models import (
@@ -117,7 +117,10 @@ class OrganisationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].queryset = Country.objects.order_by("name")
+        self.fields["country"].choices = [
+            ("", _("Choose a country")),
+            *country_choices(Country.objects.all()),
+        ]
 
 
 class JoinOrganisationForm(forms.Form):
@@ -206,7 +209,10 @@ class InitiativeForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].queryset = Country.objects.order_by("name")
+        self.fields["country"].choices = [
+            ("", _("Choose a country")),
+            *country_choices(Country.objects.all()),
+        ]
         organisations = self.fields["organisation"]
         if rules.can_change_any(user):
             organisations.queryset = Organisation.objects.order_by("name")
