@@ -10,21 +10,37 @@ from ..models import Activity, ActivityKind, Initiative, ReviewStatus, Visibilit
 from .notifications import _case_officer_emails, _group_emails, notify
 
 
+class Missing(str):
+    """One thing to fill in before review: a phrase a volunteer understands, which also
+    names the part of the record it is about (`field`), so that a form can mark it."""
+
+    def __new__(cls, text, field):
+        missing = super().__new__(cls, text)
+        missing.field = field
+        return missing
+
+
+#: The record's fields `missing_for_submission` asks for (besides the "who does what" table).
+SUBMISSION_FIELDS = ("summary", "description", "lead_public_body", "start_date", "objectives")
+
+
 def missing_for_submission(initiative):
-    """What must be filled in before review, as sentences a volunteer understands."""
+    """What must be filled in before review, as phrases a volunteer understands."""
     missing = []
     if not initiative.summary.strip():
-        missing.append(_("a summary"))
+        missing.append(Missing(_("a summary"), "summary"))
     if not initiative.description.strip():
-        missing.append(_("a description"))
+        missing.append(Missing(_("a description"), "description"))
     if not initiative.lead_public_body.strip():
-        missing.append(_("the lead public body"))
+        missing.append(Missing(_("the lead public body"), "lead_public_body"))
     if not initiative.start_date:
-        missing.append(_("a start date"))
+        missing.append(Missing(_("a start date"), "start_date"))
     if not initiative.participations.exists():
-        missing.append(_("at least one partner in the “who does what” table"))
+        missing.append(
+            Missing(_("at least one partner in the “who does what” table"), "participations")
+        )
     if not initiative.objectives.exists():
-        missing.append(_("at least one objective"))
+        missing.append(Missing(_("at least one objective"), "objectives"))
     return missing
 
 

@@ -15,6 +15,7 @@ from .accounts import (
     organisation_create,
     organisation_detail,
     organisation_join,
+    sign_in,
     signup,
     token_revoke,
 )
@@ -29,6 +30,7 @@ from .browse import (
 from .editing import activity_add, dashboard, initiative_edit, initiative_submit, stage_proposal
 
 __all__ = [
+    "sign_in",
     "HomeView",
     "InitiativeListView",
     "account",
