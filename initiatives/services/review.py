@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import rules
-from ..models import Activity, ActivityKind, Initiative, ReviewStatus, Visibility
+from ..models import Activity, ActivityEvent, ActivityKind, Initiative, ReviewStatus, Visibility
 from .notifications import _case_officer_emails, _group_emails, notify
 
 
@@ -44,15 +44,16 @@ def missing_for_submission(initiative):
     return missing
 
 
-def _review_entry(initiative, by, text):
+def _review_entry(initiative, by, event, **params):
     # Review entries carry return reasons: the group and staff read them, the public never.
-    Activity.objects.create(
+    Activity.for_event(
+        event,
+        params,
         initiative=initiative,
         kind=ActivityKind.REVIEW,
         visibility=Visibility.GROUP,
         author=by,
-        text=text,
-    )
+    ).save()
 
 
 def _set_review_status(initiative, by, status, **extra):
@@ -77,7 +78,7 @@ def initiative_submit(*, initiative, by):
             code="incomplete",
         )
     _set_review_status(initiative, by, ReviewStatus.SUBMITTED, submitted_at=timezone.now())
-    _review_entry(initiative, by, _("Submitted for review."))
+    _review_entry(initiative, by, ActivityEvent.SUBMITTED)
     notify(
         _case_officer_emails(initiative),
         _("New submission: %(ref)s %(title)s")
@@ -102,7 +103,7 @@ def initiative_approve(*, initiative, by):
     _set_review_status(
         initiative, by, ReviewStatus.PUBLISHED, published_at=timezone.now(), return_reason=""
     )
-    _review_entry(initiative, by, _("Approved and published."))
+    _review_entry(initiative, by, ActivityEvent.APPROVED)
     notify(
         _group_emails(initiative),
         _("Published: %(ref)s %(title)s")
@@ -121,7 +122,7 @@ def initiative_return(*, initiative, by, reason):
     if initiative.review_status != ReviewStatus.SUBMITTED:
         raise ValidationError(_("Only a submitted initiative can be returned."))
     _set_review_status(initiative, by, ReviewStatus.RETURNED, return_reason=reason)
-    _review_entry(initiative, by, _("Returned: %(reason)s") % {"reason": reason})
+    _review_entry(initiative, by, ActivityEvent.RETURNED, reason=reason)
     notify(
         _group_emails(initiative),
         _("Returned: %(ref)s %(title)s") % {"ref": initiative.reference, "title": initiative.title},
