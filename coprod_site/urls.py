@@ -12,9 +12,13 @@ urlpatterns = [
 ]
 
 urlpatterns += i18n_patterns(
+    # The API speaks no language of its own; its index page does (/fr/api/).
+    path("api/", views.api_index, name="api_index"),
     path("reports/", include("survey.urls")),
     path("reports/", include("initiatives.report_urls")),
-    # Sign in/out and password reset: Django's auth views with coprod's templates.
+    # Sign in/out and password reset: Django's auth views with coprod's templates; the
+    # sign-in form asks for the e-mail address.
+    path("accounts/", include("initiatives.account_urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("", include("initiatives.urls")),
     prefix_default_language=False,

@@ -2,11 +2,14 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template import loader
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 
 @never_cache
@@ -51,3 +54,49 @@ def bad_request(request, exception, template_name="400.html"):
         page = loader.get_template("413.html").render({"limit_mb": limit_mb}, request)
         return HttpResponse(page, status=413)
     return defaults.bad_request(request, exception, template_name)
+
+
+#: The API's entry points, as the index at /api/ lists them (the docs have every detail).
+API_ENDPOINTS = (
+    ("initiatives/", _lazy("Initiatives: list, filter, read; create and edit with a token.")),
+    (
+        "initiatives/{reference}/participations/",
+        _lazy("Who takes part in an initiative, in which phase and how."),
+    ),
+    ("initiatives/{reference}/activities/", _lazy("An initiative's activity log.")),
+    ("initiatives/{reference}/history/", _lazy("An initiative's recorded changes.")),
+    ("initiatives/{reference}/proposals/", _lazy("Proposed changes of maturity stage.")),
+    ("organisations/", _lazy("Organisations that record initiatives.")),
+    ("vocabulary/countries/", _lazy("Countries, by ISO 3166-1 alpha-3 code.")),
+    ("vocabulary/sectors/", _lazy("Sectors of government (COFOG).")),
+    ("vocabulary/waves/", _lazy("Survey waves.")),
+    ("vocabulary/questions/", _lazy("Survey questions and their items.")),
+    ("vocabulary/reference-values/", _lazy("Percentages the OECD published.")),
+    ("survey/responses/", _lazy("Survey records.")),
+    ("survey/indicators/", _lazy("Survey indicators, computed from the records.")),
+)
+
+
+@require_GET
+@vary_on_headers("Accept")
+def api_index(request):
+    """/api/ (and /fr/api/): what the API offers, as JSON for programs and as a page for
+    a person who followed the footer's link."""
+    root = request.build_absolute_uri("/api/")
+    endpoints = [
+        {"url": f"{root}{path}", "description": str(description)}
+        for path, description in API_ENDPOINTS
+    ]
+    # A browser names HTML; a program asking for JSON or for anything gets JSON.
+    if "text/html" not in request.headers.get("Accept", ""):
+        return JsonResponse(
+            {
+                "docs": f"{root}docs/",
+                "schema": f"{root}schema/",
+                "authentication": str(
+                    _lazy("Reading needs no token; writing needs “Authorization: Token <key>”.")
+                ),
+                "endpoints": endpoints,
+            }
+        )
+    return render(request, "api_index.html", {"endpoints": endpoints, "root": root})

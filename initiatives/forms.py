@@ -2,11 +2,12 @@
 
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
+from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from survey.models import Country, Item
+from survey.models import Country, Item, country_choices
 
 from . import rules, services
 from .models import (
@@ -31,8 +32,21 @@ class DateInput(forms.DateInput):
         super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
+class SignInForm(AuthenticationForm):
+    """Django's sign-in, asking for what accounts are made of: an e-mail address."""
+
+    required_css_class = "required"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("E-mail address")
+        self.fields["username"].widget.attrs.update(autocomplete="username", inputmode="email")
+
+
 class SignUpForm(forms.Form):
     """E-mail and password; the e-mail is the username."""
+
+    required_css_class = "required"
 
     # The address becomes the account's username, so it can be no longer than that field.
     email = forms.EmailField(
@@ -109,7 +123,9 @@ class SignUpForm(forms.Form):
 
 
 class OrganisationForm(forms.ModelForm):
-    website = forms.URLField(label=_("website"), required=False, assume_scheme="https")
+    required_css_class = "required"
+
+    website = forms.URLField(label=_("Website"), required=False, assume_scheme="https")
 
     class Meta:
         model = Organisation
@@ -117,10 +133,15 @@ class OrganisationForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].queryset = Country.objects.order_by("name")
+        self.fields["country"].choices = [
+            ("", _("Choose a country")),
+            *country_choices(Country.objects.all()),
+        ]
 
 
 class JoinOrganisationForm(forms.Form):
+    required_css_class = "required"
+
     organisation = forms.ModelChoiceField(
         label=_("Organisation"),
         queryset=Organisation.objects.none(),
@@ -139,6 +160,8 @@ class MembershipRoleForm(forms.Form):
 
 
 class ApiTokenForm(forms.Form):
+    required_css_class = "required"
+
     name = forms.CharField(
         label=_("Token name"),
         max_length=100,
@@ -160,6 +183,8 @@ class TagField(forms.ModelMultipleChoiceField):
 
 class InitiativeForm(forms.ModelForm):
     """The record itself and its tags; the version guards against stale edits."""
+
+    required_css_class = "required"
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     objectives = TagField(
@@ -204,7 +229,10 @@ class InitiativeForm(forms.ModelForm):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["country"].queryset = Country.objects.order_by("name")
+        self.fields["country"].choices = [
+            ("", _("Choose a country")),
+            *country_choices(Country.objects.all()),
+        ]
         organisations = self.fields["organisation"]
         if rules.can_change_any(user):
             organisations.queryset = Organisation.objects.order_by("name")
@@ -215,6 +243,11 @@ class InitiativeForm(forms.ModelForm):
             organisations.required = True
             organisations.empty_label = None
         organisations.help_text = _("The group that keeps this initiative up to date.")
+        for name in services.SUBMISSION_FIELDS:
+            # Optional in a draft, needed for review: said beside the field.
+            field = self.fields[name]
+            needed = _("Needed before you submit for review.")
+            field.help_text = f"{field.help_text} {needed}" if field.help_text else needed
         if not self.instance.pk:
             # The stages the rules let this person start at; groups start at "planned" and
             # propose the rest, so for them the choice is not shown.
@@ -385,6 +418,8 @@ class BudgetForm(forms.ModelForm):
 class ActivityForm(forms.ModelForm):
     """A timeline entry; documents carry a file. Saved by `services.activity_create`."""
 
+    required_css_class = "required"
+
     class Meta:
         model = Activity
         fields = ["kind", "date", "text", "file", "visibility"]
@@ -422,6 +457,8 @@ class ActivityForm(forms.ModelForm):
 
 
 class StageProposalForm(forms.Form):
+    required_css_class = "required"
+
     to_stage = forms.ChoiceField(label=_("Proposed stage"), choices=Stage.choices)
     reason = forms.CharField(
         label=_("Why should the stage change?"),

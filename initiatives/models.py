@@ -9,7 +9,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, models, transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -611,8 +612,16 @@ class StageChange(models.Model):
         verbose_name_plural = _("stage changes")
         indexes = [models.Index(fields=["to_stage", "changed_on"], name="stagechange_to_date")]
 
+    #: The reason the system gives the first change; kept in English, shown translated.
+    RECORDED = gettext_noop("Initiative recorded.")
+
     def __str__(self):
         return f"{self.from_stage or '—'} → {self.to_stage} ({self.changed_on})"
+
+    def describe_reason(self):
+        """The reason in the active language when the system wrote it; people's words as
+        they wrote them."""
+        return gettext(self.reason) if self.reason == self.RECORDED else self.reason
 
 
 class StageProposal(models.Model):
@@ -663,7 +672,42 @@ class ActivityKind(models.TextChoices):
     DOCUMENT = "document", _("Document")
     CONTACT = "contact", _("Contact")
     STAGE = "stage", _("Stage change")
-    REVIEW = "review", _("Review decision")
+    REVIEW = "review", _("Review")
+
+
+class ActivityEvent(models.TextChoices):
+    """What the system recorded on a timeline; the entry's words are made from it, in the
+    reader's language (`Activity.describe`)."""
+
+    SUBMITTED = "submitted", _("Submitted for review")
+    APPROVED = "approved", _("Approved and published")
+    RETURNED = "returned", _("Returned to the group")
+    STAGE_CHANGED = "stage_changed", _("Stage changed")
+    STAGE_PROPOSED = "stage_proposed", _("Stage change proposed")
+
+
+def _stage_label(code):
+    return Stage(code).label if code in Stage.values else code
+
+
+#: The words of each event; `params` fill them in (stage codes become stage labels).
+EVENT_TEXTS = {
+    ActivityEvent.SUBMITTED: lambda p: _("Submitted for review."),
+    ActivityEvent.APPROVED: lambda p: _("Approved and published."),
+    ActivityEvent.RETURNED: lambda p: _("Returned: %(reason)s") % {"reason": p.get("reason", "")},
+    ActivityEvent.STAGE_CHANGED: lambda p: (
+        _("Stage changed from “%(from)s” to “%(to)s”. %(reason)s")
+        % {
+            "from": _stage_label(p.get("from", "")),
+            "to": _stage_label(p.get("to", "")),
+            "reason": p.get("reason", ""),
+        }
+    ).strip(),
+    ActivityEvent.STAGE_PROPOSED: lambda p: (
+        _("Proposed a stage change to “%(to)s”: %(reason)s")
+        % {"to": _stage_label(p.get("to", "")), "reason": p.get("reason", "")}
+    ),
+}
 
 
 class Visibility(models.TextChoices):
@@ -721,6 +765,9 @@ class Activity(models.Model):
         verbose_name=_("author"),
     )
     text = long_text(_("text"))
+    # Entries the system writes keep what happened; their words follow the reader.
+    event = models.CharField(_("event"), max_length=20, choices=ActivityEvent.choices, blank=True)
+    params = models.JSONField(_("event details"), default=dict, blank=True)
     file = models.FileField(
         _("file"), upload_to=document_path, blank=True, validators=[validate_document]
     )
@@ -737,6 +784,21 @@ class Activity(models.Model):
 
     def __str__(self):
         return f"{self.date} {self.get_kind_display()}"
+
+    @classmethod
+    def for_event(cls, event, params=None, **fields):
+        """An unsaved entry for `event`; its `text` keeps the English words (the API, exports
+        and searches read it), `describe()` gives them in the active language."""
+        params = params or {}
+        with translation.override("en"):
+            text = str(EVENT_TEXTS[event](params))
+        return cls(event=event, params=params, text=text, **fields)
+
+    def describe(self):
+        """The entry's words in the active language."""
+        if self.event in EVENT_TEXTS:
+            return str(EVENT_TEXTS[self.event](self.params or {}))
+        return self.text
 
     def clean(self):
         if self.kind == ActivityKind.DOCUMENT and not self.file:

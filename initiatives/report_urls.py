@@ -5,6 +5,7 @@ from . import report_views
 app_name = "reports"
 
 urlpatterns = [
+    path("", report_views.ReportsIndexView.as_view(), name="index"),
     path("maturity/", report_views.MaturityPipelineView.as_view(), name="maturity"),
     path(
         "maturity/indicators/",

@@ -10,8 +10,9 @@ import django_filters
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.http import Http404
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -19,23 +20,38 @@ from django.views.generic import TemplateView
 
 from core import reportcache
 from core.csvfiles import csv_response
-from survey.models import Country, Question, Sector, Wave
+from survey.models import Country, Question, Respondent, Sector, Wave, country_choices
 
 from . import charts, reports
 from .models import Initiative, Level, Stage
+
+
+def countries_with_data():
+    """The countries a report can say something about: a published initiative or a survey
+    respondent there."""
+    return Country.objects.filter(
+        Exists(reports.public_initiatives().filter(country=OuterRef("pk")))
+        | Exists(Respondent.objects.filter(country=OuterRef("pk")))
+    )
 
 
 class ReportFilterSet(django_filters.FilterSet):
     """The filters every maturity report offers."""
 
     country = django_filters.ModelChoiceFilter(
-        queryset=Country.objects.all(), label=gettext_lazy("Country")
+        queryset=Country.objects.all(),
+        label=gettext_lazy("Country"),
+        empty_label=gettext_lazy("Any country"),
     )
     sector = django_filters.ModelChoiceFilter(
-        queryset=Sector.objects.all(), label=gettext_lazy("Sector")
+        queryset=Sector.objects.all(),
+        label=gettext_lazy("Sector"),
+        empty_label=gettext_lazy("Any sector"),
     )
     level = django_filters.ChoiceFilter(
-        choices=Level.choices, label=gettext_lazy("Level of government")
+        choices=Level.choices,
+        label=gettext_lazy("Level of government"),
+        empty_label=gettext_lazy("Any level"),
     )
     started_from = django_filters.DateFilter(
         field_name="start_date", lookup_expr="gte", label=gettext_lazy("Started on or after")
@@ -52,6 +68,14 @@ class ReportFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         for name in ("started_from", "started_to"):
             self.form.fields[name].widget.input_type = "date"
+        country = self.form.fields.get("country")
+        if country is not None:
+            # The menu offers the countries with data, by name in the reader's language; any
+            # country code is still accepted in the address.
+            country.widget.choices = [
+                ("", country.empty_label),
+                *country_choices(countries_with_data()),
+            ]
 
 
 class CountryFilterSet(ReportFilterSet):
@@ -104,6 +128,26 @@ class CountryProfileFilterSet(CountryFilterSet):
 
 class BadParameters(Exception):
     pass
+
+
+class ReportsIndexView(TemplateView):
+    """/reports/: every report, and a country profile to pick."""
+
+    template_name = "reports/index.html"
+
+    def get(self, request, *args, **kwargs):
+        code = request.GET.get("country", "").strip().upper()
+        if code:
+            # The picker's choice (a form that works without JavaScript).
+            if Country.objects.filter(code=code).exists():
+                return redirect("reports:country", code=code)
+            return self.render_to_response(self.get_context_data(unknown_country=code), status=400)
+        return super().get(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["countries"] = country_choices(countries_with_data())
+        return context
 
 
 class ReportView(TemplateView):

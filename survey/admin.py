@@ -301,6 +301,8 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
             "form": form,
             "result": result,
             "more_errors": result.error_count - len(result.errors) if result else 0,
+            # A browser never keeps a chosen file after sending it: the page names it.
+            "chosen_file": request.FILES.get("file"),
         }
         return render(
             request,

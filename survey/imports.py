@@ -37,6 +37,7 @@ from dataclasses import asdict, dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from core import reportcache
 from core.csvfiles import FORMULA_TRIGGERS
@@ -88,19 +89,25 @@ class ImportResult:
     def summary(self):
         """One line for people: the counts, or the number of problems."""
         if not self.ok:
-            return _("Nothing was imported: %(count)d problem(s) found.") % {
-                "count": self.error_count
-            }
-        return _(
-            "%(rows)d rows read: %(respondents)d respondents created; responses: "
-            "%(created)d created, %(unchanged)d unchanged, %(replaced)d replaced."
+            return ngettext(
+                "Nothing was imported: %(count)d problem found.",
+                "Nothing was imported: %(count)d problems found.",
+                self.error_count,
+            ) % {"count": self.error_count}
+        rows = ngettext("%(rows)d row read", "%(rows)d rows read", self.rows) % {"rows": self.rows}
+        respondents = ngettext(
+            "%(count)d respondent created",
+            "%(count)d respondents created",
+            self.respondents_created,
+        ) % {"count": self.respondents_created}
+        responses = _(
+            "responses: %(created)d created, %(unchanged)d unchanged, %(replaced)d replaced"
         ) % {
-            "rows": self.rows,
-            "respondents": self.respondents_created,
             "created": self.responses_created,
             "unchanged": self.responses_unchanged,
             "replaced": self.responses_replaced,
         }
+        return f"{rows}: {respondents}; {responses}."
 
 
 class _Errors:
@@ -645,8 +652,8 @@ def _check_whole_file(cursor, errors, *, replace, known, repeats):
                 "answer",
                 lambda stored: (
                     _(
-                        "Already recorded with the answer %(answer)s; use --replace "
-                        "(the admin checkbox) to change it."
+                        "Already recorded with the answer %(answer)s; to change it, import "
+                        "the file again choosing to replace recorded answers."
                     )
                     % {"answer": _("yes") if stored else _("no")}
                 ),

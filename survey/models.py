@@ -4,6 +4,8 @@ Codes are stable and go in URLs, the API and CSV files; labels are for people an
 are translated (see `translation.py`).
 """
 
+import unicodedata
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q
@@ -117,6 +119,18 @@ class Country(models.Model):
 
     def __str__(self):
         return self.name
+
+
+def reading_key(text):
+    """Sort key for a name as a reader expects it: accents and case do not count
+    ("Égypte" sorts among the E's, not after "Zambie")."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def country_choices(countries):
+    """(code, name) pairs for a menu, sorted by name in the active language."""
+    return sorted(((c.code, c.name) for c in countries), key=lambda pair: reading_key(pair[1]))
 
 
 class ReferenceValue(models.Model):

@@ -66,6 +66,8 @@ class ItemComparison:
     pilot_total: int
     survey_percent: Decimal | None
     reference_percent: Decimal | None
+    # The wave's records were generated for demonstration (`Wave.synthetic`).
+    synthetic: bool = False
 
     @property
     def embedded_percent(self):
@@ -126,10 +128,13 @@ class ItemComparison:
         verb = QUESTION_VERBS.get(self.question_code, _("ticked it"))
         survey, reference = self.survey_percent, self.reference_percent
         if survey is not None:
-            text += "; " + _("%(percent)s of survey respondents %(verb)s") % {
-                "percent": _whole(survey),
-                "verb": verb,
-            }
+            if self.synthetic:
+                said = _(
+                    "%(percent)s of synthetic survey respondents %(verb)s (demonstration data)"
+                )
+            else:
+                said = _("%(percent)s of survey respondents %(verb)s")
+            text += "; " + said % {"percent": _whole(survey), "verb": verb}
             if reference is not None:
                 text += " " + _("(OECD published: %(percent)s)") % {"percent": _whole(reference)}
         elif reference is not None:
@@ -180,6 +185,7 @@ def maturity_against_indicators(queryset, *, wave, question, country=None, secto
             pilot_total=totals["pilot"],
             survey_percent=survey_percent.get(item.pk),
             reference_percent=reference.get(item.pk),
+            synthetic=bool(wave and wave.synthetic),
         )
         for item in items
     ]

@@ -41,7 +41,13 @@ from .parts import (
     write_participation,
 )
 from .people import user_purge
-from .review import initiative_approve, initiative_return, initiative_submit, missing_for_submission
+from .review import (
+    SUBMISSION_FIELDS,
+    initiative_approve,
+    initiative_return,
+    initiative_submit,
+    missing_for_submission,
+)
 from .stages import initiative_change_stage, stage_proposal_create, stage_proposal_decide
 from .timeline import (
     WRITTEN_KINDS,
@@ -53,6 +59,7 @@ from .timeline import (
 
 __all__ = [
     "FRAMEWORKS",
+    "SUBMISSION_FIELDS",
     "WRITTEN_KINDS",
     "CellTaken",
     "StaleEdit",

@@ -87,7 +87,7 @@ def initiative_create(*, by, stage=Stage.PLANNED, stage_date=None, tags=None, **
         to_stage=stage,
         changed_on=stage_date or initiative.created_at.date(),
         changed_by=by,
-        reason=_("Initiative recorded."),
+        reason=StageChange.RECORDED,
     )
     return initiative
 

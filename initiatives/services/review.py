@@ -6,37 +6,54 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import rules
-from ..models import Activity, ActivityKind, Initiative, ReviewStatus, Visibility
+from ..models import Activity, ActivityEvent, ActivityKind, Initiative, ReviewStatus, Visibility
 from .notifications import _case_officer_emails, _group_emails, notify
 
 
+class Missing(str):
+    """One thing to fill in before review: a phrase a volunteer understands, which also
+    names the part of the record it is about (`field`), so that a form can mark it."""
+
+    def __new__(cls, text, field):
+        missing = super().__new__(cls, text)
+        missing.field = field
+        return missing
+
+
+#: The record's fields `missing_for_submission` asks for (besides the "who does what" table).
+SUBMISSION_FIELDS = ("summary", "description", "lead_public_body", "start_date", "objectives")
+
+
 def missing_for_submission(initiative):
-    """What must be filled in before review, as sentences a volunteer understands."""
+    """What must be filled in before review, as phrases a volunteer understands."""
     missing = []
     if not initiative.summary.strip():
-        missing.append(_("a summary"))
+        missing.append(Missing(_("a summary"), "summary"))
     if not initiative.description.strip():
-        missing.append(_("a description"))
+        missing.append(Missing(_("a description"), "description"))
     if not initiative.lead_public_body.strip():
-        missing.append(_("the lead public body"))
+        missing.append(Missing(_("the lead public body"), "lead_public_body"))
     if not initiative.start_date:
-        missing.append(_("a start date"))
+        missing.append(Missing(_("a start date"), "start_date"))
     if not initiative.participations.exists():
-        missing.append(_("at least one partner in the “who does what” table"))
+        missing.append(
+            Missing(_("at least one partner in the “who does what” table"), "participations")
+        )
     if not initiative.objectives.exists():
-        missing.append(_("at least one objective"))
+        missing.append(Missing(_("at least one objective"), "objectives"))
     return missing
 
 
-def _review_entry(initiative, by, text):
+def _review_entry(initiative, by, event, **params):
     # Review entries carry return reasons: the group and staff read them, the public never.
-    Activity.objects.create(
+    Activity.for_event(
+        event,
+        params,
         initiative=initiative,
         kind=ActivityKind.REVIEW,
         visibility=Visibility.GROUP,
         author=by,
-        text=text,
-    )
+    ).save()
 
 
 def _set_review_status(initiative, by, status, **extra):
@@ -61,7 +78,7 @@ def initiative_submit(*, initiative, by):
             code="incomplete",
         )
     _set_review_status(initiative, by, ReviewStatus.SUBMITTED, submitted_at=timezone.now())
-    _review_entry(initiative, by, _("Submitted for review."))
+    _review_entry(initiative, by, ActivityEvent.SUBMITTED)
     notify(
         _case_officer_emails(initiative),
         _("New submission: %(ref)s %(title)s")
@@ -86,7 +103,7 @@ def initiative_approve(*, initiative, by):
     _set_review_status(
         initiative, by, ReviewStatus.PUBLISHED, published_at=timezone.now(), return_reason=""
     )
-    _review_entry(initiative, by, _("Approved and published."))
+    _review_entry(initiative, by, ActivityEvent.APPROVED)
     notify(
         _group_emails(initiative),
         _("Published: %(ref)s %(title)s")
@@ -105,7 +122,7 @@ def initiative_return(*, initiative, by, reason):
     if initiative.review_status != ReviewStatus.SUBMITTED:
         raise ValidationError(_("Only a submitted initiative can be returned."))
     _set_review_status(initiative, by, ReviewStatus.RETURNED, return_reason=reason)
-    _review_entry(initiative, by, _("Returned: %(reason)s") % {"reason": reason})
+    _review_entry(initiative, by, ActivityEvent.RETURNED, reason=reason)
     notify(
         _group_emails(initiative),
         _("Returned: %(ref)s %(title)s") % {"ref": initiative.reference, "title": initiative.title},

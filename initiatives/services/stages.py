@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from ..models import (
     Activity,
+    ActivityEvent,
     ActivityKind,
     Initiative,
     Stage,
@@ -56,14 +57,14 @@ def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None):
         changed_by=by,
         reason=reason,
     )
-    Activity.objects.create(
+    Activity.for_event(
+        ActivityEvent.STAGE_CHANGED,
+        {"from": initiative.stage, "to": to_stage, "reason": reason},
         initiative=initiative,
         kind=ActivityKind.STAGE,
         date=on,
         author=by,
-        text=_("Stage changed from “%(from)s” to “%(to)s”. %(reason)s")
-        % {"from": Stage(initiative.stage).label, "to": Stage(to_stage).label, "reason": reason},
-    )
+    ).save()
     initiative.stage = to_stage
     initiative.version += 1
     initiative.updated_at = timezone.now()
@@ -88,14 +89,14 @@ def stage_proposal_create(*, initiative, to_stage, by, reason):
         initiative=initiative, to_stage=to_stage, reason=reason, proposed_by=by
     )
     # A proposal is the group's business with its case officer, as on the case page.
-    Activity.objects.create(
+    Activity.for_event(
+        ActivityEvent.STAGE_PROPOSED,
+        {"to": to_stage, "reason": reason},
         initiative=initiative,
         kind=ActivityKind.NOTE,
         visibility=Visibility.GROUP,
         author=by,
-        text=_("Proposed a stage change to “%(to)s”: %(reason)s")
-        % {"to": Stage(to_stage).label, "reason": reason},
-    )
+    ).save()
     return proposal
 
 

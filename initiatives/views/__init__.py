@@ -15,6 +15,7 @@ from .accounts import (
     organisation_create,
     organisation_detail,
     organisation_join,
+    sign_in,
     signup,
     token_revoke,
 )
@@ -44,6 +45,7 @@ __all__ = [
     "organisation_create",
     "organisation_detail",
     "organisation_join",
+    "sign_in",
     "signup",
     "stage_proposal",
     "token_revoke",

@@ -4,6 +4,7 @@ group, and its admins managing members through the membership services."""
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import LoginView
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,10 +19,14 @@ from ..forms import (
     JoinOrganisationForm,
     MembershipRoleForm,
     OrganisationForm,
+    SignInForm,
     SignUpForm,
 )
 from ..models import ApiToken, Membership, Organisation
 from .common import render_form
+
+#: Sign in with the e-mail address (the account's username).
+sign_in = LoginView.as_view(authentication_form=SignInForm)
 
 
 def signup(request):

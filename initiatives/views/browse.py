@@ -3,11 +3,13 @@ documents. What each visitor sees comes from `Initiative.objects.visible_to` and
 `Activity.objects.visible_to`."""
 
 from django import forms
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.generic import ListView, TemplateView
+
+from survey.models import Country, country_choices
 
 from .. import audit, exports, rules, services
 from ..filters import InitiativeFilterSet
@@ -72,7 +74,10 @@ def _filterset(request):
         field = form.fields[name]
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     country = form.fields["country"]
-    country.widget = OneOrMoreSelect(choices=[("", _("Any country")), *country.choices])
+    # The menu offers the countries where this reader can see an initiative, by name in the
+    # reader's language; any country code is still accepted in the address.
+    with_data = Country.objects.filter(Exists(queryset.filter(country=OuterRef("pk"))))
+    country.widget = OneOrMoreSelect(choices=[("", _("Any country")), *country_choices(with_data)])
     form.fields["verified"].widget = forms.Select(
         choices=[
             ("", _("Any organisation")),
@@ -88,10 +93,15 @@ def _filterset(request):
         field.widget = forms.CheckboxSelectMultiple(choices=field.choices)
     level = form.fields["level"]
     level.widget = forms.CheckboxSelectMultiple(choices=level.choices)
-    ordering = form.fields["ordering"]
-    ordering.widget.choices = [
-        ("", _("Most recently updated")) if value == "" else (value, label)
-        for value, label in ordering.choices
+    # The list's own order (latest update first) is the blank choice, so "-updated" is not
+    # offered twice; it stays valid in an address.
+    form.fields["ordering"].widget.choices = [
+        ("", _("Latest update first")),
+        ("updated", _("Oldest update first")),
+        ("title", _("Title, A to Z")),
+        ("-title", _("Title, Z to A")),
+        ("reference", _("Reference, oldest first")),
+        ("-reference", _("Reference, newest first")),
     ]
     return filterset
 

@@ -4,9 +4,10 @@ service under the version lock."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
+from django.forms.utils import ErrorDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -64,8 +65,13 @@ def _all_errors(forms_):
             errors.append(("", error))
         for field in form:
             for error in field.errors:
-                errors.append((field.id_for_label, f"{field.label}: {error}"))
+                errors.append((_anchor(field), f"{field.label}: {error}"))
     return errors
+
+
+def _anchor(field):
+    """The id a summary links to: the control, or the first of a group of checkboxes."""
+    return field.id_for_label or f"{field.auto_id}_0"
 
 
 def _render_edit(request, forms_, initiative, errors=(), status=200, stale=False):
@@ -145,13 +151,40 @@ def initiative_edit(request, reference=None):
     return redirect(initiative)
 
 
+def _missing_errors(forms_, missing):
+    """Mark each field still missing for review on the (unbound) edit forms, and return the
+    summary's lines, each linked to its field."""
+    form, grid = forms_["form"], forms_["grid"]
+    form._errors, lines = ErrorDict(), []
+    for item in missing:
+        message = _("Needed before submitting for review: %(what)s.") % {"what": item}
+        if item.field in form.fields:
+            form._errors[item.field] = form.error_class([message], renderer=form.renderer)
+            lines.append((_anchor(form[item.field]), f"{form[item.field].label}: {message}"))
+        else:  # the "who does what" table: said above it, linked to its first cell
+            grid._errors = ErrorDict(
+                {NON_FIELD_ERRORS: grid.error_class([message], error_class="nonfield")}
+            )
+            lines.append((_anchor(grid[next(iter(grid.fields))]), message))
+    return lines
+
+
 def _submit(request, initiative, saved=False):
     try:
         services.initiative_submit(initiative=initiative, by=request.user)
     except ValidationError as error:
         prefix = _("Saved as a draft, but not submitted.") + " " if saved else ""
-        messages.error(request, prefix + " ".join(error.messages))
-        return redirect("initiatives:edit", reference=initiative.reference)
+        missing = services.missing_for_submission(initiative)
+        if error.code != "incomplete" or not missing:
+            messages.error(request, prefix + " ".join(error.messages))
+            return redirect("initiatives:edit", reference=initiative.reference)
+        # The form again, each missing field marked and linked from the summary.
+        if prefix:
+            messages.warning(request, _("Saved as a draft, but not submitted."))
+        initiative.refresh_from_db()
+        forms_ = _edit_forms(request, initiative)
+        errors = _missing_errors(forms_, missing)
+        return _render_edit(request, forms_, initiative, errors=errors, status=400)
     messages.success(
         request,
         _("Submitted for review. A case officer will check it; you will hear by e-mail."),

@@ -24,7 +24,7 @@ from initiatives.models import (
     Stage,
     StageChange,
 )
-from survey.models import Respondent, Response, Wave
+from survey.models import ReferenceValue, Respondent, Response, Wave
 
 pytestmark = pytest.mark.django_db
 
@@ -82,6 +82,12 @@ def assert_survey_is_synthetic_and_complete():
     questions = set(answered.values_list("item__question__code", flat=True))
     assert questions == {"reasons", "barriers", "factors"}
     assert answered.values("sector").distinct().count() >= 6
+    # The OECD's published values stand beside the synthetic ones in the reports.
+    published = ReferenceValue.objects.filter(wave__code="OECD-2010")
+    assert published.exists()
+    assert set(wave.reference_values.values_list("item", "percent")) == set(
+        published.values_list("item", "percent")
+    )
 
 
 STAFF_LOGINS = {

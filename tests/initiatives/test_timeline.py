@@ -4,11 +4,13 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from initiatives import services
 from initiatives.models import Activity, ApiToken, ReviewStatus, Visibility
-from tests.factories import StaffFactory, UserFactory, make_initiative
+from survey.models import Item
+from tests.factories import StaffFactory, UserFactory, add_participation, make_initiative
 
 
 @pytest.fixture
@@ -271,3 +273,43 @@ def test_outsiders_are_refused_on_the_site_and_the_api(client, initiative, other
         _url(initiative), {"kind": "note", "text": "Nope"}, format="json"
     )
     assert response.status_code == 403
+
+
+# System entries: what happened is kept; the words follow the reader -------------------
+
+
+def test_system_entries_keep_the_event_and_read_in_the_readers_language(
+    client, organisation, member, staff
+):
+    draft = make_initiative(organisation=organisation, stage="pilot")
+    add_participation(draft)
+    draft.objectives.add(Item.objects.filter(question__code="reasons").first())
+    # Submitted by a French reader: the record keeps the event, not French words.
+    with translation.override("fr"):
+        services.initiative_submit(initiative=draft, by=member)
+    services.initiative_approve(initiative=draft, by=staff)
+    services.initiative_change_stage(
+        initiative=draft,
+        to_stage="embedded",
+        by=staff,
+        reason="Funded by the city.",
+        on=timezone.localdate(),
+    )
+    entries = {a.event: a for a in Activity.objects.filter(initiative=draft).exclude(event="")}
+    assert entries["submitted"].text == "Submitted for review."
+    assert entries["stage_changed"].params == {
+        "from": "pilot",
+        "to": "embedded",
+        "reason": "Funded by the city.",
+    }
+    client.force_login(member)
+    english = client.get(draft.get_absolute_url()).content.decode()
+    assert "Stage changed from “Pilot” to “Embedded”. Funded by the city." in english
+    french = client.get(f"/fr{draft.get_absolute_url()}").content.decode()
+    assert "Soumise pour examen." in french
+    assert "Approuvée et publiée." in french
+    assert "Initiative enregistrée." in french  # the first stage's reason
+    assert "Submitted for review." not in french
+    assert "Initiative recorded." not in french
+    assert "Funded by the city." in french  # people's words stay as written
+    assert "Review decision" not in english  # submitting is not a decision

@@ -1,5 +1,7 @@
 """Logging and keeping an initiative through the site."""
 
+import re
+
 import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -320,3 +322,27 @@ def test_participations_are_unique_per_cell(client, member, published):
         == 1
     )
     assert len(mail.outbox) == 0
+
+
+def test_a_refused_submission_marks_each_missing_field_and_links_it(client, member, organisation):
+    client.force_login(member)
+    initiative = make_initiative(organisation=organisation, summary="", start_date=None)
+    response = client.post(
+        reverse("initiatives:submit", kwargs={"reference": initiative.reference})
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    summary = page[
+        page.index('class="error-summary"') : page.index(
+            "</div>", page.index('class="error-summary"')
+        )
+    ]
+    for anchor in ("#id_summary", "#id_start_date", "#id_objectives_0"):
+        assert f'href="{anchor}"' in summary, anchor
+    # The field itself says what is needed and is marked invalid for assistive technology.
+    summary_field = re.search(r'<textarea[^>]*name="summary"[^>]*>', page).group(0)
+    assert 'aria-invalid="true"' in summary_field
+    assert "Needed before submitting for review: a summary." in page
+    assert "Needed before submitting for review: at least one partner" in page
+    initiative.refresh_from_db()
+    assert initiative.review_status == ReviewStatus.DRAFT

@@ -77,7 +77,8 @@ def test_pages_answer_each_role_as_the_permission_table_says(
 
 @pytest.mark.parametrize(
     ("role", "expected"),
-    [("anonymous", LOGIN), ("member", 302), ("other_member", 404), ("staff", 302)],
+    # The draft is incomplete: those allowed to submit get the form back, its gaps marked.
+    [("anonymous", LOGIN), ("member", 400), ("other_member", 404), ("staff", 400)],
 )
 def test_submitting_a_draft_needs_membership_of_its_organisation(
     as_user, people, draft, role, expected

@@ -79,14 +79,14 @@ def test_summary_counts_pilots_meeting_each_check(client, staff, readiness_cases
 
 def test_case_page_shows_missing_checks_as_next_steps(client, readiness_cases):
     page = client.get(readiness_cases["D"].get_absolute_url()).content.decode()
-    assert "1 of 6 readiness checks met" in page
+    assert "1 of 6 readiness check met" in page
     assert "Next steps" in page
     assert "Secure funding beyond the pilot" in page
     assert "Involve citizens or service users" not in page  # that one is met
     ready = client.get(readiness_cases["D3"].get_absolute_url()).content.decode()
     assert "meets every check" in ready
     embedded = client.get(readiness_cases["A"].get_absolute_url()).content.decode()
-    assert "readiness checks met" not in embedded
+    assert "readiness check" not in embedded
 
 
 def test_filters_apply_to_the_staff_list(client, staff, readiness_cases):

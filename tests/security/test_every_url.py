@@ -140,6 +140,7 @@ TABLE = {
     # Reports: public, except the readiness list of pilots, which is for case officers.
     "survey:indicators": {"get": PUBLIC},
     "survey:indicators_csv": {"get": PUBLIC},
+    "reports:index": {"get": PUBLIC},
     "reports:maturity": {"get": PUBLIC},
     "reports:maturity_indicators": {"get": PUBLIC},
     "reports:country": {"get": PUBLIC},
@@ -148,6 +149,8 @@ TABLE = {
     # API
     "api:schema": API_READ_ONLY,
     "api:docs": {"get": PUBLIC},
+    "api:index": {"get": PUBLIC, "post": "405 405 405 405"},
+    "api_index": {"get": PUBLIC, "post": "405 405 405 405"},
     "api:initiative-list": {
         "get": PUBLIC,
         "post": "401 ok ok ok",

@@ -180,3 +180,23 @@ def test_bulk_delete_of_waves_is_confirmed_and_logged(staff_client):
     assert not Wave.objects.filter(code__in=["A-2001", "B-2002"]).exists()
     assert LogEntry.objects.filter(action_flag=DELETION).count() == 2
     assert ReferenceValue.objects.filter(wave__code="OECD-2010").exists()
+
+
+def test_a_refused_upload_names_the_chosen_file_and_counts_in_plural_forms(staff_client):
+    response = staff_client.post(
+        IMPORT, {"file": upload(HEADER + "OECD-2010,ZZZ,r1,03,barriers,resources,yes\n", "may.csv")}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "You chose “may.csv”" in page
+    assert "1 problem found" in page
+    assert "problem(s)" not in page
+
+
+def test_a_conflicting_answer_speaks_of_the_form_not_of_command_line_flags(staff_client, records):
+    response = staff_client.post(
+        IMPORT, {"file": upload(HEADER + "OECD-2010,FIN,fi-1,03,barriers,resources,no\n")}
+    )
+    page = response.content.decode()
+    assert "choosing to replace recorded answers" in page
+    assert "--replace" not in page

@@ -48,7 +48,7 @@ def test_import_command_prints_the_summary(tmp_path):
     path = tmp_path / "s.csv"
     path.write_text(HEADER + "OECD-2010,FIN,r,03,barriers,resources,yes\n", encoding="utf-8")
     out, err = run("import_survey", str(path))
-    assert "1 rows read: 1 respondents created; responses: 1 created, 0 unchanged" in out
+    assert "1 row read: 1 respondent created; responses: 1 created, 0 unchanged" in out
     assert err == ""  # no progress bar when stderr is not a terminal
 
 

@@ -238,7 +238,7 @@ def test_reimport_same_answer_is_unchanged_and_different_answer_needs_replace():
     changed = ("OECD-2010,FIN,r,03,barriers,resources,no", rows[1])
     refused = import_survey(csv_file(*changed))
     assert messages(refused) == [(2, "answer", "no")]
-    assert "--replace" in refused.errors[0]["message"]
+    assert "replace recorded answers" in refused.errors[0]["message"]
     assert Response.objects.get(item__code="resources").affirmative is True
     replaced = import_survey(csv_file(*changed), replace=True)
     assert (replaced.responses_replaced, replaced.responses_unchanged) == (1, 1)
