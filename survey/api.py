@@ -192,10 +192,11 @@ class ResponseViewSet(CleanQueryMixin, mixins.ListModelMixin, viewsets.GenericVi
     @extend_schema(
         summary="Import a survey file (staff)",
         description=(
-            "The same CSV and options as `manage.py import_survey`: UTF-8, a header row with "
-            "wave,country,respondent,sector,question,item,answer. All or nothing: with any "
-            "problem nothing is written and the answer is 400 with the problems, each with its "
-            "line, column and value (the first 50, and the total). 201 when records were "
+            "The same file and options as `manage.py import_survey`: CSV (UTF-8) or XLSX, a "
+            "header row with wave,country,respondent,sector,question,item,answer. All or "
+            "nothing: with any problem nothing is written and the answer is 400 with the "
+            "problems, each with its line, column, cell (XLSX) and value (the first 50, and "
+            "the total). 201 when records were "
             "created, 200 when the file changed nothing."
         ),
         request={"multipart/form-data": SurveyImportSerializer},

@@ -94,9 +94,9 @@ class IndicatorForm(forms.Form):
 
 class SurveyImportForm(forms.Form):
     file = forms.FileField(
-        label=_("Survey file (CSV)"),
+        label=_("Survey file (CSV or XLSX)"),
         help_text=_(
-            "UTF-8, comma-separated, with the header "
+            "CSV (UTF-8, comma-separated) or an XLSX workbook's first sheet, with the header "
             "wave,country,respondent,sector,question,item,answer."
         ),
     )

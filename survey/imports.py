@@ -29,7 +29,6 @@ instead, without the locks.
 
 import csv
 import io
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -40,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from coprod_site import reportcache
 from coprod_site.csvfiles import FORMULA_TRIGGERS
+from coprod_site.tables import TableError, open_table
 
 from .models import Country, Item, Question, Response, Sector, Wave, code_validator
 
@@ -72,7 +72,7 @@ class ImportResult:
     """What an import did, or why it did nothing. Plain data, ready for JSON."""
 
     ok: bool = True
-    errors: list = field(default_factory=list)  # dicts: line, column, value, message
+    errors: list = field(default_factory=list)  # dicts: line, column, cell, value, message
     error_count: int = 0
     rows: int = 0
     respondents_created: int = 0
@@ -135,25 +135,6 @@ def unneutralise(value):
     if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_TRIGGERS):
         return value[1:]
     return value
-
-
-def _open_text(source):
-    """A text stream over `source` (a path, or a binary or text file object), BOM dropped.
-
-    Returns (stream, how to release it): a file we opened is closed; a wrapper we put
-    around the caller's binary file is detached so that their file stays open.
-    """
-    if isinstance(source, str | os.PathLike):
-        stream = open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115
-        return stream, stream.close
-    # Django's UploadedFile wraps the real file object; both hand back bytes.
-    raw = source.file if hasattr(source, "chunks") and hasattr(source, "file") else source
-    if hasattr(raw, "seek") and hasattr(raw, "seekable") and raw.seekable():
-        raw.seek(0)
-    if isinstance(raw, io.TextIOBase):
-        return raw, None
-    stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-    return stream, stream.detach
 
 
 def _wave_year(code):
@@ -392,39 +373,25 @@ class _Staging:
         self.cursor.execute("DROP TABLE IF EXISTS survey_import_respondents")
 
 
-def _read_rows(stream, vocabulary, staging, errors, progress):
+def _read_rows(table, vocabulary, staging, errors, progress):
     """Check each row and stage the valid ones. Returns the number of data rows."""
-    reader = csv.reader(stream)
-    try:
-        header = next(reader, None)
-    except UnicodeDecodeError:
-        errors.add(1, "", "", _("The file is not UTF-8 text."))
-        return 0
-    except csv.Error as exc:
-        errors.add(1, "", "", _("The header row is not valid CSV: %(error)s") % {"error": exc})
-        return 0
-    if not header:
-        errors.add(1, "", "", _("The file is empty: a header row is required."))
-        return 0
-    names = [name.strip() for name in header]
-    if names:
-        names[0] = names[0].lstrip("\ufeff")  # a BOM left by a text-mode caller
+    names = table.header
     positions = {}
     for index, name in enumerate(names):
         if name not in COLUMNS:
             errors.add(
-                1,
+                table.header_line,
                 name,
                 name,
                 _("Unknown column; the columns are %(columns)s.") % {"columns": ",".join(COLUMNS)},
             )
         elif name in positions:
-            errors.add(1, name, name, _("Duplicate column."))
+            errors.add(table.header_line, name, name, _("Duplicate column."))
         else:
             positions[name] = index
     for name in COLUMNS:
         if name not in positions:
-            errors.add(1, name, "", _("Missing column."))
+            errors.add(table.header_line, name, "", _("Missing column."))
     if errors.count:
         return 0
 
@@ -436,23 +403,16 @@ def _read_rows(stream, vocabulary, staging, errors, progress):
     questions, items = vocabulary.questions, vocabulary.items
     add = staging.add
     rows = 0
-    line = 1
     since_progress = 0
-    iterator = iter(reader)
+    iterator = iter(table)
     while True:
-        line = reader.line_num + 1
         try:
-            fields = next(iterator)
+            line, fields = next(iterator)
         except StopIteration:
             break
-        except UnicodeDecodeError:
-            errors.add(line, "", "", _("The file is not UTF-8 text from this line on."))
+        except TableError as error:
+            errors.add(error.line, "", "", error.message)
             break
-        except csv.Error as exc:
-            errors.add(line, "", "", _("Not valid CSV: %(error)s") % {"error": exc})
-            break
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue
         rows += 1
         since_progress += 1
         if since_progress == PROGRESS_EVERY:
@@ -843,7 +803,11 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
     """
     result = ImportResult()
     errors = _Errors()
-    stream, release = _open_text(source)
+    try:
+        table = open_table(source)
+    except TableError as error:
+        errors.add(error.line or 1, "", "", error.message)
+        return _finished(result, errors, None)
     try:
         try:
             with transaction.atomic():
@@ -853,7 +817,7 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
                     staging.create()
                     vocabulary.before_writing = staging.flush
                     try:
-                        result.rows = _read_rows(stream, vocabulary, staging, errors, progress)
+                        result.rows = _read_rows(table, vocabulary, staging, errors, progress)
                     except BaseException as error:
                         staging.abandon(error)
                         raise
@@ -897,8 +861,16 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
                 ),
             )
     finally:
-        if release:
-            release()
+        table.close()
+    return _finished(result, errors, table)
+
+
+def _finished(result, errors, table):
+    """Put the errors into the result; in a sheet, each with its cell's address."""
+    for error in errors.kept:
+        column = error["column"]
+        index = table.header.index(column) if table and column in table.header else None
+        error["cell"] = (table.address(error["line"], index) if index is not None else None) or ""
     result.errors = errors.kept
     result.error_count = errors.count
     result.ok = not errors.count

@@ -169,6 +169,9 @@ class SurveyImportSummarySerializer(serializers.Serializer):
 class SurveyImportErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField(allow_null=True, help_text="Line number in the file.")
     column = serializers.CharField(allow_null=True, allow_blank=True)
+    cell = serializers.CharField(
+        allow_blank=True, help_text="The cell's address (`D17`) in an XLSX file; empty in CSV."
+    )
     value = serializers.CharField(allow_null=True, allow_blank=True)
     message = serializers.CharField()
 

@@ -16,13 +16,13 @@ def _count_lines(path):
 
 class Command(BaseCommand):
     help = (
-        "Import survey records from a CSV file with the columns "
+        "Import survey records from a CSV or XLSX file with the columns "
         "wave,country,respondent,sector,question,item,answer. All or nothing: "
         "any error and nothing is written; the errors are listed with their line."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("file", help="The CSV file (UTF-8, with a header row).")
+        parser.add_argument("file", help="The CSV (UTF-8) or XLSX file, with a header row.")
         parser.add_argument(
             "--create-wave", action="store_true", help="Create waves the database does not know."
         )
@@ -59,6 +59,8 @@ class Command(BaseCommand):
                 bar.close()
         for error in result.errors:
             where = f"line {error['line']}"
+            if error.get("cell"):
+                where += f", cell {error['cell']}"
             if error["column"]:
                 where += f", column {error['column']}"
             self.stderr.write(f"{where}: {error['message']} (value: {error['value']!r})")
