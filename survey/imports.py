@@ -75,6 +75,7 @@ class ImportResult:
     errors: list = field(default_factory=list)  # dicts: line, column, cell, value, message
     error_count: int = 0
     rows: int = 0
+    answers: int = 0
     respondents_created: int = 0
     responses_created: int = 0
     responses_unchanged: int = 0
@@ -373,7 +374,7 @@ class _Staging:
         self.cursor.execute("DROP TABLE IF EXISTS survey_import_respondents")
 
 
-def _read_rows(table, vocabulary, staging, errors, progress):
+def _read_rows(table, rows, vocabulary, staging, errors, progress):
     """Check each row and stage the valid ones. Returns the number of data rows."""
     names = table.header
     positions = {}
@@ -402,9 +403,9 @@ def _read_rows(table, vocabulary, staging, errors, progress):
     waves, countries, sectors = vocabulary.waves, vocabulary.countries, vocabulary.sectors
     questions, items = vocabulary.questions, vocabulary.items
     add = staging.add
+    iterator = rows
     rows = 0
     since_progress = 0
-    iterator = iter(table)
     while True:
         try:
             line, fields = next(iterator)
@@ -463,15 +464,7 @@ def _read_rows(table, vocabulary, staging, errors, progress):
             or respondent.isspace()
             or "\x00" in respondent
         ):
-            if "\x00" in respondent:
-                message = _("A respondent code cannot contain a NUL character.")
-            elif len(respondent) > _RESPONDENT_MAX:
-                message = _("A respondent code has at most %(max)d characters.") % {
-                    "max": _RESPONDENT_MAX
-                }
-            else:
-                message = _("A respondent code is required.")
-            errors.add(line, "respondent", respondent, message)
+            errors.add(line, "respondent", respondent, _respondent_problem(respondent))
             bad = True
 
         sector = sectors.get(fields[i_sector])
@@ -523,6 +516,88 @@ def _read_rows(table, vocabulary, staging, errors, progress):
     if progress and since_progress:
         progress(since_progress)
     return rows
+
+
+def _respondent_problem(respondent):
+    """Why `respondent` cannot be a respondent's code, or None."""
+    if "\x00" in respondent:
+        return _("A respondent code cannot contain a NUL character.")
+    if len(respondent) > _RESPONDENT_MAX:
+        return _("A respondent code has at most %(max)d characters.") % {"max": _RESPONDENT_MAX}
+    if not respondent or respondent.isspace():
+        return _("A respondent code is required.")
+    return None
+
+
+def _read_wide(table, rows, mapping, wave, vocabulary, staging, errors, progress, result):
+    """A wide file through its mapping (see `mappings.py`). Returns the number of rows."""
+    from .mappings import Plan, read_wide_rows
+
+    wave_id = None
+    if not wave:
+        errors.add(
+            table.header_line,
+            "",
+            "",
+            _("A wide file has no wave column: name the wave (--wave CODE)."),
+        )
+    else:
+        wave_id, problem = vocabulary.wave(wave)
+        if problem:
+            errors.add(table.header_line, "", wave, problem)
+    plan = Plan(mapping, table.header, table.header_line, vocabulary, errors)
+    if errors.count:
+        return 0
+    countries, sectors = vocabulary.countries, vocabulary.sectors
+
+    def check_row(line, respondent, country, sector):
+        ok = True
+        if respondent[:1] in ("'", " ") or respondent[-1:] == " ":
+            respondent = unneutralise(respondent).strip(" ")
+        problem = _respondent_problem(respondent)
+        if problem:
+            errors.add(line, mapping.respondent_column, respondent, problem)
+            ok = False
+        code = country if country in countries else country.strip().upper()
+        if code not in countries:
+            errors.add(
+                line,
+                mapping.country_column,
+                country,
+                _("Unknown country: use ISO 3166-1 alpha-3."),
+            )
+            ok = False
+        if sector is not None:
+            found = sectors.get(sector) or sectors.get(sector.strip())
+            if found is None:
+                errors.add(
+                    line,
+                    mapping.sector_column,
+                    sector,
+                    _("Unknown sector: use a COFOG code 01 to 10."),
+                )
+                ok = False
+            sector = found
+        return (respondent, code, sector) if ok else None
+
+    answers = 0
+
+    def add(row):
+        nonlocal answers
+        answers += 1
+        staging.add(row)
+
+    count = read_wide_rows(
+        rows,
+        plan,
+        wave_id=wave_id,
+        check_row=check_row,
+        add=add,
+        errors=errors,
+        progress=progress,
+    )
+    result.answers = answers
+    return count
 
 
 def _set_errors(cursor, sql, params, column, message_for):
@@ -769,7 +844,7 @@ def _write(cursor, result, errors, *, replace, known):
             "AND t.sector_id = survey_import_staging.sector "
             "AND t.item_id = survey_import_staging.item_id)"
         )
-    new_rows = result.rows - result.responses_unchanged - result.responses_replaced
+    new_rows = result.answers - result.responses_unchanged - result.responses_replaced
     try:
         with transaction.atomic(), _rebuilt_if_large(cursor, new_rows):
             cursor.execute(
@@ -791,16 +866,30 @@ def _write(cursor, result, errors, *, replace, known):
     result.responses_created = created
 
 
-def import_survey(source, *, create_wave=False, create_items=False, replace=False, progress=None):
-    """Import a survey CSV file; returns an `ImportResult`.
+def import_survey(
+    source,
+    *,
+    mapping=None,
+    wave=None,
+    create_wave=False,
+    create_items=False,
+    replace=False,
+    progress=None,
+):
+    """Import a survey file, CSV or XLSX; returns an `ImportResult`.
 
     source: a path, or a binary or text file object (an upload, `open(path, "rb")`).
+    mapping: for a wide file (`mappings.py`), a `ColumnMapping`, a saved mapping's name or
+    a preset's name. Without one, a file with the long format's columns is read as such,
+    and any other file through the mapping proposed from its header.
+    wave: the wave's code, for a wide file (it has no wave column).
     create_wave, create_items: allow codes the database does not know yet.
     replace: a row whose answer differs from the stored one replaces it (else an error).
     progress: called with the number of rows read since the last call.
-
     All or nothing: with any error, nothing is written (not even a new wave or item).
     """
+    from .mappings import first_rows, resolve
+
     result = ImportResult()
     errors = _Errors()
     try:
@@ -808,6 +897,64 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
     except TableError as error:
         errors.add(error.line or 1, "", "", error.message)
         return _finished(result, errors, None)
+    rows = iter(table)
+    renames = {}
+    if mapping is not None or not _looks_long(table.header):
+        try:
+            head, rows = first_rows(rows, 3)
+            mapping = resolve(mapping, table.header, [values for _line, values in head])
+        except TableError as error:
+            errors.add(error.line, "", "", error.message)
+        except LookupError:
+            errors.add(
+                table.header_line,
+                "",
+                mapping,
+                _("No saved mapping and no preset is named “%(name)s”.") % {"name": mapping},
+            )
+        if errors.count:
+            table.close()
+            return _finished(result, errors, table)
+        renames = {
+            "respondent": mapping.respondent_column,
+            "country": mapping.country_column,
+            "sector": mapping.sector_column,
+        }
+    return _import_rows(
+        table,
+        rows,
+        result,
+        errors,
+        mapping=mapping,
+        wave=wave,
+        create_wave=create_wave,
+        create_items=create_items,
+        replace=replace,
+        progress=progress,
+        renames=renames,
+    )
+
+
+def _looks_long(header):
+    """Whether a header is meant as the long format (even with a column misspelt)."""
+    return bool({name.lower() for name in header} & {"wave", "question", "item", "answer"})
+
+
+def _import_rows(
+    table,
+    rows,
+    result,
+    errors,
+    *,
+    mapping,
+    wave,
+    create_wave,
+    create_items,
+    replace,
+    progress,
+    renames,
+):
+    """The import proper, in one transaction (see `import_survey`)."""
     try:
         try:
             with transaction.atomic():
@@ -817,13 +964,29 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
                     staging.create()
                     vocabulary.before_writing = staging.flush
                     try:
-                        result.rows = _read_rows(table, vocabulary, staging, errors, progress)
+                        if mapping is None:
+                            result.rows = _read_rows(
+                                table, rows, vocabulary, staging, errors, progress
+                            )
+                            result.answers = result.rows
+                        else:
+                            result.rows = _read_wide(
+                                table,
+                                rows,
+                                mapping,
+                                wave,
+                                vocabulary,
+                                staging,
+                                errors,
+                                progress,
+                                result,
+                            )
                     except BaseException as error:
                         staging.abandon(error)
                         raise
                     staging.flush()
                     known = 0
-                    if result.rows:
+                    if result.answers:
                         known = staging.summarise()
                         # Only the joins with stored records need the staging key indexed.
                         # Without any, every row is new, and survey_response's unique
@@ -862,13 +1025,17 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
             )
     finally:
         table.close()
-    return _finished(result, errors, table)
+    return _finished(result, errors, table, renames)
 
 
-def _finished(result, errors, table):
-    """Put the errors into the result; in a sheet, each with its cell's address."""
+def _finished(result, errors, table, renames=None):
+    """Put the errors into the result; in a sheet, each with its cell's address.
+
+    renames: for a wide file, the file's own name of the respondent, country and sector
+    columns, which the checks on the whole file call by their long-format names.
+    """
     for error in errors.kept:
-        column = error["column"]
+        column = error["column"] = (renames or {}).get(error["column"]) or error["column"]
         index = table.header.index(column) if table and column in table.header else None
         error["cell"] = (table.address(error["line"], index) if index is not None else None) or ""
     result.errors = errors.kept

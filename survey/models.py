@@ -256,3 +256,104 @@ class Response(models.Model):
 
     def __str__(self):
         return f"{self.respondent} {self.sector_id} {self.item.code}: {self.affirmative}"
+
+
+class ColumnMapping(models.Model):
+    """How to read a wide survey file: one row per respondent (or respondent and sector),
+    one column per option of a multiple-choice question. See `survey/mappings.py`."""
+
+    TICKED = "ticked"
+    FILLED = "filled"
+    SHOWN = "shown"
+    ALL = "all"
+    ANSWERED_CHOICES = [
+        (TICKED, _("the question was answered when at least one of its options is ticked")),
+        (FILLED, _("the question was answered when any of its cells is filled (ticked or no)")),
+        (SHOWN, _("a “question shown” column says whether the question was answered")),
+        (ALL, _("every row answered every question: a blank cell is no")),
+    ]
+    PRESETS = [
+        ("limesurvey", "LimeSurvey"),
+        ("kobo", "KoboToolbox"),
+        ("qualtrics", "Qualtrics"),
+        ("fixed", _("coprod's own column names")),
+    ]
+
+    name = models.CharField(
+        _("name"),
+        max_length=64,
+        unique=True,
+        validators=[code_validator],
+        help_text=_("Used with `import_survey --mapping NAME` and in the API."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    preset = models.CharField(
+        _("proposed from"), max_length=16, choices=PRESETS, blank=True, editable=False
+    )
+    respondent_column = models.CharField(
+        _("respondent column"), max_length=200, default="respondent"
+    )
+    country_column = models.CharField(_("country column"), max_length=200, default="country")
+    sector_column = models.CharField(
+        _("sector column"),
+        max_length=200,
+        default="sector",
+        blank=True,
+        help_text=_("Blank when each answer column names its sector (“@ 03” below)."),
+    )
+    columns = models.TextField(
+        _("answer columns"),
+        help_text=_(
+            "One line per column of the file: “column = question/item”, with “@ sector” "
+            "when the sector is part of the column (e.g. “Q3[SQ002] = barriers/resources” or "
+            "“barriers[resources_03] = barriers/resources @ 03”). Columns not listed here, "
+            "nor named above, are ignored."
+        ),
+    )
+    answered = models.CharField(
+        _("answered when"), max_length=8, choices=ANSWERED_CHOICES, default=TICKED
+    )
+    shown_columns = models.TextField(
+        _("“question shown” columns"),
+        blank=True,
+        help_text=_(
+            "Only for the “question shown” rule: one line per question, “column = question” "
+            "(with “@ sector” when the sector is part of the column). A yes there means the "
+            "question was shown and answered."
+        ),
+    )
+    yes_values = models.CharField(
+        _("values read as ticked"),
+        max_length=200,
+        default="1, y, yes, true, x",
+        help_text=_(
+            "Comma-separated, any case. The item's label and the option's code in the column "
+            "name are read as ticked too."
+        ),
+    )
+    no_values = models.CharField(
+        _("values read as not ticked"),
+        max_length=200,
+        default="0, n, no, false",
+        help_text=_("Comma-separated, any case. A blank cell is not ticked too."),
+    )
+    skip_rows = models.PositiveSmallIntegerField(
+        _("rows to skip under the header"),
+        default=0,
+        validators=[MaxValueValidator(20)],
+        help_text=_("Qualtrics writes the question texts and import ids on two rows there."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from .mappings import check_mapping
+
+        check_mapping(self)
