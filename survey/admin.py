@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -20,7 +21,9 @@ from coprod_site import reportcache
 from .exports import export_response
 from .forms import SurveyImportForm
 from .imports import import_survey
+from .mappings import preview
 from .models import (
+    ColumnMapping,
     Country,
     Item,
     Question,
@@ -30,6 +33,7 @@ from .models import (
     Sector,
     Wave,
 )
+from .uploads import forget_upload, keep_upload, open_upload
 
 
 def wave_contents(wave):
@@ -278,35 +282,65 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
         ]
 
     def import_view(self, request):
-        """Upload a survey file: the same import as `manage.py import_survey`."""
+        """Upload a survey file: the same import as `manage.py import_survey`.
+
+        "Preview" reads the first rows back as answers and keeps the file on the server
+        (`uploads.py`), so that "Import" after it needs no second upload.
+        """
         if not request.user.has_perm("survey.import_records"):
             raise PermissionDenied
-        result = None
+        result = shown = None
         form = SurveyImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            result = import_survey(
-                request.FILES["file"],
-                create_wave=form.cleaned_data["create_wave"],
-                create_items=form.cleaned_data["create_items"],
-                replace=form.cleaned_data["replace"],
-            )
-            if result.ok:
-                messages.success(request, result.summary())
-            else:
-                messages.error(request, result.summary())
+            data = form.cleaned_data
+            key = data["upload"]
+            if data["file"]:
+                key = keep_upload(data["file"], owner=request.user)
+            try:
+                source = open_upload(key, owner=request.user)
+            except FileNotFoundError:
+                form.add_error("file", gettext("The file is no longer kept: upload it again."))
+                source = None
+            if source is not None:
+                with source:
+                    if "preview" in request.POST:
+                        try:
+                            shown = preview(source, mapping=data["mapping"] or None)
+                        except LookupError:
+                            form.add_error("mapping", gettext("No mapping has this name."))
+                    else:
+                        result = import_survey(
+                            source,
+                            mapping=data["mapping"] or None,
+                            wave=data["wave"] or None,
+                            create_wave=data["create_wave"],
+                            create_items=data["create_items"],
+                            replace=data["replace"],
+                        )
+                if result is not None and result.ok:
+                    forget_upload(key, owner=request.user)
+                    messages.success(request, result.summary())
+                    form = SurveyImportForm()
+                else:
+                    if result is not None:
+                        messages.error(request, result.summary())
+                    form = SurveyImportForm(
+                        initial={**{k: v for k, v in data.items() if k != "file"}, "upload": key}
+                    )
+                    form.kept_name = data["file"].name if data["file"] else ""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Import a survey file"),
             "form": form,
             "result": result,
+            "preview": shown,
+            "save_mapping_url": _save_mapping_url(shown),
             "more_errors": result.error_count - len(result.errors) if result else 0,
         }
+        failed = (result is not None and not result.ok) or (form.is_bound and form.errors)
         return render(
-            request,
-            "admin/survey/response/import.html",
-            context,
-            status=400 if result is not None and not result.ok else 200,
+            request, "admin/survey/response/import.html", context, status=400 if failed else 200
         )
 
     def export_view(self, request):
@@ -317,3 +351,62 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
         if request.GET.get("wave"):
             wave = get_object_or_404(Wave, code=request.GET["wave"])
         return export_response(wave=wave)
+
+
+def _save_mapping_url(shown):
+    """The admin's "add column mapping" form, filled in with a previewed mapping."""
+    if shown is None or shown.mapping is None or shown.mapping.pk is not None:
+        return ""
+    fields = shown.as_dict()["mapping"]
+    initial = {
+        name: fields[name]
+        for name in (
+            "name",
+            "respondent_column",
+            "country_column",
+            "sector_column",
+            "columns",
+            "answered",
+            "shown_columns",
+            "yes_values",
+            "no_values",
+            "skip_rows",
+        )
+    }
+    return reverse("admin:survey_columnmapping_add") + "?" + urlencode(initial)
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(admin.ModelAdmin):
+    """Saved ways to read wide survey files; survey managers keep them."""
+
+    list_display = ("name", "preset", "answered", "updated_at")
+    list_filter = ("preset", "answered")
+    search_fields = ("name", "description")
+    readonly_fields = ("preset", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "preset", "updated_at")}),
+        (
+            _("Who answered"),
+            {"fields": ("respondent_column", "country_column", "sector_column", "skip_rows")},
+        ),
+        (
+            _("What they answered"),
+            {"fields": ("columns", "yes_values", "no_values", "answered", "shown_columns")},
+        ),
+    )
+
+    def _manages(self, request):
+        return request.user.has_perm("survey.import_records")
+
+    def has_view_permission(self, request, obj=None):
+        return self._manages(request)
+
+    def has_add_permission(self, request):
+        return self._manages(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request)

@@ -17,12 +17,16 @@ from coprod_site.api import (
 )
 
 from .imports import import_survey
-from .models import Country, Question, ReferenceValue, Response, Sector, Wave
+from .mappings import preview
+from .models import ColumnMapping, Country, Question, ReferenceValue, Response, Sector, Wave
 from .reports import cached_indicator_rows
 from .serializers import (
+    ColumnMappingSerializer,
     CountrySerializer,
     IndicatorQuerySerializer,
     IndicatorRowSerializer,
+    MappingPreviewRequestSerializer,
+    MappingPreviewSerializer,
     QuestionSerializer,
     ReferenceValueSerializer,
     ResponseSerializer,
@@ -222,7 +226,8 @@ class ResponseViewSet(CleanQueryMixin, mixins.ListModelMixin, viewsets.GenericVi
         body = SurveyImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         options = {
-            name: body.validated_data[name] for name in ("create_wave", "create_items", "replace")
+            name: body.validated_data.get(name)
+            for name in ("mapping", "wave", "create_wave", "create_items", "replace")
         }
         result = import_survey(body.validated_data["file"], **options)
         if not result.ok:
@@ -283,3 +288,61 @@ class IndicatorViewSet(CleanQueryMixin, viewsets.ViewSet):
             for row in rows
         ]
         return ApiResponse(IndicatorRowSerializer(data, many=True).data)
+
+
+class SurveyManagerPermission(permissions.BasePermission):
+    """Column mappings and their previews: survey managers (`survey.import_records`)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("survey.import_records"))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List column mappings (survey managers)"),
+    retrieve=extend_schema(summary="A column mapping (survey managers)"),
+    create=extend_schema(summary="Save a column mapping (survey managers)"),
+    update=extend_schema(summary="Change a column mapping (survey managers)"),
+    partial_update=extend_schema(summary="Change part of a column mapping (survey managers)"),
+    destroy=extend_schema(summary="Delete a column mapping (survey managers)"),
+)
+class ColumnMappingViewSet(viewsets.ModelViewSet):
+    """How wide survey files are read: saved mappings, by name (see README, "Wide survey
+    files"). `POST survey/mappings/preview/` reads a file's first rows back as answers."""
+
+    permission_classes = [SurveyManagerPermission]
+    queryset = ColumnMapping.objects.all()
+    serializer_class = ColumnMappingSerializer
+    pagination_class = None
+    lookup_field = "name"
+    lookup_value_regex = CODE_REGEX
+
+    @extend_schema(
+        summary="Preview a wide file (survey managers)",
+        description=(
+            "Reads the file's first rows back as answers through the mapping named (saved, "
+            "or a preset), or through the one proposed from the header; writes nothing. The "
+            "proposal can be saved with `POST survey/mappings/`."
+        ),
+        request={"multipart/form-data": MappingPreviewRequestSerializer},
+        responses={200: MappingPreviewSerializer, **errors(400, 401, 403)},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
+    def preview(self, request):
+        body = MappingPreviewRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        name = body.validated_data.get("mapping")
+        try:
+            shown = preview(
+                body.validated_data["file"], mapping=name, rows=body.validated_data["rows"]
+            )
+        except LookupError:
+            return ApiResponse(
+                {
+                    "code": "validation_error",
+                    "message": "No saved mapping and no preset has this name.",
+                    "details": {"mapping": [name]},
+                },
+                status=400,
+            )
+        return ApiResponse(shown.as_dict())

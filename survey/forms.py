@@ -93,12 +93,28 @@ class IndicatorForm(forms.Form):
 
 
 class SurveyImportForm(forms.Form):
+    """An upload (or a file kept since its preview), with the import's options."""
+
     file = forms.FileField(
         label=_("Survey file (CSV or XLSX)"),
+        required=False,
         help_text=_(
-            "CSV (UTF-8, comma-separated) or an XLSX workbook's first sheet, with the header "
-            "wave,country,respondent,sector,question,item,answer."
+            "The long format (the columns wave, country, respondent, sector, question, item, "
+            "answer), or a wide file from a survey tool: one row per respondent, one column "
+            "per option."
         ),
+    )
+    upload = forms.CharField(widget=forms.HiddenInput, required=False)
+    mapping = forms.ChoiceField(
+        label=_("Column mapping"),
+        required=False,
+        help_text=_("For a wide file. Preview first to see how the file reads."),
+    )
+    wave = forms.CharField(
+        label=_("Wave"),
+        required=False,
+        max_length=32,
+        help_text=_("For a wide file (it has no wave column): the wave's code."),
     )
     create_wave = forms.BooleanField(label=_("Create waves that do not exist yet"), required=False)
     create_items = forms.BooleanField(
@@ -107,3 +123,25 @@ class SurveyImportForm(forms.Form):
     replace = forms.BooleanField(
         label=_("Replace answers that differ from the stored ones"), required=False
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import ColumnMapping
+
+        self.fields["mapping"].choices = [
+            ("", _("Recognise it from the header")),
+            (
+                _("Presets"),
+                [(code, label) for code, label in ColumnMapping.PRESETS],
+            ),
+            (
+                _("Saved mappings"),
+                list(ColumnMapping.objects.values_list("name", "name")),
+            ),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("file") and not data.get("upload"):
+            self.add_error("file", _("Choose a file."))
+        return data

@@ -529,25 +529,9 @@ def _respondent_problem(respondent):
     return None
 
 
-def _read_wide(table, rows, mapping, wave, vocabulary, staging, errors, progress, result):
-    """A wide file through its mapping (see `mappings.py`). Returns the number of rows."""
-    from .mappings import Plan, read_wide_rows
-
-    wave_id = None
-    if not wave:
-        errors.add(
-            table.header_line,
-            "",
-            "",
-            _("A wide file has no wave column: name the wave (--wave CODE)."),
-        )
-    else:
-        wave_id, problem = vocabulary.wave(wave)
-        if problem:
-            errors.add(table.header_line, "", wave, problem)
-    plan = Plan(mapping, table.header, table.header_line, vocabulary, errors)
-    if errors.count:
-        return 0
+def row_checker(mapping, vocabulary, errors):
+    """For a wide file's rows: check_row(line, respondent, country, sector) returns them
+    cleaned, or None after adding their errors (the same messages as the long format)."""
     countries, sectors = vocabulary.countries, vocabulary.sectors
 
     def check_row(line, respondent, country, sector):
@@ -580,6 +564,29 @@ def _read_wide(table, rows, mapping, wave, vocabulary, staging, errors, progress
             sector = found
         return (respondent, code, sector) if ok else None
 
+    return check_row
+
+
+def _read_wide(table, rows, mapping, wave, vocabulary, staging, errors, progress, result):
+    """A wide file through its mapping (see `mappings.py`). Returns the number of rows."""
+    from .mappings import Plan, read_wide_rows
+
+    wave_id = None
+    if not wave:
+        errors.add(
+            table.header_line,
+            "",
+            "",
+            _("A wide file has no wave column: name the wave (--wave CODE)."),
+        )
+    else:
+        wave_id, problem = vocabulary.wave(wave)
+        if problem:
+            errors.add(table.header_line, "", wave, problem)
+    plan = Plan(mapping, table.header, table.header_line, vocabulary, errors)
+    if errors.count:
+        return 0
+    check_row = row_checker(mapping, vocabulary, errors)
     answers = 0
 
     def add(row):
@@ -1028,17 +1035,22 @@ def _import_rows(
     return _finished(result, errors, table, renames)
 
 
+def _finished_errors(errors, table, renames=None):
+    """`errors` with the file's column names, and each cell's address in a sheet."""
+    for error in errors:
+        column = error["column"] = (renames or {}).get(error["column"]) or error["column"]
+        index = table.header.index(column) if table and column in table.header else None
+        error["cell"] = (table.address(error["line"], index) if index is not None else None) or ""
+    return errors
+
+
 def _finished(result, errors, table, renames=None):
     """Put the errors into the result; in a sheet, each with its cell's address.
 
     renames: for a wide file, the file's own name of the respondent, country and sector
     columns, which the checks on the whole file call by their long-format names.
     """
-    for error in errors.kept:
-        column = error["column"] = (renames or {}).get(error["column"]) or error["column"]
-        index = table.header.index(column) if table and column in table.header else None
-        error["cell"] = (table.address(error["line"], index) if index is not None else None) or ""
-    result.errors = errors.kept
+    result.errors = _finished_errors(errors.kept, table, renames)
     result.error_count = errors.count
     result.ok = not errors.count
     return result

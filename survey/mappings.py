@@ -581,3 +581,126 @@ def first_rows(rows, count):
 def _chain(head, rows):
     yield from head
     yield from rows
+
+
+# --- Preview ---------------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    """What a file reads as, before anything is imported."""
+
+    kind: str  # "long": the long format, no mapping needed; "wide": through `mapping`
+    header: list
+    mapping: ColumnMapping | None = None
+    ignored: list = field(default_factory=list)  # columns the mapping does not read
+    problems: list = field(default_factory=list)  # dicts: line, column, cell, value, message
+    # One dict per (row, sector, question, item): line, respondent, country, sector,
+    # question, item, answer ("yes", "no" or "" when the question was not answered).
+    answers: list = field(default_factory=list)
+
+    def as_dict(self):
+        mapping = self.mapping
+        return {
+            "kind": self.kind,
+            "header": self.header,
+            "mapping": None
+            if mapping is None
+            else {
+                "name": mapping.name,
+                "saved": mapping.pk is not None,
+                "preset": mapping.preset,
+                "respondent_column": mapping.respondent_column,
+                "country_column": mapping.country_column,
+                "sector_column": mapping.sector_column,
+                "columns": mapping.columns,
+                "answered": mapping.answered,
+                "shown_columns": mapping.shown_columns,
+                "yes_values": mapping.yes_values,
+                "no_values": mapping.no_values,
+                "skip_rows": mapping.skip_rows,
+            },
+            "ignored": self.ignored,
+            "problems": self.problems,
+            "answers": self.answers,
+        }
+
+
+def preview(source, *, mapping=None, rows=5):
+    """Read the first `rows` rows of a file as answers, through `mapping` (a mapping, a
+    saved mapping's or a preset's name, or None to propose one), writing nothing.
+    Raises LookupError for an unknown mapping name."""
+    from coprod_site.tables import TableError, open_table
+
+    from .imports import _Errors, _finished_errors, _looks_long, _Vocabulary, row_checker
+
+    errors = _Errors()
+    try:
+        table = open_table(source)
+    except TableError as error:
+        errors.add(error.line or 1, "", "", error.message)
+        return Preview("wide", [], problems=errors.kept)
+    with table:
+        if mapping is None and _looks_long(table.header):
+            return Preview("long", table.header)
+        result = Preview("wide", table.header)
+        try:
+            head, all_rows = first_rows(iter(table), 3)
+        except TableError as error:
+            head, all_rows = [], iter(())
+            errors.add(error.line, "", "", error.message)
+        result.mapping = resolve(mapping, table.header, [values for _line, values in head])
+        vocabulary = _Vocabulary(create_wave=False, create_items=False)
+        plan = Plan(result.mapping, table.header, table.header_line, vocabulary, errors)
+        result.ignored = plan.ignored
+        codes = {
+            cell[2]: (group.question, cell[3]) for group in plan.groups for cell in group.cells
+        }
+        by_question = {}
+        for group in plan.groups:
+            by_question.setdefault(group.question, []).extend(cell[3] for cell in group.cells)
+
+        def add(row):
+            line, _wave, respondent, country, sector, item_id, answer = row
+            question, item = codes[item_id]
+            result.answers.append(
+                {
+                    "line": line,
+                    "respondent": respondent,
+                    "country": country,
+                    "sector": sector,
+                    "question": question,
+                    "item": item,
+                    "answer": "yes" if answer else "no",
+                }
+            )
+
+        def skipped(line, respondent, country, sector, question):
+            for item in by_question.get(question, []):
+                result.answers.append(
+                    {
+                        "line": line,
+                        "respondent": respondent,
+                        "country": country,
+                        "sector": sector,
+                        "question": question,
+                        "item": item,
+                        "answer": "",
+                    }
+                )
+
+        if plan.groups:
+            try:
+                read_wide_rows(
+                    islice(all_rows, rows + result.mapping.skip_rows),
+                    plan,
+                    wave_id=None,
+                    check_row=row_checker(result.mapping, vocabulary, errors),
+                    add=add,
+                    errors=errors,
+                    skipped=skipped,
+                )
+            except TableError as error:
+                errors.add(error.line, "", "", error.message)
+        result.problems = _finished_errors(errors.kept, table)
+    return result

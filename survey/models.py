@@ -276,7 +276,6 @@ class ColumnMapping(models.Model):
         ("limesurvey", "LimeSurvey"),
         ("kobo", "KoboToolbox"),
         ("qualtrics", "Qualtrics"),
-        ("fixed", _("coprod's own column names")),
     ]
 
     name = models.CharField(
@@ -284,7 +283,7 @@ class ColumnMapping(models.Model):
         max_length=64,
         unique=True,
         validators=[code_validator],
-        help_text=_("Used with `import_survey --mapping NAME` and in the API."),
+        help_text=_("Chosen by this name in the import form, the command and the API."),
     )
     description = models.TextField(_("description"), blank=True)
     preset = models.CharField(

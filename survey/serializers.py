@@ -1,9 +1,10 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from coprod_site.api import StrictSlugRelatedField
 
-from .models import Country, Item, Question, ReferenceValue, Response, Sector, Wave
+from .models import ColumnMapping, Country, Item, Question, ReferenceValue, Response, Sector, Wave
 from .reports import BREAKDOWNS
 
 
@@ -139,7 +140,18 @@ class IndicatorRowSerializer(serializers.Serializer):
 
 class SurveyImportSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="UTF-8 CSV with the columns wave,country,respondent,sector,question,item,answer."
+        help_text="CSV (UTF-8) or XLSX: the long format (columns wave,country,respondent,"
+        "sector,question,item,answer), or a wide file read through `mapping`."
+    )
+    mapping = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="For a wide file: a saved column mapping's name, or a preset (`limesurvey`, "
+        "`kobo`, `qualtrics`). Without it, a wide file is read through the mapping proposed "
+        "from its header.",
+    )
+    wave = serializers.CharField(
+        required=False, max_length=32, help_text="For a wide file: the wave's code."
     )
     create_wave = serializers.BooleanField(
         default=False, help_text="Create the wave when its code is unknown."
@@ -154,6 +166,7 @@ class SurveyImportSerializer(serializers.Serializer):
 
 class SurveyImportSummarySerializer(serializers.Serializer):
     rows = serializers.IntegerField(help_text="Data rows read.")
+    answers = serializers.IntegerField(help_text="Answers read (a wide row holds several).")
     respondents_created = serializers.IntegerField()
     responses_created = serializers.IntegerField()
     responses_unchanged = serializers.IntegerField()
@@ -193,3 +206,68 @@ class SurveyImportErrorsSerializer(serializers.Serializer):
     )
     message = serializers.CharField()
     details = SurveyImportErrorDetailsSerializer()
+
+
+class ColumnMappingSerializer(serializers.ModelSerializer):
+    """A saved column mapping; its checks are the model's (`survey.mappings.check_mapping`)."""
+
+    class Meta:
+        model = ColumnMapping
+        fields = [
+            "name",
+            "description",
+            "preset",
+            "respondent_column",
+            "country_column",
+            "sector_column",
+            "columns",
+            "answered",
+            "shown_columns",
+            "yes_values",
+            "no_values",
+            "skip_rows",
+            "updated_at",
+        ]
+        read_only_fields = ["preset", "updated_at"]
+
+    def validate(self, attrs):
+        instance = ColumnMapping(**{**self._current(), **attrs})
+        try:
+            instance.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+    def _current(self):
+        if self.instance is None:
+            return {}
+        return {name: getattr(self.instance, name) for name in self.Meta.fields}
+
+
+class MappingPreviewRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The wide file, CSV (UTF-8) or XLSX.")
+    mapping = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="A saved mapping's name or a preset; without it, one is proposed.",
+    )
+    rows = serializers.IntegerField(default=5, min_value=1, max_value=50)
+
+
+class MappingPreviewSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["long", "wide"], help_text="`long`: the long format, no mapping needed."
+    )
+    header = serializers.ListField(child=serializers.CharField())
+    mapping = serializers.DictField(
+        allow_null=True, help_text="The mapping read with: saved, or proposed (`saved` false)."
+    )
+    ignored = serializers.ListField(
+        child=serializers.CharField(), help_text="Columns the mapping does not read."
+    )
+    problems = SurveyImportErrorSerializer(many=True)
+    answers = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The first rows read back as answers: line, respondent, country, sector, "
+        "question, item, answer (`yes`, `no`, or empty when the question was not answered).",
+    )

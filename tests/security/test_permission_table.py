@@ -34,7 +34,7 @@ from initiatives.models import (
     Organisation,
     ReviewStatus,
 )
-from survey.models import Wave
+from survey.models import ColumnMapping, Wave
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
@@ -159,6 +159,9 @@ def build_world():
         ),
         "token": ApiToken.issue(user=member_a, name="A's laptop")[0],
         "wave": wave,
+        "mapping": ColumnMapping.objects.create(
+            name="table", columns="barriers[SQ001] = barriers/resources"
+        ),
         "keys": {},
         "cookies": {},
     }
@@ -230,6 +233,18 @@ SURVEY_FILE = (
     "wave,country,respondent,sector,question,item,answer\n"
     "TABLE-2026,FIN,r1,03,barriers,resources,yes\n"
 )
+
+
+WIDE_FILE = "id,country,sector,barriers[SQ001]\n1,FIN,03,Y\n"
+
+
+def mapping_names(w):
+    return sorted(ColumnMapping.objects.values_list("name", flat=True))
+
+
+def wide_upload(w):
+    upload = SimpleUploadedFile("wide.csv", WIDE_FILE.encode(), content_type="text/csv")
+    return {"file": upload}
 
 
 def survey_upload(w):
@@ -866,6 +881,39 @@ API = [
         unchanged=survey_waves,
         writers=SURVEY_WRITERS,
     ),
+    Row(
+        "api-column-mapping-list",
+        "api:column-mapping-list",
+        "/api/survey/mappings/",
+        answers=expect(403, (ANON, UNAUTH), (SURVEY_WRITERS, 200)),
+        api=True,
+    ),
+    Row(
+        "api-column-mapping-detail",
+        "api:column-mapping-detail",
+        "/api/survey/mappings/table/",
+        answers=expect(403, (ANON, UNAUTH), (SURVEY_WRITERS, 200)),
+        api=True,
+    ),
+    Row(
+        "api-column-mapping-delete",
+        "api:column-mapping-detail",
+        "/api/survey/mappings/table/",
+        method="delete",
+        answers=expect(403, (ANON, UNAUTH), (SURVEY_WRITERS, 204)),
+        api=True,
+        unchanged=mapping_names,
+        writers=SURVEY_WRITERS,
+    ),
+    Row(
+        "api-column-mapping-preview-POST",
+        "api:column-mapping-preview",
+        "/api/survey/mappings/preview/",
+        method="post",
+        api=True,
+        body=wide_upload,
+        answers=expect(403, (ANON, UNAUTH), (SURVEY_WRITERS, 200)),
+    ),
 ]
 for name, url, code in VOCABULARY:
     API += [
@@ -923,6 +971,13 @@ ORGANISATIONS["initiatives.stageproposal"] = {V: READ_ALL_STAFF, A: (), C: (ADMI
 SURVEY_RECORDS = {
     f"survey.{model}": {V: SURVEY_READERS, A: SURVEY_WRITERS, C: SURVEY_WRITERS, D: SURVEY_WRITERS}
     for model in ("wave", "respondent", "response")
+}
+#: Column mappings belong to importing: survey managers (`survey.import_records`) only.
+SURVEY_RECORDS["survey.columnmapping"] = {
+    V: SURVEY_WRITERS,
+    A: SURVEY_WRITERS,
+    C: SURVEY_WRITERS,
+    D: SURVEY_WRITERS,
 }
 #: The vocabulary is read by whoever works with survey records, and by case officers (the case
 #: form chooses a country from it).
