@@ -13,6 +13,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("reports/", include("survey.urls")),
+    path("jobs/", include("survey.job_urls")),
     path("reports/", include("initiatives.report_urls")),
     # Sign in/out and password reset: Django's auth views with coprod's templates.
     path("accounts/", include("django.contrib.auth.urls")),

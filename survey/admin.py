@@ -5,11 +5,13 @@ delete confirmation gives counts, list pages skip the full count, and relations
 use autocomplete or raw ids.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import DELETION, LogEntry
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -21,11 +23,13 @@ from coprod_site import reportcache
 from .exports import export_response
 from .forms import SurveyImportForm
 from .imports import import_survey
+from .jobs import reap_stale_jobs, survey_export_start, survey_import_start, visible_jobs
 from .mappings import preview
 from .models import (
     ColumnMapping,
     Country,
     Item,
+    Job,
     Question,
     ReferenceValue,
     Respondent,
@@ -308,6 +312,19 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
                             shown = preview(source, mapping=data["mapping"] or None)
                         except LookupError:
                             form.add_error("mapping", gettext("No mapping has this name."))
+                    elif _in_background(data, key):
+                        job = survey_import_start(
+                            owner=request.user,
+                            upload_key=key,
+                            name=data["file"].name if data["file"] else "",
+                            size=default_storage.size(key),
+                            mapping=data["mapping"] or "",
+                            wave=data["wave"] or "",
+                            create_wave=data["create_wave"],
+                            create_items=data["create_items"],
+                            replace=data["replace"],
+                        )
+                        return redirect("admin:survey_job_change", job.pk)
                     else:
                         result = import_survey(
                             source,
@@ -350,7 +367,19 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
         wave = None
         if request.GET.get("wave"):
             wave = get_object_or_404(Wave, code=request.GET["wave"])
+        records = Response.objects.all()
+        if wave is not None:
+            records = records.filter(respondent__wave=wave)
+        if records[: settings.JOB_EXPORT_ROWS + 1].count() > settings.JOB_EXPORT_ROWS:
+            # Too large for one request: a job writes the file, its page offers it.
+            job = survey_export_start(owner=request.user, wave=wave)
+            return redirect("admin:survey_job_change", job.pk)
         return export_response(wave=wave)
+
+
+def _in_background(data, key):
+    """Large files (over JOB_IMPORT_BYTES) import in a job, or any file on request."""
+    return data.get("background") or default_storage.size(key) > settings.JOB_IMPORT_BYTES
 
 
 def _save_mapping_url(shown):
@@ -410,3 +439,44 @@ class ColumnMappingAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._manages(request)
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Each person's background jobs, with the job page's progress and outcome."""
+
+    list_display = ("__str__", "kind", "status", "rows_read", "rows_written", "created_at")
+    list_filter = ("kind", "status")
+    readonly_fields = [field.name for field in Job._meta.fields]
+    change_form_template = "admin/survey/job/change_form.html"
+
+    def get_queryset(self, request):
+        return visible_jobs(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and (obj is None or obj.owner_id == request.user.pk)
+        )
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from .views import job_context
+
+        reap_stale_jobs()
+        job = visible_jobs(request.user).filter(pk=object_id).first()
+        extra = job_context(job) if job is not None else {}
+        extra.pop("job", None)
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

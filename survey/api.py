@@ -17,14 +17,25 @@ from coprod_site.api import (
 )
 
 from .imports import import_survey
+from .jobs import survey_import_start, visible_jobs
 from .mappings import preview
-from .models import ColumnMapping, Country, Question, ReferenceValue, Response, Sector, Wave
+from .models import (
+    ColumnMapping,
+    Country,
+    Job,
+    Question,
+    ReferenceValue,
+    Response,
+    Sector,
+    Wave,
+)
 from .reports import cached_indicator_rows
 from .serializers import (
     ColumnMappingSerializer,
     CountrySerializer,
     IndicatorQuerySerializer,
     IndicatorRowSerializer,
+    JobSerializer,
     MappingPreviewRequestSerializer,
     MappingPreviewSerializer,
     QuestionSerializer,
@@ -36,6 +47,7 @@ from .serializers import (
     SurveyImportSummarySerializer,
     WaveSerializer,
 )
+from .uploads import keep_upload
 
 CODE_REGEX = r"[A-Za-z0-9_.-]{1,32}"
 
@@ -207,6 +219,7 @@ class ResponseViewSet(CleanQueryMixin, mixins.ListModelMixin, viewsets.GenericVi
         responses={
             200: SurveyImportSummarySerializer,
             201: SurveyImportSummarySerializer,
+            202: OpenApiResponse(JobSerializer, description="Started as a background job."),
             400: OpenApiResponse(
                 SurveyImportErrorsSerializer,
                 description="The file was refused whole; `details.errors` lists the problems.",
@@ -229,6 +242,16 @@ class ResponseViewSet(CleanQueryMixin, mixins.ListModelMixin, viewsets.GenericVi
             name: body.validated_data.get(name)
             for name in ("mapping", "wave", "create_wave", "create_items", "replace")
         }
+        if body.validated_data["background"]:
+            upload = body.validated_data["file"]
+            job = survey_import_start(
+                owner=request.user,
+                upload_key=keep_upload(upload, owner=request.user),
+                name=upload.name,
+                size=upload.size,
+                **{name: value or "" for name, value in options.items()},
+            )
+            return ApiResponse(JobSerializer(job).data, status=202)
         result = import_survey(body.validated_data["file"], **options)
         if not result.ok:
             return ApiResponse(
@@ -346,3 +369,23 @@ class ColumnMappingViewSet(viewsets.ModelViewSet):
                 status=400,
             )
         return ApiResponse(shown.as_dict())
+
+
+class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A person's own background jobs (survey imports and exports)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = JobSerializer
+    pagination_class = PagePagination
+    queryset = Job.objects.none()
+
+    def get_queryset(self):
+        return visible_jobs(self.request.user)
+
+    @extend_schema(summary="Your background jobs")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="One of your background jobs: progress and outcome")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)

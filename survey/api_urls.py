@@ -14,6 +14,7 @@ router.register(
 )
 router.register("survey/responses", api.ResponseViewSet, basename="response")
 router.register("survey/mappings", api.ColumnMappingViewSet, basename="column-mapping")
+router.register("survey/jobs", api.JobViewSet, basename="job")
 router.register("survey/indicators", api.IndicatorViewSet, basename="indicator")
 
 urlpatterns = router.urls

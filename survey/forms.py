@@ -123,6 +123,11 @@ class SurveyImportForm(forms.Form):
     replace = forms.BooleanField(
         label=_("Replace answers that differ from the stored ones"), required=False
     )
+    background = forms.BooleanField(
+        label=_("Run in the background"),
+        required=False,
+        help_text=_("Large files always do: follow the progress on the job's page."),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -4,6 +4,9 @@ Codes are stable and go in URLs, the API and CSV files; labels are for people an
 are translated (see `translation.py`).
 """
 
+import uuid
+
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q
@@ -356,3 +359,70 @@ class ColumnMapping(models.Model):
         from .mappings import check_mapping
 
         check_mapping(self)
+
+
+class Job(models.Model):
+    """Long work run by a background worker (survey/jobs.py): what it is, how far it got,
+    and how it ended. The task engine only carries the job's id; this row is the truth."""
+
+    class Kind(models.TextChoices):
+        SURVEY_IMPORT = "survey_import", _("survey import")
+        SURVEY_EXPORT = "survey_export", _("survey export")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting for a worker")
+        RUNNING = "running", _("running")
+        DONE = "done", _("finished")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="jobs", verbose_name=_("owner")
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # Jobs with the same lock run one at a time (survey imports share one: see jobs.py).
+    lock = models.CharField(_("lock"), max_length=64, blank=True)
+    rows_read = models.PositiveBigIntegerField(_("rows read"), default=0)
+    rows_total = models.PositiveBigIntegerField(_("rows in all (about)"), null=True, blank=True)
+    rows_written = models.PositiveBigIntegerField(_("rows written"), default=0)
+    phase = models.CharField(_("phase"), max_length=200, blank=True)
+    message = models.TextField(_("outcome"), blank=True)
+    outcome = models.JSONField(_("details"), default=dict, blank=True)
+    result_file = models.CharField(_("file"), max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heard of"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lock"],
+                condition=models.Q(status="running") & ~models.Q(lock=""),
+                name="job_one_running_per_lock",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {str(self.pk)[:8]}"
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self):
+        """How far the reading got, 0..100, or None when the total is unknown."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return None
+        return min(99, int(100 * self.rows_read / self.rows_total))

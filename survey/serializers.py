@@ -1,10 +1,21 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from coprod_site.api import StrictSlugRelatedField
 
-from .models import ColumnMapping, Country, Item, Question, ReferenceValue, Response, Sector, Wave
+from .models import (
+    ColumnMapping,
+    Country,
+    Item,
+    Job,
+    Question,
+    ReferenceValue,
+    Response,
+    Sector,
+    Wave,
+)
 from .reports import BREAKDOWNS
 
 
@@ -162,6 +173,10 @@ class SurveyImportSerializer(serializers.Serializer):
     replace = serializers.BooleanField(
         default=False, help_text="Replace existing answers that differ, instead of refusing."
     )
+    background = serializers.BooleanField(
+        default=False,
+        help_text="Run as a background job: the answer is 202 with the job; follow its `url`.",
+    )
 
 
 class SurveyImportSummarySerializer(serializers.Serializer):
@@ -271,3 +286,40 @@ class MappingPreviewSerializer(serializers.Serializer):
         help_text="The first rows read back as answers: line, respondent, country, sector, "
         "question, item, answer (`yes`, `no`, or empty when the question was not answered).",
     )
+
+
+class JobSerializer(serializers.ModelSerializer):
+    """A background job: its progress while it runs, its outcome after."""
+
+    url = serializers.SerializerMethodField(help_text="The job's page on the site.")
+    download = serializers.SerializerMethodField(
+        help_text="For a finished export, its file (for its owner, while it is kept)."
+    )
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "phase",
+            "rows_read",
+            "rows_total",
+            "rows_written",
+            "message",
+            "outcome",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "url",
+            "download",
+        ]
+
+    def get_url(self, job) -> str:
+        return reverse("jobs:detail", args=[job.pk])
+
+    def get_download(self, job) -> str | None:
+        from .jobs import export_available
+
+        return reverse("jobs:download", args=[job.pk]) if export_available(job) else None

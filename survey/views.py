@@ -1,9 +1,15 @@
-"""The survey's public indicator report, as a page with charts and as CSV."""
+"""The survey's public indicator report, as a page with charts and as CSV; the pages of
+background jobs."""
 
 from urllib.parse import urlencode
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -11,6 +17,7 @@ from coprod_site.csvfiles import csv_response
 
 from . import charts
 from .forms import IndicatorForm
+from .jobs import export_available, export_expires_at, job_retry, reap_stale_jobs, visible_jobs
 from .models import Country, Sector
 from .reports import cached_indicator_rows
 
@@ -190,3 +197,54 @@ class IndicatorsCsvView(IndicatorReportMixin, View):
             if part
         )
         return csv_response(f"{name}.csv", CSV_COLUMNS, lines())
+
+
+class JobMixin(LoginRequiredMixin):
+    """A person's own background job; anyone else's is not found."""
+
+    def get_job(self, pk):
+        return get_object_or_404(visible_jobs(self.request.user), pk=pk)
+
+
+class JobView(JobMixin, View):
+    """How a background job is doing: progress while it runs, its outcome after."""
+
+    def get(self, request, pk):
+        reap_stale_jobs()
+        job = self.get_job(pk)
+        return render(request, "survey/job.html", job_context(job))
+
+
+def job_context(job):
+    return {
+        "job": job,
+        "download": export_available(job),
+        "expires_at": export_expires_at(job),
+        "keep_hours": settings.JOB_KEEP_HOURS,
+        "refresh_seconds": 2,
+    }
+
+
+class JobRetryView(JobMixin, View):
+    def post(self, request, pk):
+        job = job_retry(job=self.get_job(pk), by=request.user)
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("jobs:detail", args=[job.pk])
+        return redirect(target)
+
+
+class JobDownloadView(JobMixin, View):
+    """An export's file, for its owner only, while it is kept (JOB_KEEP_HOURS)."""
+
+    def get(self, request, pk):
+        job = self.get_job(pk)
+        if not export_available(job):
+            raise Http404
+        name = f"survey-{job.params.get('wave') or 'all'}.csv"
+        return FileResponse(
+            default_storage.open(job.result_file, "rb"),
+            as_attachment=True,
+            filename=name,
+            content_type="text/csv; charset=utf-8",
+        )
