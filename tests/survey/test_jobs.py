@@ -26,8 +26,7 @@ HEADER = "wave,country,respondent,sector,question,item,answer\n"
 
 def survey_text(count=5, wave="OECD-2010"):
     return HEADER + "".join(
-        f"{wave},FIN,r{n},03,barriers,resources,{'yes' if n % 2 else 'no'}\n"
-        for n in range(count)
+        f"{wave},FIN,r{n},03,barriers,resources,{'yes' if n % 2 else 'no'}\n" for n in range(count)
     )
 
 
