@@ -17,6 +17,7 @@ from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from coprod_site import reportcache
 
@@ -439,6 +440,12 @@ class ColumnMappingAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._manages(request)
+
+
+# The task engine's own table says nothing the job pages do not, and would tie the admin to
+# one engine: staff follow their jobs as `Job` rows.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
 
 
 @admin.register(Job)

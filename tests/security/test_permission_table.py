@@ -34,7 +34,7 @@ from initiatives.models import (
     Organisation,
     ReviewStatus,
 )
-from survey.models import ColumnMapping, Wave
+from survey.models import ColumnMapping, Job, Wave
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
@@ -159,6 +159,9 @@ def build_world():
         ),
         "token": ApiToken.issue(user=member_a, name="A's laptop")[0],
         "wave": wave,
+        "job": Job.objects.create(
+            kind=Job.Kind.SURVEY_IMPORT, owner=people[SURVEYS], status=Job.Status.FAILED
+        ),
         "mapping": ColumnMapping.objects.create(
             name="table", columns="barriers[SQ001] = barriers/resources"
         ),
@@ -236,6 +239,23 @@ SURVEY_FILE = (
 
 
 WIDE_FILE = "id,country,sector,barriers[SQ001]\n1,FIN,03,Y\n"
+
+
+def job_states(w):
+    return list(Job.objects.order_by("pk").values_list("pk", "status"))
+
+
+def job_url(suffix=""):
+    return lambda w: f"/jobs/{w['job'].pk}/{suffix}"
+
+
+def admin_job_url(suffix):
+    return lambda w: f"/admin/survey/job/{w['job'].pk}/{suffix}"
+
+
+#: A person's background job: theirs alone (other staff are sent back to the list).
+OWNER_ONLY_SITE = expect(404, (ANON, LOGIN), (SURVEYS, 200))
+OWNER_ONLY_ADMIN = expect(302, (NOT_STAFF, ADMIN_LOGIN), (SURVEYS, 200))
 
 
 def mapping_names(w):
@@ -882,6 +902,20 @@ API = [
         writers=SURVEY_WRITERS,
     ),
     Row(
+        "api-job-list",
+        "api:job-list",
+        "/api/survey/jobs/",
+        answers=expect(200, (ANON, UNAUTH)),
+        api=True,
+    ),
+    Row(
+        "api-job-detail",
+        "api:job-detail",
+        lambda w: f"/api/survey/jobs/{w['job'].pk}/",
+        answers=expect(404, (ANON, UNAUTH), (SURVEYS, 200)),
+        api=True,
+    ),
+    Row(
         "api-column-mapping-list",
         "api:column-mapping-list",
         "/api/survey/mappings/",
@@ -1038,10 +1072,16 @@ def _first_pk(label):
     return pk
 
 
+#: Models whose admin pages follow a rule of their own, written out in ADMIN_BY_HAND.
+ADMIN_ROWS_BY_HAND = {"survey.job"}
+
+
 def _admin_rows():
     rows = []
     for model in admin.site._registry:
         label = model._meta.label_lower
+        if label in ADMIN_ROWS_BY_HAND:
+            continue
         holds = MODEL_PERMISSIONS[label]  # KeyError: a registered model without an entry
         app, name = label.split(".")
         base = f"/admin/{app}/{name}/"
@@ -1119,6 +1159,61 @@ def admin_action(model_url, action, pk_of, extra=None):
 
 
 ADMIN_BY_HAND = [
+    Row(
+        "admin-job-changelist",
+        "admin:survey_job_changelist",
+        "/admin/survey/job/",
+        answers=expect(200, (NOT_STAFF, ADMIN_LOGIN)),
+    ),
+    Row(
+        "admin-job-add",
+        "admin:survey_job_add",
+        "/admin/survey/job/add/",
+        answers=expect(403, (NOT_STAFF, ADMIN_LOGIN)),
+    ),
+    Row(
+        "admin-job-change",
+        "admin:survey_job_change",
+        admin_job_url("change/"),
+        answers=OWNER_ONLY_ADMIN,
+    ),
+    Row(
+        "admin-job-history",
+        "admin:survey_job_history",
+        admin_job_url("history/"),
+        answers=OWNER_ONLY_ADMIN,
+    ),
+    Row(
+        "admin-job-delete",
+        "admin:survey_job_delete",
+        admin_job_url("delete/"),
+        answers=expect(403, (NOT_STAFF, ADMIN_LOGIN)),
+    ),
+    Row(
+        "admin-job-object",
+        "admin/survey/job/<path:object_id>/",
+        admin_job_url(""),
+        answers=expect(302, (NOT_STAFF, ADMIN_LOGIN)),
+    ),
+    Row("site-job", "jobs:detail", job_url(), answers=OWNER_ONLY_SITE),
+    Row(
+        "site-job-fr", "jobs:detail", lambda w: f"/fr/jobs/{w['job'].pk}/", answers=OWNER_ONLY_SITE
+    ),
+    Row(
+        "site-job-retry-POST",
+        "jobs:retry",
+        job_url("retry/"),
+        method="post",
+        answers=expect(404, (ANON, LOGIN), (SURVEYS, 302)),
+        unchanged=job_states,
+        writers=(SURVEYS,),
+    ),
+    Row(
+        "site-job-download",
+        "jobs:download",
+        job_url("download/"),
+        answers=expect(404, (ANON, LOGIN)),
+    ),
     Row("admin-index", "admin:index", "/admin/", answers=ANY_STAFF),
     Row(
         "admin-login",
