@@ -166,7 +166,7 @@ def test_two_jobs_with_one_lock_cannot_both_be_running(manager):
         Job.objects.filter(pk=second.pk).update(status=Job.Status.RUNNING)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_second_import_waits_for_the_first_to_end(monkeypatch):
     manager = staff_in_role(SURVEY_MANAGER)
     monkeypatch.setattr(jobs, "LOCK_POLL_SECONDS", 0.05)

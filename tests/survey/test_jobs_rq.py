@@ -34,11 +34,10 @@ def redis_queue(settings):
     queue.empty()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_import_job_goes_through_redis_to_an_rq_worker(redis_queue):
-    from rq import SimpleWorker
-
     from django_tasks_rq import Job as RQJob
+    from rq import SimpleWorker
 
     owner = staff_in_role(SURVEY_MANAGER)
     text = "wave,country,respondent,sector,question,item,answer\n"
