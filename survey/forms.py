@@ -92,6 +92,45 @@ class IndicatorForm(forms.Form):
         return cls(data)
 
 
+class CodesField(forms.ModelMultipleChoiceField):
+    """Several choices by code (`?wave=A&wave=B`); an unknown code says which code."""
+
+    def __init__(self, *args, unknown=None, **kwargs):
+        super().__init__(*args, to_field_name="code", **kwargs)
+        if unknown:
+            self.error_messages["invalid_choice"] = unknown
+
+
+class WaveComparisonForm(forms.Form):
+    """The parameters of `/reports/waves/` and its CSV twin (read from the query)."""
+
+    question = IndicatorForm.base_fields["question"]
+    wave = CodesField(
+        Wave.objects.order_by("year", "code"),
+        label=_("Survey waves"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: every wave with records."),
+        unknown=_("Unknown wave “%(value)s”."),
+    )
+    country = IndicatorForm.base_fields["country"]
+    sector = IndicatorForm.base_fields["sector"]
+
+    @classmethod
+    def from_query(cls, query):
+        data = {key: query.get(key, "") for key in ("question", "country", "sector")}
+        data["question"] = data["question"] or "reasons"
+        data["wave"] = [code for code in query.getlist("wave") if code]
+        return cls(data)
+
+    def clean_wave(self):
+        from .reports import waves_with_data
+
+        chosen = self.cleaned_data["wave"]
+        waves = list(chosen.order_by("year", "code")) if chosen else list(waves_with_data())
+        return waves
+
+
 class SurveyImportForm(forms.Form):
     """An upload (or a file kept since its preview), with the import's options."""
 

@@ -174,7 +174,7 @@ class Respondent(models.Model):
         return f"{self.code} ({self.country_id}, {self.wave})"
 
 
-def _pair_key():
+def pair_key():
     """One integer per (respondent, sector) pair, so that the pairs can be counted distinct.
 
     Sector codes are COFOG divisions `01`..`10`, so `respondent * 100 + sector` is unique
@@ -204,7 +204,7 @@ class ResponseQuerySet(models.QuerySet):
         Returns dicts with `responses` and `yes_<item id>` keys, grouped by the field
         named in `by` (`respondent__country` or `sector`) when one is given.
         """
-        aggregates = {"responses": Count(_pair_key(), distinct=True)}
+        aggregates = {"responses": Count(pair_key(), distinct=True)}
         for item in items:
             aggregates[f"yes_{item.pk}"] = Count("pk", filter=Q(item=item.pk, affirmative=True))
         qs = self.order_by()

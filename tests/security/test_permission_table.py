@@ -502,6 +502,18 @@ SITE = [
         "/reports/indicators.csv?wave=OECD-2010&question=barriers",
         answers=EVERYONE_200,
     ),
+    Row(
+        "reports-waves",
+        "survey:waves",
+        "/reports/waves/?question=barriers",
+        answers=EVERYONE_200,
+    ),
+    Row(
+        "reports-waves-csv",
+        "survey:waves_csv",
+        "/reports/waves.csv?question=barriers",
+        answers=EVERYONE_200,
+    ),
     Row("reports-maturity", "reports:maturity", "/reports/maturity/", answers=EVERYONE_200),
     Row(
         "reports-maturity-indicators",
