@@ -24,7 +24,10 @@ run: install
 	$(DEV_ENV) $(MANAGE) migrate --noinput
 	$(DEV_ENV) $(MANAGE) seed_demo
 	@echo "coprod is starting on http://$(HOST):$(PORT)/ (admin: http://$(HOST):$(PORT)/admin/)"
-	$(DEV_ENV) $(MANAGE) runserver $(HOST):$(PORT)
+	@echo "A background worker (manage.py db_worker) runs beside the server: large imports and exports are its jobs."
+	$(DEV_ENV) $(MANAGE) db_worker --no-startup-delay & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		$(DEV_ENV) $(MANAGE) runserver $(HOST):$(PORT)
 
 lint: install
 	$(VENV)/bin/ruff check .

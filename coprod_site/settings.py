@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "core",
+    "django_tasks",
+    "django_tasks_db",
     "survey",
     "initiatives",
 ]
@@ -362,6 +364,40 @@ CACHES = {"default": _read("CACHE_URL", _cache, "locmem://")}
 # Report results are kept in that cache until the data under them changes
 # (core/reportcache.py); this bounds how long an entry lives. 0 turns it off.
 REPORT_CACHE_SECONDS = _read("REPORT_CACHE_SECONDS", env.int, 600)
+
+# Background jobs (survey/jobs.py, docs/DEPLOY.md "Background worker"): django-tasks, with
+# its database backend by default (`manage.py db_worker` runs the jobs; `make run` starts
+# one), or RQ on Redis (`TASKS_BACKEND=rq`, `manage.py rqworker --job-class
+# django_tasks_rq.Job`), or `immediate` (each job runs inside the request that starts it).
+TASKS_BACKEND = _read("TASKS_BACKEND", env.str, "database")
+if TASKS_BACKEND == "database":
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+elif TASKS_BACKEND == "rq":
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {
+        "default": {
+            "URL": _read("TASKS_REDIS_URL", env.str, "redis://127.0.0.1:6379/0"),
+            # A survey import of a million rows takes about a minute; allow far more.
+            "DEFAULT_TIMEOUT": _read("JOB_TIMEOUT_SECONDS", env.int, 3600),
+        }
+    }
+elif TASKS_BACKEND == "immediate":
+    TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+else:
+    raise ImproperlyConfigured(
+        "Environment variable TASKS_BACKEND must be database, rq or immediate."
+    )
+# Uploads larger than this import as a background job (smaller ones in the request); exports
+# of more records than this are written by a job and downloaded from its page.
+JOB_IMPORT_BYTES = _read("JOB_IMPORT_BYTES", env.int, 2_000_000)
+JOB_EXPORT_ROWS = _read("JOB_EXPORT_ROWS", env.int, 200_000)
+# A running job whose worker has not been heard of for this long is taken as dead (killed,
+# restarted): it shows as failed, with a retry. Workers beat every JOB_HEARTBEAT_SECONDS.
+JOB_HEARTBEAT_SECONDS = _read("JOB_HEARTBEAT_SECONDS", env.float, 5.0)
+JOB_STALE_SECONDS = _read("JOB_STALE_SECONDS", env.int, 60)
+# How long an export's file and a job's uploaded file are kept for their owner.
+JOB_KEEP_HOURS = _read("JOB_KEEP_HOURS", env.int, 24)
 
 LOGGING = {
     "version": 1,

@@ -15,6 +15,7 @@ urlpatterns += i18n_patterns(
     # The API speaks no language of its own; its index page does (/fr/api/).
     path("api/", views.api_index, name="api_index"),
     path("reports/", include("survey.urls")),
+    path("jobs/", include("survey.job_urls")),
     path("reports/", include("initiatives.report_urls")),
     # Sign in/out and password reset: Django's auth views with coprod's templates; the
     # sign-in form asks for the e-mail address.

@@ -42,6 +42,9 @@ WATCHED_MODELS = (
     "initiatives.StageChange",
 )
 
+# Survey tables that no report reads: how files are read, and the background jobs.
+IGNORED_MODELS = ("survey.ColumnMapping", "survey.Job")
+
 # Deleted in bulk (a whole wave at a time), where a delete receiver would make Django load
 # every row to send it one signal; their deletions call `data_changed()` instead.
 BULK_DELETED = ("survey.Respondent", "survey.Response")
@@ -89,6 +92,8 @@ def cached(key_parts, compute):
 def _watched(model):
     # A tag list's table (many-to-many, made by Django) counts as its initiative's.
     model = model._meta.auto_created or model
+    if model._meta.label in IGNORED_MODELS:
+        return False
     return model._meta.app_label in WATCHED_APPS or model._meta.label in WATCHED_MODELS
 
 

@@ -5,24 +5,32 @@ delete confirmation gives counts, list pages skip the full count, and relations
 use autocomplete or raw ids.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import DELETION, LogEntry
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.http import urlencode
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_tasks_db.models import DBTaskResult
 
 from core import reportcache
 
 from .exports import export_response
 from .forms import SurveyImportForm
 from .imports import import_survey
+from .jobs import reap_stale_jobs, survey_export_start, survey_import_start, visible_jobs
+from .mappings import preview
 from .models import (
+    ColumnMapping,
     Country,
     Item,
+    Job,
     Question,
     ReferenceValue,
     Respondent,
@@ -30,6 +38,7 @@ from .models import (
     Sector,
     Wave,
 )
+from .uploads import forget_upload, keep_upload, open_upload
 
 
 def wave_contents(wave):
@@ -278,37 +287,80 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
         ]
 
     def import_view(self, request):
-        """Upload a survey file: the same import as `manage.py import_survey`."""
+        """Upload a survey file: the same import as `manage.py import_survey`.
+
+        "Preview" reads the first rows back as answers and keeps the file on the server
+        (`uploads.py`), so that "Import" after it needs no second upload.
+        """
         if not request.user.has_perm("survey.import_records"):
             raise PermissionDenied
-        result = None
+        result = shown = None
         form = SurveyImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
-            result = import_survey(
-                request.FILES["file"],
-                create_wave=form.cleaned_data["create_wave"],
-                create_items=form.cleaned_data["create_items"],
-                replace=form.cleaned_data["replace"],
-            )
-            if result.ok:
-                messages.success(request, result.summary())
-            else:
-                messages.error(request, result.summary())
+            data = form.cleaned_data
+            key = data["upload"]
+            if data["file"]:
+                key = keep_upload(data["file"], owner=request.user)
+            try:
+                source = open_upload(key, owner=request.user)
+            except FileNotFoundError:
+                form.add_error("file", gettext("The file is no longer kept: upload it again."))
+                source = None
+            if source is not None:
+                with source:
+                    if "preview" in request.POST:
+                        try:
+                            shown = preview(source, mapping=data["mapping"] or None)
+                        except LookupError:
+                            form.add_error("mapping", gettext("No mapping has this name."))
+                    elif _in_background(data, key):
+                        job = survey_import_start(
+                            owner=request.user,
+                            upload_key=key,
+                            name=data["file"].name if data["file"] else "",
+                            size=default_storage.size(key),
+                            mapping=data["mapping"] or "",
+                            wave=data["wave"] or "",
+                            create_wave=data["create_wave"],
+                            create_items=data["create_items"],
+                            replace=data["replace"],
+                        )
+                        return redirect("admin:survey_job_change", job.pk)
+                    else:
+                        result = import_survey(
+                            source,
+                            mapping=data["mapping"] or None,
+                            wave=data["wave"] or None,
+                            create_wave=data["create_wave"],
+                            create_items=data["create_items"],
+                            replace=data["replace"],
+                        )
+                if result is not None and result.ok:
+                    forget_upload(key, owner=request.user)
+                    messages.success(request, result.summary())
+                    form = SurveyImportForm()
+                else:
+                    if result is not None:
+                        messages.error(request, result.summary())
+                    form = SurveyImportForm(
+                        initial={**{k: v for k, v in data.items() if k != "file"}, "upload": key}
+                    )
+                    form.kept_name = data["file"].name if data["file"] else ""
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("Import a survey file"),
             "form": form,
             "result": result,
+            "preview": shown,
+            "save_mapping_url": _save_mapping_url(shown),
             "more_errors": result.error_count - len(result.errors) if result else 0,
             # A browser never keeps a chosen file after sending it: the page names it.
             "chosen_file": request.FILES.get("file"),
         }
+        failed = (result is not None and not result.ok) or (form.is_bound and form.errors)
         return render(
-            request,
-            "admin/survey/response/import.html",
-            context,
-            status=400 if result is not None and not result.ok else 200,
+            request, "admin/survey/response/import.html", context, status=400 if failed else 200
         )
 
     def export_view(self, request):
@@ -318,4 +370,128 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
         wave = None
         if request.GET.get("wave"):
             wave = get_object_or_404(Wave, code=request.GET["wave"])
+        records = Response.objects.all()
+        if wave is not None:
+            records = records.filter(respondent__wave=wave)
+        if records[: settings.JOB_EXPORT_ROWS + 1].count() > settings.JOB_EXPORT_ROWS:
+            # Too large for one request: a job writes the file, its page offers it.
+            job = survey_export_start(owner=request.user, wave=wave)
+            return redirect("admin:survey_job_change", job.pk)
         return export_response(wave=wave)
+
+
+def _in_background(data, key):
+    """Large files (over JOB_IMPORT_BYTES) import in a job, or any file on request."""
+    return data.get("background") or default_storage.size(key) > settings.JOB_IMPORT_BYTES
+
+
+def _save_mapping_url(shown):
+    """The admin's "add column mapping" form, filled in with a previewed mapping."""
+    if shown is None or shown.mapping is None or shown.mapping.pk is not None:
+        return ""
+    fields = shown.as_dict()["mapping"]
+    initial = {
+        name: fields[name]
+        for name in (
+            "name",
+            "respondent_column",
+            "country_column",
+            "sector_column",
+            "columns",
+            "answered",
+            "shown_columns",
+            "yes_values",
+            "no_values",
+            "skip_rows",
+        )
+    }
+    return reverse("admin:survey_columnmapping_add") + "?" + urlencode(initial)
+
+
+@admin.register(ColumnMapping)
+class ColumnMappingAdmin(admin.ModelAdmin):
+    """Saved ways to read wide survey files; survey managers keep them."""
+
+    list_display = ("name", "preset", "answered", "updated_at")
+    list_filter = ("preset", "answered")
+    search_fields = ("name", "description")
+    readonly_fields = ("preset", "updated_at")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "preset", "updated_at")}),
+        (
+            _("Who answered"),
+            {"fields": ("respondent_column", "country_column", "sector_column", "skip_rows")},
+        ),
+        (
+            _("What they answered"),
+            {"fields": ("columns", "yes_values", "no_values", "answered", "shown_columns")},
+        ),
+    )
+
+    def _manages(self, request):
+        return request.user.has_perm("survey.import_records")
+
+    def has_view_permission(self, request, obj=None):
+        return self._manages(request)
+
+    def has_add_permission(self, request):
+        return self._manages(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request)
+
+
+# The task engine's own table says nothing the job pages do not, and would tie the admin to
+# one engine: staff follow their jobs as `Job` rows.
+if admin.site.is_registered(DBTaskResult):
+    admin.site.unregister(DBTaskResult)
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Each person's background jobs, with the job page's progress and outcome."""
+
+    list_display = ("__str__", "kind", "status", "rows_read", "rows_written", "created_at")
+    list_filter = ("kind", "status")
+    readonly_fields = [field.name for field in Job._meta.fields]
+    change_form_template = "admin/survey/job/change_form.html"
+
+    def get_queryset(self, request):
+        return visible_jobs(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and (obj is None or obj.owner_id == request.user.pk)
+        )
+
+    def has_module_permission(self, request):
+        # Listed for those who start jobs (survey imports) and for anyone who has one.
+        user = request.user
+        return (
+            user.is_active
+            and user.is_staff
+            and (user.has_perm("survey.import_records") or visible_jobs(user).exists())
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        from .views import job_context
+
+        reap_stale_jobs()
+        job = visible_jobs(request.user).filter(pk=object_id).first()
+        extra = job_context(job) if job is not None else {}
+        extra.pop("job", None)
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

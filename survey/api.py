@@ -13,12 +13,27 @@ from core.api.filters import CleanQueryMixin, StrictFilterBackend
 from core.api.pagination import PagePagination, ResponseCursorPagination
 
 from .imports import import_survey
-from .models import Country, Question, ReferenceValue, Response, Sector, Wave
+from .jobs import survey_import_start, visible_jobs
+from .mappings import preview
+from .models import (
+    ColumnMapping,
+    Country,
+    Job,
+    Question,
+    ReferenceValue,
+    Response,
+    Sector,
+    Wave,
+)
 from .reports import cached_indicator_rows
 from .serializers import (
+    ColumnMappingSerializer,
     CountrySerializer,
     IndicatorQuerySerializer,
     IndicatorRowSerializer,
+    JobSerializer,
+    MappingPreviewRequestSerializer,
+    MappingPreviewSerializer,
     QuestionSerializer,
     ReferenceValueSerializer,
     ResponseSerializer,
@@ -28,6 +43,7 @@ from .serializers import (
     SurveyImportSummarySerializer,
     WaveSerializer,
 )
+from .uploads import keep_upload
 
 CODE_REGEX = r"[A-Za-z0-9_.-]{1,32}"
 
@@ -188,16 +204,18 @@ class ResponseViewSet(CleanQueryMixin, mixins.ListModelMixin, viewsets.GenericVi
     @extend_schema(
         summary="Import a survey file (staff)",
         description=(
-            "The same CSV and options as `manage.py import_survey`: UTF-8, a header row with "
-            "wave,country,respondent,sector,question,item,answer. All or nothing: with any "
-            "problem nothing is written and the answer is 400 with the problems, each with its "
-            "line, column and value (the first 50, and the total). 201 when records were "
+            "The same file and options as `manage.py import_survey`: CSV (UTF-8) or XLSX, a "
+            "header row with wave,country,respondent,sector,question,item,answer. All or "
+            "nothing: with any problem nothing is written and the answer is 400 with the "
+            "problems, each with its line, column, cell (XLSX) and value (the first 50, and "
+            "the total). 201 when records were "
             "created, 200 when the file changed nothing."
         ),
         request={"multipart/form-data": SurveyImportSerializer},
         responses={
             200: SurveyImportSummarySerializer,
             201: SurveyImportSummarySerializer,
+            202: OpenApiResponse(JobSerializer, description="Started as a background job."),
             400: OpenApiResponse(
                 SurveyImportErrorsSerializer,
                 description="The file was refused whole; `details.errors` lists the problems.",
@@ -217,8 +235,19 @@ class ResponseViewSet(CleanQueryMixin, mixins.ListModelMixin, viewsets.GenericVi
         body = SurveyImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         options = {
-            name: body.validated_data[name] for name in ("create_wave", "create_items", "replace")
+            name: body.validated_data.get(name)
+            for name in ("mapping", "wave", "create_wave", "create_items", "replace")
         }
+        if body.validated_data["background"]:
+            upload = body.validated_data["file"]
+            job = survey_import_start(
+                owner=request.user,
+                upload_key=keep_upload(upload, owner=request.user),
+                name=upload.name,
+                size=upload.size,
+                **{name: value or "" for name, value in options.items()},
+            )
+            return ApiResponse(JobSerializer(job).data, status=202)
         result = import_survey(body.validated_data["file"], **options)
         if not result.ok:
             return ApiResponse(
@@ -278,3 +307,81 @@ class IndicatorViewSet(CleanQueryMixin, viewsets.ViewSet):
             for row in rows
         ]
         return ApiResponse(IndicatorRowSerializer(data, many=True).data)
+
+
+class SurveyManagerPermission(permissions.BasePermission):
+    """Column mappings and their previews: survey managers (`survey.import_records`)."""
+
+    def has_permission(self, request, view):
+        user = request.user
+        return bool(user and user.is_authenticated and user.has_perm("survey.import_records"))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List column mappings (survey managers)"),
+    retrieve=extend_schema(summary="A column mapping (survey managers)"),
+    create=extend_schema(summary="Save a column mapping (survey managers)"),
+    update=extend_schema(summary="Change a column mapping (survey managers)"),
+    partial_update=extend_schema(summary="Change part of a column mapping (survey managers)"),
+    destroy=extend_schema(summary="Delete a column mapping (survey managers)"),
+)
+class ColumnMappingViewSet(viewsets.ModelViewSet):
+    """How wide survey files are read: saved mappings, by name (see README, "Wide survey
+    files"). `POST survey/mappings/preview/` reads a file's first rows back as answers."""
+
+    permission_classes = [SurveyManagerPermission]
+    queryset = ColumnMapping.objects.all()
+    serializer_class = ColumnMappingSerializer
+    pagination_class = None
+    lookup_field = "name"
+    lookup_value_regex = CODE_REGEX
+
+    @extend_schema(
+        summary="Preview a wide file (survey managers)",
+        description=(
+            "Reads the file's first rows back as answers through the mapping named (saved, "
+            "or a preset), or through the one proposed from the header; writes nothing. The "
+            "proposal can be saved with `POST survey/mappings/`."
+        ),
+        request={"multipart/form-data": MappingPreviewRequestSerializer},
+        responses={200: MappingPreviewSerializer, **errors(400, 401, 403)},
+    )
+    @action(detail=False, methods=["post"], parser_classes=[MultiPartParser])
+    def preview(self, request):
+        body = MappingPreviewRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        name = body.validated_data.get("mapping")
+        try:
+            shown = preview(
+                body.validated_data["file"], mapping=name, rows=body.validated_data["rows"]
+            )
+        except LookupError:
+            return ApiResponse(
+                {
+                    "code": "validation_error",
+                    "message": "No saved mapping and no preset has this name.",
+                    "details": {"mapping": [name]},
+                },
+                status=400,
+            )
+        return ApiResponse(shown.as_dict())
+
+
+class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.GenericViewSet):
+    """A person's own background jobs (survey imports and exports)."""
+
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = JobSerializer
+    pagination_class = PagePagination
+    queryset = Job.objects.none()
+
+    def get_queryset(self):
+        return visible_jobs(self.request.user)
+
+    @extend_schema(summary="Your background jobs")
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(summary="One of your background jobs: progress and outcome")
+    def retrieve(self, request, *args, **kwargs):
+        return super().retrieve(request, *args, **kwargs)

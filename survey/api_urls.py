@@ -13,6 +13,8 @@ router.register(
     "vocabulary/reference-values", api.ReferenceValueViewSet, basename="reference-value"
 )
 router.register("survey/responses", api.ResponseViewSet, basename="response")
+router.register("survey/mappings", api.ColumnMappingViewSet, basename="column-mapping")
+router.register("survey/jobs", api.JobViewSet, basename="job")
 router.register("survey/indicators", api.IndicatorViewSet, basename="indicator")
 
 urlpatterns = router.urls

@@ -92,13 +92,68 @@ class IndicatorForm(forms.Form):
         return cls(data)
 
 
+class CodesField(forms.ModelMultipleChoiceField):
+    """Several choices by code (`?wave=A&wave=B`); an unknown code says which code."""
+
+    def __init__(self, *args, unknown=None, **kwargs):
+        super().__init__(*args, to_field_name="code", **kwargs)
+        if unknown:
+            self.error_messages["invalid_choice"] = unknown
+
+
+class WaveComparisonForm(forms.Form):
+    """The parameters of `/reports/waves/` and its CSV twin (read from the query)."""
+
+    question = IndicatorForm.base_fields["question"]
+    wave = CodesField(
+        Wave.objects.order_by("year", "code"),
+        label=_("Survey waves"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: every wave with records."),
+        unknown=_("Unknown wave “%(value)s”."),
+    )
+    country = IndicatorForm.base_fields["country"]
+    sector = IndicatorForm.base_fields["sector"]
+
+    @classmethod
+    def from_query(cls, query):
+        data = {key: query.get(key, "") for key in ("question", "country", "sector")}
+        data["question"] = data["question"] or "reasons"
+        data["wave"] = [code for code in query.getlist("wave") if code]
+        return cls(data)
+
+    def clean_wave(self):
+        from .reports import waves_with_data
+
+        chosen = self.cleaned_data["wave"]
+        waves = list(chosen.order_by("year", "code")) if chosen else list(waves_with_data())
+        return waves
+
+
 class SurveyImportForm(forms.Form):
+    """An upload (or a file kept since its preview), with the import's options."""
+
     file = forms.FileField(
-        label=_("Survey file (CSV)"),
+        label=_("Survey file (CSV or XLSX)"),
+        required=False,
         help_text=_(
-            "UTF-8, comma-separated, with the header "
-            "wave,country,respondent,sector,question,item,answer."
+            "The long format (the columns wave, country, respondent, sector, question, item, "
+            "answer), or a wide file from a survey tool: one row per respondent, one column "
+            "per option."
         ),
+    )
+    upload = forms.CharField(widget=forms.HiddenInput, required=False)
+    mapping = forms.ChoiceField(
+        label=_("Column mapping"),
+        required=False,
+        help_text=_("For a wide file. Preview first to see how the file reads."),
+    )
+    wave = forms.CharField(
+        label=_("Wave"),
+        required=False,
+        max_length=32,
+        help_text=_("For a wide file (it has no wave column): the wave's code."),
     )
     create_wave = forms.BooleanField(label=_("Create waves that do not exist yet"), required=False)
     create_items = forms.BooleanField(
@@ -107,3 +162,30 @@ class SurveyImportForm(forms.Form):
     replace = forms.BooleanField(
         label=_("Replace answers that differ from the stored ones"), required=False
     )
+    background = forms.BooleanField(
+        label=_("Run in the background"),
+        required=False,
+        help_text=_("Large files always do: follow the progress on the job's page."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import ColumnMapping
+
+        self.fields["mapping"].choices = [
+            ("", _("Recognise it from the header")),
+            (
+                _("Presets"),
+                [(code, label) for code, label in ColumnMapping.PRESETS],
+            ),
+            (
+                _("Saved mappings"),
+                list(ColumnMapping.objects.values_list("name", "name")),
+            ),
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("file") and not data.get("upload"):
+            self.add_error("file", _("Choose a file."))
+        return data

@@ -29,7 +29,6 @@ instead, without the locks.
 
 import csv
 import io
-import os
 import re
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -41,6 +40,7 @@ from django.utils.translation import ngettext
 
 from core import reportcache
 from core.csvfiles import FORMULA_TRIGGERS
+from core.tables import TableError, open_table
 
 from .models import Country, Item, Question, Response, Sector, Wave, code_validator
 
@@ -73,9 +73,10 @@ class ImportResult:
     """What an import did, or why it did nothing. Plain data, ready for JSON."""
 
     ok: bool = True
-    errors: list = field(default_factory=list)  # dicts: line, column, value, message
+    errors: list = field(default_factory=list)  # dicts: line, column, cell, value, message
     error_count: int = 0
     rows: int = 0
+    answers: int = 0
     respondents_created: int = 0
     responses_created: int = 0
     responses_unchanged: int = 0
@@ -142,25 +143,6 @@ def unneutralise(value):
     if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_TRIGGERS):
         return value[1:]
     return value
-
-
-def _open_text(source):
-    """A text stream over `source` (a path, or a binary or text file object), BOM dropped.
-
-    Returns (stream, how to release it): a file we opened is closed; a wrapper we put
-    around the caller's binary file is detached so that their file stays open.
-    """
-    if isinstance(source, str | os.PathLike):
-        stream = open(source, encoding="utf-8-sig", newline="")  # noqa: SIM115
-        return stream, stream.close
-    # Django's UploadedFile wraps the real file object; both hand back bytes.
-    raw = source.file if hasattr(source, "chunks") and hasattr(source, "file") else source
-    if hasattr(raw, "seek") and hasattr(raw, "seekable") and raw.seekable():
-        raw.seek(0)
-    if isinstance(raw, io.TextIOBase):
-        return raw, None
-    stream = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-    return stream, stream.detach
 
 
 def _wave_year(code):
@@ -399,39 +381,25 @@ class _Staging:
         self.cursor.execute("DROP TABLE IF EXISTS survey_import_respondents")
 
 
-def _read_rows(stream, vocabulary, staging, errors, progress):
+def _read_rows(table, rows, vocabulary, staging, errors, progress):
     """Check each row and stage the valid ones. Returns the number of data rows."""
-    reader = csv.reader(stream)
-    try:
-        header = next(reader, None)
-    except UnicodeDecodeError:
-        errors.add(1, "", "", _("The file is not UTF-8 text."))
-        return 0
-    except csv.Error as exc:
-        errors.add(1, "", "", _("The header row is not valid CSV: %(error)s") % {"error": exc})
-        return 0
-    if not header:
-        errors.add(1, "", "", _("The file is empty: a header row is required."))
-        return 0
-    names = [name.strip() for name in header]
-    if names:
-        names[0] = names[0].lstrip("\ufeff")  # a BOM left by a text-mode caller
+    names = table.header
     positions = {}
     for index, name in enumerate(names):
         if name not in COLUMNS:
             errors.add(
-                1,
+                table.header_line,
                 name,
                 name,
                 _("Unknown column; the columns are %(columns)s.") % {"columns": ",".join(COLUMNS)},
             )
         elif name in positions:
-            errors.add(1, name, name, _("Duplicate column."))
+            errors.add(table.header_line, name, name, _("Duplicate column."))
         else:
             positions[name] = index
     for name in COLUMNS:
         if name not in positions:
-            errors.add(1, name, "", _("Missing column."))
+            errors.add(table.header_line, name, "", _("Missing column."))
     if errors.count:
         return 0
 
@@ -442,24 +410,17 @@ def _read_rows(stream, vocabulary, staging, errors, progress):
     waves, countries, sectors = vocabulary.waves, vocabulary.countries, vocabulary.sectors
     questions, items = vocabulary.questions, vocabulary.items
     add = staging.add
+    iterator = rows
     rows = 0
-    line = 1
     since_progress = 0
-    iterator = iter(reader)
     while True:
-        line = reader.line_num + 1
         try:
-            fields = next(iterator)
+            line, fields = next(iterator)
         except StopIteration:
             break
-        except UnicodeDecodeError:
-            errors.add(line, "", "", _("The file is not UTF-8 text from this line on."))
+        except TableError as error:
+            errors.add(error.line, "", "", error.message)
             break
-        except csv.Error as exc:
-            errors.add(line, "", "", _("Not valid CSV: %(error)s") % {"error": exc})
-            break
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue
         rows += 1
         since_progress += 1
         if since_progress == PROGRESS_EVERY:
@@ -510,15 +471,7 @@ def _read_rows(stream, vocabulary, staging, errors, progress):
             or respondent.isspace()
             or "\x00" in respondent
         ):
-            if "\x00" in respondent:
-                message = _("A respondent code cannot contain a NUL character.")
-            elif len(respondent) > _RESPONDENT_MAX:
-                message = _("A respondent code has at most %(max)d characters.") % {
-                    "max": _RESPONDENT_MAX
-                }
-            else:
-                message = _("A respondent code is required.")
-            errors.add(line, "respondent", respondent, message)
+            errors.add(line, "respondent", respondent, _respondent_problem(respondent))
             bad = True
 
         sector = sectors.get(fields[i_sector])
@@ -570,6 +523,95 @@ def _read_rows(stream, vocabulary, staging, errors, progress):
     if progress and since_progress:
         progress(since_progress)
     return rows
+
+
+def _respondent_problem(respondent):
+    """Why `respondent` cannot be a respondent's code, or None."""
+    if "\x00" in respondent:
+        return _("A respondent code cannot contain a NUL character.")
+    if len(respondent) > _RESPONDENT_MAX:
+        return _("A respondent code has at most %(max)d characters.") % {"max": _RESPONDENT_MAX}
+    if not respondent or respondent.isspace():
+        return _("A respondent code is required.")
+    return None
+
+
+def row_checker(mapping, vocabulary, errors):
+    """For a wide file's rows: check_row(line, respondent, country, sector) returns them
+    cleaned, or None after adding their errors (the same messages as the long format)."""
+    countries, sectors = vocabulary.countries, vocabulary.sectors
+
+    def check_row(line, respondent, country, sector):
+        ok = True
+        if respondent[:1] in ("'", " ") or respondent[-1:] == " ":
+            respondent = unneutralise(respondent).strip(" ")
+        problem = _respondent_problem(respondent)
+        if problem:
+            errors.add(line, mapping.respondent_column, respondent, problem)
+            ok = False
+        code = country if country in countries else country.strip().upper()
+        if code not in countries:
+            errors.add(
+                line,
+                mapping.country_column,
+                country,
+                _("Unknown country: use ISO 3166-1 alpha-3."),
+            )
+            ok = False
+        if sector is not None:
+            found = sectors.get(sector) or sectors.get(sector.strip())
+            if found is None:
+                errors.add(
+                    line,
+                    mapping.sector_column,
+                    sector,
+                    _("Unknown sector: use a COFOG code 01 to 10."),
+                )
+                ok = False
+            sector = found
+        return (respondent, code, sector) if ok else None
+
+    return check_row
+
+
+def _read_wide(table, rows, mapping, wave, vocabulary, staging, errors, progress, result):
+    """A wide file through its mapping (see `mappings.py`). Returns the number of rows."""
+    from .mappings import Plan, read_wide_rows
+
+    wave_id = None
+    if not wave:
+        errors.add(
+            table.header_line,
+            "",
+            "",
+            _("A wide file has no wave column: name the wave (--wave CODE)."),
+        )
+    else:
+        wave_id, problem = vocabulary.wave(wave)
+        if problem:
+            errors.add(table.header_line, "", wave, problem)
+    plan = Plan(mapping, table.header, table.header_line, vocabulary, errors)
+    if errors.count:
+        return 0
+    check_row = row_checker(mapping, vocabulary, errors)
+    answers = 0
+
+    def add(row):
+        nonlocal answers
+        answers += 1
+        staging.add(row)
+
+    count = read_wide_rows(
+        rows,
+        plan,
+        wave_id=wave_id,
+        check_row=check_row,
+        add=add,
+        errors=errors,
+        progress=progress,
+    )
+    result.answers = answers
+    return count
 
 
 def _set_errors(cursor, sql, params, column, message_for):
@@ -816,7 +858,7 @@ def _write(cursor, result, errors, *, replace, known):
             "AND t.sector_id = survey_import_staging.sector "
             "AND t.item_id = survey_import_staging.item_id)"
         )
-    new_rows = result.rows - result.responses_unchanged - result.responses_replaced
+    new_rows = result.answers - result.responses_unchanged - result.responses_replaced
     try:
         with transaction.atomic(), _rebuilt_if_large(cursor, new_rows):
             cursor.execute(
@@ -838,19 +880,95 @@ def _write(cursor, result, errors, *, replace, known):
     result.responses_created = created
 
 
-def import_survey(source, *, create_wave=False, create_items=False, replace=False, progress=None):
-    """Import a survey CSV file; returns an `ImportResult`.
+def import_survey(
+    source,
+    *,
+    mapping=None,
+    wave=None,
+    create_wave=False,
+    create_items=False,
+    replace=False,
+    progress=None,
+):
+    """Import a survey file, CSV or XLSX; returns an `ImportResult`.
 
     source: a path, or a binary or text file object (an upload, `open(path, "rb")`).
+    mapping: for a wide file (`mappings.py`), a `ColumnMapping`, a saved mapping's name or
+    a preset's name. Without one, a file with the long format's columns is read as such,
+    and any other file through the mapping proposed from its header.
+    wave: the wave's code, for a wide file (it has no wave column).
     create_wave, create_items: allow codes the database does not know yet.
     replace: a row whose answer differs from the stored one replaces it (else an error).
     progress: called with the number of rows read since the last call.
-
     All or nothing: with any error, nothing is written (not even a new wave or item).
     """
+    from .mappings import first_rows, resolve
+
     result = ImportResult()
     errors = _Errors()
-    stream, release = _open_text(source)
+    try:
+        table = open_table(source)
+    except TableError as error:
+        errors.add(error.line or 1, "", "", error.message)
+        return _finished(result, errors, None)
+    rows = iter(table)
+    renames = {}
+    if mapping is not None or not _looks_long(table.header):
+        try:
+            head, rows = first_rows(rows, 3)
+            mapping = resolve(mapping, table.header, [values for _line, values in head])
+        except TableError as error:
+            errors.add(error.line, "", "", error.message)
+        except LookupError:
+            errors.add(
+                table.header_line,
+                "",
+                mapping,
+                _("No saved mapping and no preset is named “%(name)s”.") % {"name": mapping},
+            )
+        if errors.count:
+            table.close()
+            return _finished(result, errors, table)
+        renames = {
+            "respondent": mapping.respondent_column,
+            "country": mapping.country_column,
+            "sector": mapping.sector_column,
+        }
+    return _import_rows(
+        table,
+        rows,
+        result,
+        errors,
+        mapping=mapping,
+        wave=wave,
+        create_wave=create_wave,
+        create_items=create_items,
+        replace=replace,
+        progress=progress,
+        renames=renames,
+    )
+
+
+def _looks_long(header):
+    """Whether a header is meant as the long format (even with a column misspelt)."""
+    return bool({name.lower() for name in header} & {"wave", "question", "item", "answer"})
+
+
+def _import_rows(
+    table,
+    rows,
+    result,
+    errors,
+    *,
+    mapping,
+    wave,
+    create_wave,
+    create_items,
+    replace,
+    progress,
+    renames,
+):
+    """The import proper, in one transaction (see `import_survey`)."""
     try:
         try:
             with transaction.atomic():
@@ -860,13 +978,29 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
                     staging.create()
                     vocabulary.before_writing = staging.flush
                     try:
-                        result.rows = _read_rows(stream, vocabulary, staging, errors, progress)
+                        if mapping is None:
+                            result.rows = _read_rows(
+                                table, rows, vocabulary, staging, errors, progress
+                            )
+                            result.answers = result.rows
+                        else:
+                            result.rows = _read_wide(
+                                table,
+                                rows,
+                                mapping,
+                                wave,
+                                vocabulary,
+                                staging,
+                                errors,
+                                progress,
+                                result,
+                            )
                     except BaseException as error:
                         staging.abandon(error)
                         raise
                     staging.flush()
                     known = 0
-                    if result.rows:
+                    if result.answers:
                         known = staging.summarise()
                         # Only the joins with stored records need the staging key indexed.
                         # Without any, every row is new, and survey_response's unique
@@ -904,9 +1038,26 @@ def import_survey(source, *, create_wave=False, create_items=False, replace=Fals
                 ),
             )
     finally:
-        if release:
-            release()
-    result.errors = errors.kept
+        table.close()
+    return _finished(result, errors, table, renames)
+
+
+def _finished_errors(errors, table, renames=None):
+    """`errors` with the file's column names, and each cell's address in a sheet."""
+    for error in errors:
+        column = error["column"] = (renames or {}).get(error["column"]) or error["column"]
+        index = table.header.index(column) if table and column in table.header else None
+        error["cell"] = (table.address(error["line"], index) if index is not None else None) or ""
+    return errors
+
+
+def _finished(result, errors, table, renames=None):
+    """Put the errors into the result; in a sheet, each with its cell's address.
+
+    renames: for a wide file, the file's own name of the respondent, country and sector
+    columns, which the checks on the whole file call by their long-format names.
+    """
+    result.errors = _finished_errors(errors.kept, table, renames)
     result.error_count = errors.count
     result.ok = not errors.count
     return result

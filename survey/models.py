@@ -5,7 +5,9 @@ are translated (see `translation.py`).
 """
 
 import unicodedata
+import uuid
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q
@@ -185,7 +187,7 @@ class Respondent(models.Model):
         return f"{self.code} ({self.country_id}, {self.wave})"
 
 
-def _pair_key():
+def pair_key():
     """One integer per (respondent, sector) pair, so that the pairs can be counted distinct.
 
     Sector codes are COFOG divisions `01`..`10`, so `respondent * 100 + sector` is unique
@@ -215,7 +217,7 @@ class ResponseQuerySet(models.QuerySet):
         Returns dicts with `responses` and `yes_<item id>` keys, grouped by the field
         named in `by` (`respondent__country` or `sector`) when one is given.
         """
-        aggregates = {"responses": Count(_pair_key(), distinct=True)}
+        aggregates = {"responses": Count(pair_key(), distinct=True)}
         for item in items:
             aggregates[f"yes_{item.pk}"] = Count("pk", filter=Q(item=item.pk, affirmative=True))
         qs = self.order_by()
@@ -270,3 +272,170 @@ class Response(models.Model):
 
     def __str__(self):
         return f"{self.respondent} {self.sector_id} {self.item.code}: {self.affirmative}"
+
+
+class ColumnMapping(models.Model):
+    """How to read a wide survey file: one row per respondent (or respondent and sector),
+    one column per option of a multiple-choice question. See `survey/mappings.py`."""
+
+    TICKED = "ticked"
+    FILLED = "filled"
+    SHOWN = "shown"
+    ALL = "all"
+    ANSWERED_CHOICES = [
+        (TICKED, _("the question was answered when at least one of its options is ticked")),
+        (FILLED, _("the question was answered when any of its cells is filled (ticked or no)")),
+        (SHOWN, _("a “question shown” column says whether the question was answered")),
+        (ALL, _("every row answered every question: a blank cell is no")),
+    ]
+    PRESETS = [
+        ("limesurvey", "LimeSurvey"),
+        ("kobo", "KoboToolbox"),
+        ("qualtrics", "Qualtrics"),
+    ]
+
+    name = models.CharField(
+        _("name"),
+        max_length=64,
+        unique=True,
+        validators=[code_validator],
+        help_text=_("Chosen by this name in the import form, the command and the API."),
+    )
+    description = models.TextField(_("description"), blank=True)
+    preset = models.CharField(
+        _("proposed from"), max_length=16, choices=PRESETS, blank=True, editable=False
+    )
+    respondent_column = models.CharField(
+        _("respondent column"), max_length=200, default="respondent"
+    )
+    country_column = models.CharField(_("country column"), max_length=200, default="country")
+    sector_column = models.CharField(
+        _("sector column"),
+        max_length=200,
+        default="sector",
+        blank=True,
+        help_text=_("Blank when each answer column names its sector (“@ 03” below)."),
+    )
+    columns = models.TextField(
+        _("answer columns"),
+        help_text=_(
+            "One line per column of the file: “column = question/item”, with “@ sector” "
+            "when the sector is part of the column (e.g. “Q3[SQ002] = barriers/resources” or "
+            "“barriers[resources_03] = barriers/resources @ 03”). Columns not listed here, "
+            "nor named above, are ignored."
+        ),
+    )
+    answered = models.CharField(
+        _("answered when"), max_length=8, choices=ANSWERED_CHOICES, default=TICKED
+    )
+    shown_columns = models.TextField(
+        _("“question shown” columns"),
+        blank=True,
+        help_text=_(
+            "Only for the “question shown” rule: one line per question, “column = question” "
+            "(with “@ sector” when the sector is part of the column). A yes there means the "
+            "question was shown and answered."
+        ),
+    )
+    yes_values = models.CharField(
+        _("values read as ticked"),
+        max_length=200,
+        default="1, y, yes, true, x",
+        help_text=_(
+            "Comma-separated, any case. The item's label and the option's code in the column "
+            "name are read as ticked too."
+        ),
+    )
+    no_values = models.CharField(
+        _("values read as not ticked"),
+        max_length=200,
+        default="0, n, no, false",
+        help_text=_("Comma-separated, any case. A blank cell is not ticked too."),
+    )
+    skip_rows = models.PositiveSmallIntegerField(
+        _("rows to skip under the header"),
+        default=0,
+        validators=[MaxValueValidator(20)],
+        help_text=_("Qualtrics writes the question texts and import ids on two rows there."),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("column mapping")
+        verbose_name_plural = _("column mappings")
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from .mappings import check_mapping
+
+        check_mapping(self)
+
+
+class Job(models.Model):
+    """Long work run by a background worker (survey/jobs.py): what it is, how far it got,
+    and how it ended. The task engine only carries the job's id; this row is the truth."""
+
+    class Kind(models.TextChoices):
+        SURVEY_IMPORT = "survey_import", _("survey import")
+        SURVEY_EXPORT = "survey_export", _("survey export")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting for a worker")
+        RUNNING = "running", _("running")
+        DONE = "done", _("finished")
+        FAILED = "failed", _("failed")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.QUEUED
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="jobs", verbose_name=_("owner")
+    )
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # Jobs with the same lock run one at a time (survey imports share one: see jobs.py).
+    lock = models.CharField(_("lock"), max_length=64, blank=True)
+    rows_read = models.PositiveBigIntegerField(_("rows read"), default=0)
+    rows_total = models.PositiveBigIntegerField(_("rows in all (about)"), null=True, blank=True)
+    rows_written = models.PositiveBigIntegerField(_("rows written"), default=0)
+    phase = models.CharField(_("phase"), max_length=200, blank=True)
+    message = models.TextField(_("outcome"), blank=True)
+    outcome = models.JSONField(_("details"), default=dict, blank=True)
+    result_file = models.CharField(_("file"), max_length=300, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    heartbeat_at = models.DateTimeField(_("last heard of"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["lock"],
+                condition=models.Q(status="running") & ~models.Q(lock=""),
+                name="job_one_running_per_lock",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {str(self.pk)[:8]}"
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self):
+        """How far the reading got, 0..100, or None when the total is unknown."""
+        if self.status == self.Status.DONE:
+            return 100
+        if not self.rows_total:
+            return None
+        return min(99, int(100 * self.rows_read / self.rows_total))

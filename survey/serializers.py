@@ -1,9 +1,21 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from core.api.fields import StrictSlugRelatedField
 
-from .models import Country, Item, Question, ReferenceValue, Response, Sector, Wave
+from .models import (
+    ColumnMapping,
+    Country,
+    Item,
+    Job,
+    Question,
+    ReferenceValue,
+    Response,
+    Sector,
+    Wave,
+)
 from .reports import BREAKDOWNS
 
 
@@ -139,7 +151,18 @@ class IndicatorRowSerializer(serializers.Serializer):
 
 class SurveyImportSerializer(serializers.Serializer):
     file = serializers.FileField(
-        help_text="UTF-8 CSV with the columns wave,country,respondent,sector,question,item,answer."
+        help_text="CSV (UTF-8) or XLSX: the long format (columns wave,country,respondent,"
+        "sector,question,item,answer), or a wide file read through `mapping`."
+    )
+    mapping = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="For a wide file: a saved column mapping's name, or a preset (`limesurvey`, "
+        "`kobo`, `qualtrics`). Without it, a wide file is read through the mapping proposed "
+        "from its header.",
+    )
+    wave = serializers.CharField(
+        required=False, max_length=32, help_text="For a wide file: the wave's code."
     )
     create_wave = serializers.BooleanField(
         default=False, help_text="Create the wave when its code is unknown."
@@ -150,10 +173,15 @@ class SurveyImportSerializer(serializers.Serializer):
     replace = serializers.BooleanField(
         default=False, help_text="Replace existing answers that differ, instead of refusing."
     )
+    background = serializers.BooleanField(
+        default=False,
+        help_text="Run as a background job: the answer is 202 with the job; follow its `url`.",
+    )
 
 
 class SurveyImportSummarySerializer(serializers.Serializer):
     rows = serializers.IntegerField(help_text="Data rows read.")
+    answers = serializers.IntegerField(help_text="Answers read (a wide row holds several).")
     respondents_created = serializers.IntegerField()
     responses_created = serializers.IntegerField()
     responses_unchanged = serializers.IntegerField()
@@ -169,6 +197,9 @@ class SurveyImportSummarySerializer(serializers.Serializer):
 class SurveyImportErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField(allow_null=True, help_text="Line number in the file.")
     column = serializers.CharField(allow_null=True, allow_blank=True)
+    cell = serializers.CharField(
+        allow_blank=True, help_text="The cell's address (`D17`) in an XLSX file; empty in CSV."
+    )
     value = serializers.CharField(allow_null=True, allow_blank=True)
     message = serializers.CharField()
 
@@ -190,3 +221,105 @@ class SurveyImportErrorsSerializer(serializers.Serializer):
     )
     message = serializers.CharField()
     details = SurveyImportErrorDetailsSerializer()
+
+
+class ColumnMappingSerializer(serializers.ModelSerializer):
+    """A saved column mapping; its checks are the model's (`survey.mappings.check_mapping`)."""
+
+    class Meta:
+        model = ColumnMapping
+        fields = [
+            "name",
+            "description",
+            "preset",
+            "respondent_column",
+            "country_column",
+            "sector_column",
+            "columns",
+            "answered",
+            "shown_columns",
+            "yes_values",
+            "no_values",
+            "skip_rows",
+            "updated_at",
+        ]
+        read_only_fields = ["preset", "updated_at"]
+
+    def validate(self, attrs):
+        instance = ColumnMapping(**{**self._current(), **attrs})
+        try:
+            instance.clean()
+        except DjangoValidationError as exc:
+            raise serializers.ValidationError(exc.message_dict) from None
+        return attrs
+
+    def _current(self):
+        if self.instance is None:
+            return {}
+        return {name: getattr(self.instance, name) for name in self.Meta.fields}
+
+
+class MappingPreviewRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="The wide file, CSV (UTF-8) or XLSX.")
+    mapping = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="A saved mapping's name or a preset; without it, one is proposed.",
+    )
+    rows = serializers.IntegerField(default=5, min_value=1, max_value=50)
+
+
+class MappingPreviewSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(
+        choices=["long", "wide"], help_text="`long`: the long format, no mapping needed."
+    )
+    header = serializers.ListField(child=serializers.CharField())
+    mapping = serializers.DictField(
+        allow_null=True, help_text="The mapping read with: saved, or proposed (`saved` false)."
+    )
+    ignored = serializers.ListField(
+        child=serializers.CharField(), help_text="Columns the mapping does not read."
+    )
+    problems = SurveyImportErrorSerializer(many=True)
+    answers = serializers.ListField(
+        child=serializers.DictField(),
+        help_text="The first rows read back as answers: line, respondent, country, sector, "
+        "question, item, answer (`yes`, `no`, or empty when the question was not answered).",
+    )
+
+
+class JobSerializer(serializers.ModelSerializer):
+    """A background job: its progress while it runs, its outcome after."""
+
+    url = serializers.SerializerMethodField(help_text="The job's page on the site.")
+    download = serializers.SerializerMethodField(
+        help_text="For a finished export, its file (for its owner, while it is kept)."
+    )
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "phase",
+            "rows_read",
+            "rows_total",
+            "rows_written",
+            "message",
+            "outcome",
+            "attempts",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "url",
+            "download",
+        ]
+
+    def get_url(self, job) -> str:
+        return reverse("jobs:detail", args=[job.pk])
+
+    def get_download(self, job) -> str | None:
+        from .jobs import export_available
+
+        return reverse("jobs:download", args=[job.pk]) if export_available(job) else None

@@ -7,4 +7,6 @@ app_name = "survey"
 urlpatterns = [
     path("indicators/", views.IndicatorsView.as_view(), name="indicators"),
     path("indicators.csv", views.IndicatorsCsvView.as_view(), name="indicators_csv"),
+    path("waves/", views.WaveComparisonView.as_view(), name="waves"),
+    path("waves.csv", views.WaveComparisonCsvView.as_view(), name="waves_csv"),
 ]

@@ -1,18 +1,25 @@
-"""The survey's public indicator report, as a page with charts and as CSV."""
+"""The survey's public indicator report, as a page with charts and as CSV; the pages of
+background jobs."""
 
 from urllib.parse import urlencode
 
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.conf import settings
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
 from core import charts
 from core.csvfiles import csv_response
 
-from .forms import IndicatorForm
+from .forms import IndicatorForm, WaveComparisonForm
+from .jobs import export_available, export_expires_at, job_retry, reap_stale_jobs, visible_jobs
 from .models import Country, Sector
-from .reports import cached_indicator_rows
+from .reports import cached_indicator_rows, wave_comparison
 
 CSV_COLUMNS = (
     "wave",
@@ -190,3 +197,196 @@ class IndicatorsCsvView(IndicatorReportMixin, View):
             if part
         )
         return csv_response(f"{name}.csv", CSV_COLUMNS, lines())
+
+
+class JobMixin(LoginRequiredMixin):
+    """A person's own background job; anyone else's is not found."""
+
+    def get_job(self, pk):
+        return get_object_or_404(visible_jobs(self.request.user), pk=pk)
+
+
+class JobView(JobMixin, View):
+    """How a background job is doing: progress while it runs, its outcome after."""
+
+    def get(self, request, pk):
+        reap_stale_jobs()
+        job = self.get_job(pk)
+        return render(request, "survey/job.html", job_context(job))
+
+
+def job_context(job):
+    return {
+        "job": job,
+        "download": export_available(job),
+        "expires_at": export_expires_at(job),
+        "keep_hours": settings.JOB_KEEP_HOURS,
+        "refresh_seconds": 2,
+    }
+
+
+class JobRetryView(JobMixin, View):
+    def post(self, request, pk):
+        job = job_retry(job=self.get_job(pk), by=request.user)
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+            target = reverse("jobs:detail", args=[job.pk])
+        return redirect(target)
+
+
+class JobDownloadView(JobMixin, View):
+    """An export's file, for its owner only, while it is kept (JOB_KEEP_HOURS)."""
+
+    def get(self, request, pk):
+        job = self.get_job(pk)
+        if not export_available(job):
+            raise Http404
+        name = f"survey-{job.params.get('wave') or 'all'}.csv"
+        return FileResponse(
+            default_storage.open(job.result_file, "rb"),
+            as_attachment=True,
+            filename=name,
+            content_type="text/csv; charset=utf-8",
+        )
+
+
+WAVE_CSV_COLUMNS = (
+    "question",
+    "item",
+    "item_label",
+    "wave",
+    "country",
+    "sector",
+    "affirmative",
+    "responses",
+    "percent",
+    "change_points",
+    "reference_percent",
+)
+
+
+class WaveComparisonMixin:
+    """Reads and checks the parameters shared by the page and its CSV twin."""
+
+    def parameters(self):
+        form = WaveComparisonForm.from_query(self.request.GET)
+        if not form.is_valid():
+            return form, None
+        return form, form.cleaned_data
+
+    @staticmethod
+    def problems(form):
+        return [str(error) for errors in form.errors.values() for error in errors]
+
+    @staticmethod
+    def rows(params):
+        return wave_comparison(
+            question=params["question"],
+            waves=params["wave"],
+            country=params["country"],
+            sector=params["sector"],
+        )
+
+    @staticmethod
+    def query(params):
+        return urlencode(
+            [("question", params["question"].code)]
+            + [("wave", wave.code) for wave in params["wave"]]
+            + [
+                ("country", params["country"].code if params["country"] else ""),
+                ("sector", params["sector"].code if params["sector"] else ""),
+            ]
+        )
+
+
+class WaveComparisonView(WaveComparisonMixin, View):
+    """One question across survey waves: each item's percentage per wave and its change."""
+
+    template_name = "survey/waves.html"
+
+    def get(self, request):
+        form, params = self.parameters()
+        if params is None:
+            return render(
+                request,
+                self.template_name,
+                {"form": form, "problems": self.problems(form)},
+                status=400,
+            )
+        rows = self.rows(params)
+        question, waves = params["question"], params["wave"]
+        scope = [str(v) for v in (params["country"], params["sector"]) if v is not None]
+        title = " · ".join([str(question.label), _("waves compared"), *scope])
+        chart = charts.grouped_bar_chart(
+            title=title,
+            series=[wave.code for wave in waves],
+            rows=[
+                (
+                    row.item.label,
+                    [cell.percent_rounded for cell in row.cells],
+                    next(
+                        (
+                            cell.reference_percent
+                            for cell in reversed(row.cells)
+                            if cell.reference_percent is not None
+                        ),
+                        None,
+                    ),
+                )
+                for row in rows
+            ],
+            marker_label=_("Published by the OECD"),
+            axis_label=_("Share of responses ticking the item (%)"),
+            sort=False,
+            chart_id="waves-chart",
+        )
+        table = [(row, list(zip(row.cells, [None, *row.changes], strict=True))) for row in rows]
+        return render(
+            request,
+            self.template_name,
+            {
+                "form": form,
+                "question": question,
+                "waves": waves,
+                "table": table,
+                "title": title,
+                "chart": chart if waves and rows else "",
+                "csv_query": self.query(params),
+            },
+        )
+
+
+class WaveComparisonCsvView(WaveComparisonMixin, View):
+    def get(self, request):
+        form, params = self.parameters()
+        if params is None:
+            message = _("Bad report parameters: %(problems)s") % {
+                "problems": " ".join(self.problems(form))
+            }
+            return HttpResponse(
+                message + "\n", status=400, content_type="text/plain; charset=utf-8"
+            )
+        rows = self.rows(params)
+        question = params["question"]
+        country = params["country"].code if params["country"] else ""
+        sector = params["sector"].code if params["sector"] else ""
+
+        def lines():
+            for row in rows:
+                for cell, change in zip(row.cells, [None, *row.changes], strict=True):
+                    yield (
+                        question.code,
+                        row.item.code,
+                        row.item.label,
+                        cell.wave.code,
+                        country,
+                        sector,
+                        cell.affirmative if cell.asked else "",
+                        cell.responses if cell.asked else "",
+                        "" if cell.percent_rounded is None else cell.percent_rounded,
+                        "" if change is None else change,
+                        cell.reference_percent,
+                    )
+
+        name = "-".join(part for part in ("waves", question.code, country, sector) if part)
+        return csv_response(f"{name}.csv", WAVE_CSV_COLUMNS, lines())

@@ -373,3 +373,81 @@ def test_new_waves_and_items_are_created_between_batches(monkeypatch):
     assert result.ok, result.errors
     assert (result.waves_created, result.items_created) == (["NEW-2030"], ["barriers/time"])
     assert Response.objects.count() == 10
+
+
+def test_a_quote_never_closed_is_refused_on_its_line_and_nothing_is_written():
+    result = import_survey(
+        csv_file(
+            "OECD-2010,FIN,fi-1,03,barriers,resources,yes",
+            'OECD-2010,FIN,"fi-2,03,barriers,resources,yes',
+            "OECD-2010,FIN,fi-3,03,barriers,resources,yes",
+            'OECD-2010,FIN,fi-4",03,barriers,resources,yes',
+            "OECD-2010,FIN,fi-5,03,barriers,resources,yes",
+        )
+    )
+    assert not result.ok
+    assert [(e["line"], "quote" in e["message"]) for e in result.errors] == [(3, True)]
+    assert Respondent.objects.count() == 0
+
+
+def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line(monkeypatch):
+    import core.tables as tables
+
+    monkeypatch.setattr(tables, "CHUNK_BYTES", 8192)
+    rows = [f"OECD-2010,FIN,r{n},03,barriers,resources,yes" for n in range(2, 3000)]
+    data = csv_file(*rows).getvalue().replace(b"r2601,", "rBj\xf6rk,".encode("latin-1"))
+    result = import_survey(io.BytesIO(data))
+    assert not result.ok
+    assert [e["line"] for e in result.errors] == [2601]
+    assert "UTF-8" in result.errors[0]["message"]
+    assert Respondent.objects.count() == 0
+
+
+def xlsx_file(*rows):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def test_an_xlsx_file_in_the_long_format_imports_like_its_csv():
+    result = import_survey(
+        xlsx_file(
+            HEADER.strip().split(","),
+            ["OECD-2010", "FIN", "fi-1", 3, "barriers", "resources", 1],
+            ["OECD-2010", "CAN", "ca-1", "07", "barriers", "resources", "no"],
+        )
+    )
+    assert result.ok, result.errors
+    assert snapshot() == [
+        ("OECD-2010", "CAN", "ca-1", "07", "barriers", "resources", False),
+        ("OECD-2010", "FIN", "fi-1", "03", "barriers", "resources", True),
+    ]
+
+
+def test_xlsx_errors_name_the_cell():
+    result = import_survey(
+        xlsx_file(
+            HEADER.strip().split(","),
+            ["OECD-2010", "FIN", "fi-1", "03", "barriers", "resources", "yes"],
+            ["OECD-2010", "XXX", "fi-2", "03", "barriers", "resources", "maybe"],
+            ["OECD-2010", "FIN", "fi-1", "03", "barriers", "resources", "yes"],
+        )
+    )
+    assert not result.ok
+    assert sorted((e["cell"], e["column"]) for e in result.errors) == [
+        ("B3", "country"),
+        ("F4", "item"),
+        ("G3", "answer"),
+    ]
+    assert Respondent.objects.count() == 0
+
+
+def test_csv_errors_have_no_cell():
+    result = import_survey(csv_file("OECD-2010,XXX,fi-1,03,barriers,resources,yes"))
+    assert [(e["line"], e["column"], e["cell"]) for e in result.errors] == [(2, "country", "")]
