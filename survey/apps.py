@@ -7,7 +7,13 @@ class SurveyConfig(AppConfig):
     verbose_name = _("Survey")
 
     def ready(self):
-        # Cached reports start over after every write to the survey or initiatives tables.
+        # Every survey table is read by the reports and the public pages (vocabulary labels,
+        # indicators): cached results start over after each write (coprod_site/reportcache.py).
         from coprod_site import reportcache
 
-        reportcache.connect()
+        from .models import Respondent, Response
+
+        bulk_deleted = (Respondent, Response)
+        reportcache.watch(*(m for m in self.get_models() if m not in bulk_deleted))
+        # Deleted a whole wave at a time: their deletions call data_changed() themselves.
+        reportcache.watch(*bulk_deleted, deletes=False)

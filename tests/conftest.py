@@ -20,10 +20,12 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate-limit and throttle counters live in the cache; one test's requests must not
-    # use up the next test's allowance.
-    from django.core.cache import cache
+    # use up the next test's allowance. Cached reports and pages start over too (a
+    # database flushed between tests sends no signal).
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "reports"):
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)
