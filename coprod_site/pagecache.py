@@ -173,5 +173,7 @@ class PublicPageCacheMiddleware:
         whole = StreamingHttpResponse([content], status=response.status_code)
         for name, value in response.items():
             whole[name] = value
-        response.close()
+        # Not response.close(): that would signal the end of the request (and close the
+        # database connection) while the request is still being answered. Its body, the
+        # only thing it held, is read to the end.
         return whole, content
