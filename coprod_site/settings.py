@@ -275,6 +275,11 @@ RATELIMIT_SIGNUP = _read("RATELIMIT_SIGNUP", env.str, "10/h")
 RATELIMIT_PASSWORD_RESET = _read("RATELIMIT_PASSWORD_RESET", env.str, "5/h")
 RATELIMIT_SUBMIT = _read("RATELIMIT_SUBMIT", env.str, "30/h")
 RATELIMIT_WRITE = _read("RATELIMIT_WRITE", env.str, "300/h")
+# Exports of the whole list (coprod_site/exportlimits.py): downloads an anonymous client
+# may start per address, and downloads any client may run at once.
+EXPORT_RATE_ANON = _read("EXPORT_RATE_ANON", env.str, "30/h")
+EXPORT_CONCURRENT_PER_CLIENT = _read("EXPORT_CONCURRENT_PER_CLIENT", env.int, 2)
+EXPORT_SLOT_SECONDS = _read("EXPORT_SLOT_SECONDS", env.int, 15 * 60)
 RATELIMITS = {
     "initiatives:signup": RATELIMIT_SIGNUP,
     "password_reset": RATELIMIT_PASSWORD_RESET,

@@ -9,6 +9,8 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.generic import ListView, TemplateView
 
+from coprod_site import exportlimits
+
 from .. import audit, exports, rules, services
 from ..filters import InitiativeFilterSet
 from ..models import (
@@ -140,7 +142,12 @@ class InitiativeListView(ListView):
 
 
 def export_csv(request):
-    """The list as CSV, with the same filters and the same visibility as the page."""
+    """The list as CSV, with the same filters and the same visibility as the page; rate
+    and concurrency limited (coprod_site/exportlimits.py)."""
+    return exportlimits.limited(request, "initiatives", lambda: _export_csv(request))
+
+
+def _export_csv(request):
     filterset = InitiativeFilterSet(
         request.GET or None, queryset=Initiative.objects.visible_to(request.user), request=request
     )
