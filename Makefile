@@ -10,7 +10,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=true SECRET_KEY=$${SECRET_KEY:-local-development-only-not-for-production}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production}
 
-.PHONY: install run test lint format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
+.PHONY: install run test test-quick lint format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,8 +44,16 @@ messages: install
 	$(DEV_ENV) $(MANAGE) makemessages -l fr --no-obsolete --ignore='.venv/*' --ignore='bench/*' --ignore='tests/*' --ignore='staticfiles/*'
 	$(DEV_ENV) $(MANAGE) compilemessages --ignore='.venv/*'
 
+# The whole suite, spread over the machine's cores (pytest-xdist; each worker has its own
+# test database and live-server port). PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= auto
 pytest: install
-	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	$(TEST_ENV) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# A quick loop while working: everything but the slow tests (browser, schema fuzzing,
+# subprocesses, the multi-instance test).
+test-quick: install
+	$(TEST_ENV) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 # The API's OpenAPI schema must generate without a warning (docs: /api/docs/).
 schema-check: install

@@ -97,6 +97,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # Anonymous GETs of the public pages from the report cache (core/pagecache.py).
+    "core.pagecache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -276,6 +278,11 @@ RATELIMIT_SIGNUP = _read("RATELIMIT_SIGNUP", env.str, "10/h")
 RATELIMIT_PASSWORD_RESET = _read("RATELIMIT_PASSWORD_RESET", env.str, "5/h")
 RATELIMIT_SUBMIT = _read("RATELIMIT_SUBMIT", env.str, "30/h")
 RATELIMIT_WRITE = _read("RATELIMIT_WRITE", env.str, "300/h")
+# Exports of the whole list (initiatives/exportlimits.py): downloads an anonymous client
+# may start per address, and downloads any client may run at once.
+EXPORT_RATE_ANON = _read("EXPORT_RATE_ANON", env.str, "30/h")
+EXPORT_CONCURRENT_PER_CLIENT = _read("EXPORT_CONCURRENT_PER_CLIENT", env.int, 2)
+EXPORT_SLOT_SECONDS = _read("EXPORT_SLOT_SECONDS", env.int, 15 * 60)
 RATELIMITS = {
     "initiatives:signup": RATELIMIT_SIGNUP,
     "password_reset": RATELIMIT_PASSWORD_RESET,
@@ -343,27 +350,56 @@ SPECTACULAR_SETTINGS = {
 }
 
 
-def _cache(name, default):
+def _cache(name, default, *, prefix="", max_entries=None):
     """locmem:// (one process), dbcache://TABLE (shared, via the database) or
     redis://HOST:PORT/DB (shared, atomic counters; needs the `redis` extra)."""
     url = env.str(name, default=default)
     scheme, _sep, rest = url.partition("://")
     if scheme == "locmem":
-        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": rest}
-    if scheme == "dbcache" and rest:
-        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": rest}
-    if scheme in ("redis", "rediss") and rest:
-        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    raise ValueError("use locmem://, dbcache://TABLE or redis://HOST:PORT/DB")
+        config = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": rest}
+    elif scheme == "dbcache" and rest:
+        config = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": rest}
+    elif scheme in ("redis", "rediss") and rest:
+        config = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    else:
+        raise ValueError("use locmem://, dbcache://TABLE or redis://HOST:PORT/DB")
+    if prefix:
+        config["KEY_PREFIX"] = prefix
+    if max_entries and scheme != "redis":
+        config["OPTIONS"] = {"MAX_ENTRIES": max_entries}
+    return config
 
 
-# Rate-limit counters and API throttles live here: with several
-# gunicorn processes or machines it must be shared (docs/DEPLOY.md).
-CACHES = {"default": _read("CACHE_URL", _cache, "locmem://")}
+def _report_cache_default():
+    """The report cache beside the counters' cache, never inside it: its own locmem store,
+    its own table, or the same Redis server under its own key prefix."""
+    url = env.str("CACHE_URL", default="locmem://")
+    scheme, _sep, rest = url.partition("://")
+    if scheme == "locmem":
+        return "locmem://coprod-reports"
+    if scheme == "dbcache":
+        return f"dbcache://{rest}_reports"
+    return url
 
-# Report results are kept in that cache until the data under them changes
-# (core/reportcache.py); this bounds how long an entry lives. 0 turns it off.
+
+# Caches (docs/DEPLOY.md). With several gunicorn processes or machines both must be shared.
+# - default: rate-limit counters and API throttles (CACHE_URL).
+# - reports: computed reports, public pages and their data generation (REPORT_CACHE_URL,
+#   core/reportcache.py and core/pagecache.py). An alias of its own, so that its
+#   entries (one per page and filter combination) never evict a counter.
+CACHES = {
+    "default": _read("CACHE_URL", _cache, "locmem://"),
+    "reports": _read(
+        "REPORT_CACHE_URL",
+        lambda name, default: _cache(name, default, prefix="reports", max_entries=5000),
+        _report_cache_default(),
+    ),
+}
+# How long a cached report or public page lives at most; a change of the data ends it at
+# once. 0 turns both caches off.
 REPORT_CACHE_SECONDS = _read("REPORT_CACHE_SECONDS", env.int, 600)
+# The largest page or CSV kept in the page cache; bigger ones are served uncached.
+PAGE_CACHE_MAX_BYTES = _read("PAGE_CACHE_MAX_BYTES", env.int, 2 * 1024 * 1024)
 
 # Background jobs (survey/jobs.py, docs/DEPLOY.md "Background worker"): django-tasks, with
 # its database backend by default (`manage.py db_worker` runs the jobs; `make run` starts

@@ -1,61 +1,62 @@
-"""Report results kept in the cache until the data under them changes.
+"""Computed reports and public pages kept in a cache until the data under them changes.
 
 A report aggregates every initiative or survey record in its scope, so computing it costs
-more as the register grows. Its result is therefore kept in the default cache, under the
-current *data generation*: a random token that is replaced whenever a table the reports
-read changes (`WATCHED_APPS`, `WATCHED_MODELS`). A new token makes every earlier entry
-unreachable, so a report never shows data older than the last committed change (entries
-also expire after `REPORT_CACHE_SECONDS`, and fall out of the cache like any other).
+more as the register grows; a public page is the same for every anonymous visitor until
+the data changes. Both are therefore kept in a cache of their own (the `reports` alias,
+`REPORT_CACHE_URL`, separate from the rate-limit and throttle counters so that its entries
+never evict those), under the current *data generation*: a random token that is replaced
+whenever a watched table changes. A new token makes every earlier entry unreachable;
+entries also expire after `REPORT_CACHE_SECONDS`. Keys are hashes of what the result
+depends on, so a free parameter (a date, a search) never makes a long key.
 
-The token is replaced twice per write: at once, so that the writing transaction reads its
-own changes, and again after the commit. The second replacement is what keeps other
-processes correct: a reader that picked up the first token before the commit may have
-cached figures without the change, under a token nobody reads any more.
+Exactness: no visitor sees figures older than the last committed change.
+- The token is replaced once per writing transaction, *after* its commit
+  (`transaction.on_commit`), never inside it: with a database-backed cache, a write inside
+  the transaction would lock the token's row until COMMIT and so serialise every write of
+  the site. The on-commit callbacks run before the writing request answers, so every
+  request that starts after a write was acknowledged reads the new token.
+- Inside the writing transaction, its own reads must see its own changes, which other
+  processes must not see. Until the commit, that transaction reads and fills entries under
+  a *private* token of its own (`generation()`), carried by its pending on-commit
+  callback: a rollback discards the callback, and the private entries with it. A write
+  inside a savepoint takes a fresh private token, so rolling back to the savepoint brings
+  back the token of the state it returns to.
+- A reader that took the old token before the commit may store figures without the change
+  afterwards, but only under that old token, which nobody reads any more.
 
-Writes through the ORM are noticed by signal receivers (`connect`). Paths that write in
-bulk without signals (the survey import, the data generator, a restore, deleting survey
-records) call `data_changed()` themselves.
+Writes through the ORM are noticed by signal receivers on the models each app declares
+(`watch()`, called from the apps' `ready()`). Paths that write in bulk without signals (the
+survey import, the data generator, a restore, deleting survey records) call
+`data_changed()` themselves.
 
-With several server processes the cache must be shared (`CACHE_URL`, docs/DEPLOY.md) for
-one process's change to reach the others' reports; the deploy checks warn otherwise.
+With several server processes the cache must be shared (`REPORT_CACHE_URL`,
+docs/DEPLOY.md) for one process's change to reach the others; the deploy checks warn
+otherwise.
 """
 
 import hashlib
 import uuid
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+ALIAS = "reports"
 GENERATION_KEY = "reports:generation"
 
-# What the reports (and the admin's cached filter lists) read: every survey table, and
-# these of the initiatives app. Writes elsewhere (sign-in records, tokens, memberships,
-# timelines, history rows) leave the cached reports alone.
-WATCHED_APPS = ("survey",)
-WATCHED_MODELS = (
-    "initiatives.Initiative",
-    "initiatives.Participation",
-    "initiatives.AccountabilityFramework",
-    "initiatives.BudgetFramework",
-    "initiatives.StageChange",
-)
 
-# Survey tables that no report reads: how files are read, and the background jobs.
-IGNORED_MODELS = ("survey.ColumnMapping", "survey.Job")
-
-# Deleted in bulk (a whole wave at a time), where a delete receiver would make Django load
-# every row to send it one signal; their deletions call `data_changed()` instead.
-BULK_DELETED = ("survey.Respondent", "survey.Response")
+def store():
+    """The cache that holds the generation and the entries."""
+    return caches[ALIAS]
 
 
 def _new_generation():
-    cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    store().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def generation():
-    """The current data generation (a token; a new one after every change)."""
+def _shared_generation():
+    cache = store()
     token = cache.get(GENERATION_KEY)
     if token is None:
         # First use, or the key fell out of the cache: a fresh token, never an old one.
@@ -64,14 +65,65 @@ def generation():
     return token
 
 
+def _pending_change(connection):
+    """This transaction's latest pending on-commit callback of ours, if any, with the
+    savepoints it was registered in."""
+    for savepoints, func, _robust in reversed(connection.run_on_commit):
+        if getattr(func, "reportcache_batch", None) is not None:
+            return savepoints, func
+    return None, None
+
+
+def _private_token():
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        return None
+    _savepoints, pending = _pending_change(connection)
+    return pending.reportcache_token if pending is not None else None
+
+
+def generation():
+    """The data generation this request reads under: the shared token, plus the private
+    one of the current transaction when it has written watched data not yet committed."""
+    shared = _shared_generation()
+    private = _private_token()
+    return f"{shared}.{private}" if private else shared
+
+
 def data_changed():
-    """Say that report data changed: now, and again when the current transaction commits."""
-    _new_generation()
-    transaction.on_commit(_new_generation)
+    """Say that watched data changed. Outside a transaction the shared token is replaced at
+    once; inside one, after its commit (and its own reads use a private token until then).
+    """
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        _new_generation()
+        return
+    savepoints, pending = _pending_change(connection)
+    if pending is not None and savepoints == set(connection.savepoint_ids):
+        pending.reportcache_token = uuid.uuid4().hex
+        return
+    # One shared replacement per commit, however many writes and savepoints it had.
+    batch = pending.reportcache_batch if pending is not None else {"done": False}
+
+    def replace_generation():
+        if not batch["done"]:
+            batch["done"] = True
+            _new_generation()
+
+    replace_generation.reportcache_batch = batch
+    replace_generation.reportcache_token = uuid.uuid4().hex
+    transaction.on_commit(replace_generation)
 
 
 def enabled():
     return settings.REPORT_CACHE_SECONDS > 0
+
+
+def key(namespace, key_parts):
+    """A bounded cache key for `key_parts` (anything with a stable repr) in the current
+    data generation."""
+    digest = hashlib.sha256(repr(tuple(key_parts)).encode()).hexdigest()
+    return f"{namespace}:{generation()}:{digest}"
 
 
 def cached(key_parts, compute):
@@ -80,39 +132,36 @@ def cached(key_parts, compute):
     """
     if not enabled():
         return compute()
-    digest = hashlib.sha256(repr(tuple(key_parts)).encode()).hexdigest()
-    key = f"reports:{generation()}:{digest}"
-    result = cache.get(key)
+    entry_key = key("reports", key_parts)
+    cache = store()
+    result = cache.get(entry_key)
     if result is None:
         result = compute()
-        cache.set(key, result, timeout=settings.REPORT_CACHE_SECONDS)
+        cache.set(entry_key, result, timeout=settings.REPORT_CACHE_SECONDS)
     return result
 
 
-def _watched(model):
-    # A tag list's table (many-to-many, made by Django) counts as its initiative's.
-    model = model._meta.auto_created or model
-    if model._meta.label in IGNORED_MODELS:
-        return False
-    return model._meta.app_label in WATCHED_APPS or model._meta.label in WATCHED_MODELS
-
-
 def _on_write(sender, **kwargs):
-    if _watched(sender):
-        data_changed()
+    data_changed()
 
 
 def _on_m2m(sender, action, **kwargs):
-    if action in ("post_add", "post_remove", "post_clear") and _watched(sender):
+    if action in ("post_add", "post_remove", "post_clear"):
         data_changed()
 
 
-def connect():
-    """Listen to every ORM write to the tables the reports read."""
-    from django.apps import apps
-
-    post_save.connect(_on_write, dispatch_uid="reportcache-save")
-    m2m_changed.connect(_on_m2m, dispatch_uid="reportcache-m2m")
-    for model in apps.get_models():
-        if _watched(model) and model._meta.label not in BULK_DELETED:
-            post_delete.connect(_on_write, sender=model, dispatch_uid=f"reportcache-{model}")
+def watch(*models, deletes=True):
+    """Replace the data generation after every ORM write to `models` and to their
+    many-to-many tables. deletes=False for models deleted in bulk, where a delete receiver
+    would make Django load every row to send it one signal; their deletions call
+    `data_changed()` instead."""
+    for model in models:
+        label = model._meta.label
+        post_save.connect(_on_write, sender=model, dispatch_uid=f"reportcache-save-{label}")
+        if deletes:
+            post_delete.connect(_on_write, sender=model, dispatch_uid=f"reportcache-delete-{label}")
+        for field in model._meta.local_many_to_many:
+            through = field.remote_field.through
+            m2m_changed.connect(
+                _on_m2m, sender=through, dispatch_uid=f"reportcache-m2m-{through._meta.label}"
+            )

@@ -11,8 +11,10 @@ import logging
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
+from django.db.models import F
 from django.dispatch import receiver
+from django.utils import timezone
 
 from .models import SecurityEvent
 
@@ -42,6 +44,9 @@ KINDS = (
     RATE_LIMITED,
 )
 
+# Refusals: kept as one row per client address, kind and minute, with a count.
+AGGREGATED = (PERMISSION_DENIED, RATE_LIMITED)
+
 
 def _address(request):
     if request is None:
@@ -62,20 +67,41 @@ def record_event(kind, request=None, user=None, detail="", username=""):
     address = _address(request)
     path = request.get_full_path()[:500] if request is not None else ""
     logger.info("security event %s user=%s ip=%s path=%s %s", kind, username, address, path, detail)
+    fields = {
+        "kind": kind,
+        "user": user if user is not None and user.pk else None,
+        "username": (username or "")[:150],
+        "ip_address": address,
+        "path": path,
+        "detail": detail,
+    }
     try:
         # A savepoint, so that a failed write does not break an outer transaction.
         with transaction.atomic():
-            return SecurityEvent.objects.create(
-                kind=kind,
-                user=user if user is not None and user.pk else None,
-                username=(username or "")[:150],
-                ip_address=address,
-                path=path,
-                detail=detail,
-            )
+            if kind in AGGREGATED and address:
+                return _count_refusal(fields)
+            return SecurityEvent.objects.create(**fields)
     except DatabaseError:
         logger.exception("could not store security event %s", kind)
         return None
+
+
+def _count_refusal(fields):
+    """One row per client, kind and minute: the first refusal's details and a count. The
+    UPDATE is a short statement of its own (refusals are recorded outside the view's
+    transaction), and the unique constraint settles two processes creating the row."""
+    minute = timezone.now().replace(second=0, microsecond=0)
+    same = SecurityEvent.objects.filter(
+        kind=fields["kind"], ip_address=fields["ip_address"], minute=minute
+    )
+    if same.update(count=F("count") + 1):
+        return same.first()
+    try:
+        with transaction.atomic():
+            return SecurityEvent.objects.create(minute=minute, **fields)
+    except IntegrityError:
+        same.update(count=F("count") + 1)
+        return same.first()
 
 
 @receiver(user_logged_in, dispatch_uid="coprod_audit_logged_in")

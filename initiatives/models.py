@@ -884,11 +884,22 @@ class SecurityEvent(models.Model):
     path = models.CharField(_("path"), max_length=500, blank=True)
     detail = models.TextField(_("detail"), blank=True)
     created_at = models.DateTimeField(_("at"), default=timezone.now, db_index=True)
+    # Repeated refusals (a 403, a 429) are one row per client, kind and minute, with a
+    # count (initiatives/audit.py): a flood of refusals is not a flood of inserts.
+    minute = models.DateTimeField(_("minute"), null=True, blank=True, editable=False)
+    count = models.PositiveIntegerField(_("times"), default=1)
 
     class Meta:
         ordering = ["-created_at"]
         verbose_name = _("security event")
         verbose_name_plural = _("security events")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "ip_address", "minute"],
+                condition=models.Q(minute__isnull=False),
+                name="securityevent_one_row_per_client_kind_minute",
+            )
+        ]
 
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.username}"

@@ -16,15 +16,17 @@ only a file with problems pays for listing them. Python holds no per-row state, 
 the size of the file. Everything runs in one transaction: any error, or a crash
 half-way, leaves the database exactly as it was.
 
-A large load on PostgreSQL (at least BULK_MIN_ROWS new responses, and at least
-BULK_SHARE of the responses already stored) drops survey_response's foreign keys and
-secondary indexes for its INSERT and creates them again after: one join checks each
-foreign key and one sort builds each index, instead of three checks and index updates
-per row. That takes ACCESS EXCLUSIVE locks on survey_response, survey_respondent,
-survey_item and survey_sector until COMMIT: for the last seconds of such an import,
-pages and API calls that read the survey's records wait. If another transaction holds
-one of those tables for more than BULK_LOCK_TIMEOUT_MS, the import writes row by row
-instead, without the locks.
+A bulk load (`bulk=True`, the `--bulk` option of `manage.py import_survey` and nothing
+else: never chosen by size, never from a web request) on PostgreSQL drops survey_response's
+foreign key to survey_respondent and its secondary indexes for the INSERT and creates them
+again after: one join checks the key and one sort builds each index, instead of a check and
+index updates per row. That takes ACCESS EXCLUSIVE locks on survey_response and
+survey_respondent until COMMIT, so for the last seconds of such an import the survey's
+record pages and API wait. The foreign keys to survey_sector and survey_item stay: dropping
+them would lock those tables too, and the initiative pages and reports read them (an
+initiative's sector, its tags). If another transaction holds one of the locked tables for
+more than BULK_LOCK_TIMEOUT_MS, the import writes row by row instead, without the locks.
+Every session setting the bulk path changes is put back.
 """
 
 import csv
@@ -48,11 +50,11 @@ COLUMNS = ("wave", "country", "respondent", "sector", "question", "item", "answe
 MAX_ERRORS = 50
 BATCH_SIZE = 20000
 PROGRESS_EVERY = 10000
-# A large load (see the module docstring and `_rebuilt_if_large`). Measured on 1M stored
+# A bulk load (see the module docstring and `_rebuilt_for_bulk`). Measured on 1M stored
 # responses: 300k new ones load about as fast either way, 500k twice as fast rebuilt.
-BULK_MIN_ROWS = 100_000
-BULK_SHARE = 0.5
 BULK_LOCK_TIMEOUT_MS = 5_000
+# Tables a bulk load may lock: the survey's records, which no initiative page reads.
+BULK_LOCKABLE = ("survey_response", "survey_respondent")
 
 ANSWERS = {
     "yes": True,
@@ -715,8 +717,9 @@ def _check_whole_file(cursor, errors, *, replace, known, repeats):
 
 
 def _response_keys(cursor):
-    """What a large load drops from survey_response and puts back: its foreign keys and
-    its indexes other than the primary key and the unique constraint.
+    """What a bulk load drops from survey_response and puts back: its foreign keys to the
+    tables in BULK_LOCKABLE, and its indexes other than the primary key and the unique
+    constraint.
 
     Returns (foreign keys, indexes, referenced tables): foreign keys as (name, definition),
     indexes as (name, CREATE INDEX statement), exactly as PostgreSQL holds them, so that
@@ -727,8 +730,9 @@ def _response_keys(cursor):
     table = Response._meta.db_table
     cursor.execute(
         "SELECT conname, pg_get_constraintdef(oid), confrelid::regclass::text "
-        "FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
-        [table],
+        "FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f' "
+        "AND confrelid::regclass::text = ANY(%s) ORDER BY conname",
+        [table, list(BULK_LOCKABLE)],
     )
     foreign_keys = cursor.fetchall()
     cursor.execute(
@@ -741,19 +745,6 @@ def _response_keys(cursor):
     indexes = cursor.fetchall()
     referenced = sorted({referenced for _name, _definition, referenced in foreign_keys})
     return [(name, definition) for name, definition, _ in foreign_keys], indexes, referenced
-
-
-def _large_load(cursor, new_rows):
-    """Whether `new_rows` new responses are worth rebuilding survey_response's foreign
-    keys and indexes for: at least BULK_MIN_ROWS, and at least BULK_SHARE of the rows
-    already stored (the rebuild reads them all)."""
-    if connection.vendor != "postgresql" or new_rows < BULK_MIN_ROWS:
-        return False
-    cursor.execute(
-        "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass",
-        [Response._meta.db_table],
-    )
-    return new_rows >= cursor.fetchone()[0] * BULK_SHARE
 
 
 def _lock_exclusively(cursor, tables):
@@ -777,18 +768,19 @@ def _lock_exclusively(cursor, tables):
 
 
 @contextmanager
-def _rebuilt_if_large(cursor, new_rows):
-    """Around the INSERT into survey_response: for a large load (see `_large_load`), drop
-    the table's foreign keys and secondary indexes before and put them back after.
+def _rebuilt_for_bulk(cursor, bulk):
+    """Around the INSERT into survey_response: for a bulk load on PostgreSQL, drop the
+    table's foreign key to survey_respondent and its secondary indexes before, and put
+    them back after.
 
-    Row by row, each new response queues three foreign-key checks (run at COMMIT) and
+    Row by row, each new response queues its foreign-key checks (run at COMMIT) and
     updates every index; for a million rows that is most of the import's time. Adding a
     foreign key back checks the whole table in one join, and creating an index sorts
-    once. The price is a lock: until COMMIT, survey_response and the tables it refers to
-    (survey_respondent, survey_item, survey_sector) can be neither read nor written by
-    anyone else. DDL is transactional, so a failure or a crash restores all of it.
+    once. The price is a lock: until COMMIT, survey_response and survey_respondent can be
+    neither read nor written by anyone else. DDL is transactional, so a failure or a crash
+    restores all of it.
     """
-    if not _large_load(cursor, new_rows):
+    if not bulk or connection.vendor != "postgresql":
         yield
         return
     foreign_keys, indexes, referenced = _response_keys(cursor)
@@ -797,8 +789,8 @@ def _rebuilt_if_large(cursor, new_rows):
         yield
         return
     quoted = connection.ops.quote_name(table)
-    # The checks still queued (for the respondents and items just created) run now:
-    # PostgreSQL alters no table that has pending trigger events.
+    # The checks still queued (for the respondents just created) run now: PostgreSQL
+    # alters no table that has pending trigger events. Put back to deferred below.
     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     for name, _definition in foreign_keys:
         cursor.execute(f"ALTER TABLE {quoted} DROP CONSTRAINT {connection.ops.quote_name(name)}")
@@ -811,9 +803,12 @@ def _rebuilt_if_large(cursor, new_rows):
         cursor.execute(
             f"ALTER TABLE {quoted} ADD CONSTRAINT {connection.ops.quote_name(name)} {definition}"
         )
+    # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: the rest of the transaction
+    # (an admin request goes on after the import) checks them at COMMIT again.
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
-def _write(cursor, result, errors, *, replace, known):
+def _write(cursor, result, errors, *, replace, known, bulk):
     cursor.execute(
         # One country per respondent by now: the checks refused any file giving two.
         "INSERT INTO survey_respondent (wave_id, country_id, code) "
@@ -858,9 +853,8 @@ def _write(cursor, result, errors, *, replace, known):
             "AND t.sector_id = survey_import_staging.sector "
             "AND t.item_id = survey_import_staging.item_id)"
         )
-    new_rows = result.answers - result.responses_unchanged - result.responses_replaced
     try:
-        with transaction.atomic(), _rebuilt_if_large(cursor, new_rows):
+        with transaction.atomic(), _rebuilt_for_bulk(cursor, bulk):
             cursor.execute(
                 "INSERT INTO survey_response (respondent_id, sector_id, item_id, affirmative) "
                 "SELECT r.id, s.sector, s.item_id, s.answer FROM survey_import_staging s "
@@ -889,6 +883,7 @@ def import_survey(
     create_items=False,
     replace=False,
     progress=None,
+    bulk=False,
 ):
     """Import a survey file, CSV or XLSX; returns an `ImportResult`.
 
@@ -900,6 +895,9 @@ def import_survey(
     create_wave, create_items: allow codes the database does not know yet.
     replace: a row whose answer differs from the stored one replaces it (else an error).
     progress: called with the number of rows read since the last call.
+    bulk: rebuild survey_response's keys around the write (see the module docstring); for
+    the management command's `--bulk` only, never for an upload through the site or API.
+
     All or nothing: with any error, nothing is written (not even a new wave or item).
     """
     from .mappings import first_rows, resolve
@@ -946,6 +944,7 @@ def import_survey(
         replace=replace,
         progress=progress,
         renames=renames,
+        bulk=bulk,
     )
 
 
@@ -967,6 +966,7 @@ def _import_rows(
     replace,
     progress,
     renames,
+    bulk,
 ):
     """The import proper, in one transaction (see `import_survey`)."""
     try:
@@ -1010,7 +1010,7 @@ def _import_rows(
                             cursor, errors, replace=replace, known=known, repeats=repeats
                         )
                     if not errors.count:
-                        _write(cursor, result, errors, replace=replace, known=known)
+                        _write(cursor, result, errors, replace=replace, known=known, bulk=bulk)
                     if errors.count:
                         result.respondents_created = result.responses_created = 0
                         result.responses_unchanged = result.responses_replaced = 0

@@ -20,10 +20,12 @@ def _fast_password_hashing(settings):
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Rate-limit and throttle counters live in the cache; one test's requests must not
-    # use up the next test's allowance.
-    from django.core.cache import cache
+    # use up the next test's allowance. Cached reports and pages start over too (a
+    # database flushed between tests sends no signal).
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in ("default", "reports"):
+        caches[alias].clear()
 
 
 @pytest.fixture(autouse=True)
@@ -112,3 +114,43 @@ def browser(_allow_orm_beside_playwright):
         )
         yield browser
         browser.close()
+
+
+# Tests that take seconds each: `-m "not slow"` leaves them out of a quick run; `make test`
+# and CI run them all.
+SLOW_MODULES = {
+    "tests/api/test_schema.py",  # schema fuzzing (schemathesis)
+    "tests/faults/test_import_interrupted.py",  # kills an import in a subprocess
+    "tests/faults/test_backup_restore.py",
+    "tests/security/test_deploy.py",  # starts Django in subprocesses
+    "tests/initiatives/test_seed_demo.py",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if (
+            path in SLOW_MODULES
+            or item.get_closest_marker("browser")
+            or item.get_closest_marker("multi_instance")
+        ):
+            item.add_marker(pytest.mark.slow)
+
+
+@pytest.fixture(scope="module")
+def module_transaction(django_db_setup, django_db_blocker):
+    """A transaction around a whole module, rolled back at its end: data made once in it
+    (by a module-scoped fixture) is seen by each test, whose own transaction is a savepoint
+    inside it, as Django's `TestCase.setUpTestData` does."""
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)

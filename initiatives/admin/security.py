@@ -64,9 +64,9 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
 @admin.register(SecurityEvent)
 class SecurityEventAdmin(ReadOnlyAdmin):
-    list_display = ("created_at", "kind", "username", "ip_address", "path")
+    list_display = ("created_at", "kind", "count", "username", "ip_address", "path")
     list_filter = ("kind",)
     search_fields = ("username", "ip_address", "path", "detail")
     date_hierarchy = "created_at"
-    fields = ("created_at", "kind", "user", "username", "ip_address", "path", "detail")
+    fields = ("created_at", "kind", "count", "user", "username", "ip_address", "path", "detail")
     readonly_fields = fields

@@ -2,7 +2,7 @@
 
 from django import template
 from django.conf import settings
-from django.urls import get_script_prefix
+from django.urls import get_script_prefix, translate_url
 from django.utils.translation import get_language
 
 register = template.Library()
@@ -17,6 +17,19 @@ def site_path(path):
     language = get_language() or settings.LANGUAGE_CODE
     prefix = "" if language == settings.LANGUAGE_CODE else f"{language}/"
     return f"{get_script_prefix()}{prefix}{path.lstrip('/')}"
+
+
+@register.simple_tag(takes_context=True)
+def translated_path(context, language):
+    """This page's address (query included) in `language`; the home page if it has none."""
+    request = context.get("request")
+    if request is None:
+        return site_path("/")
+    translated = translate_url(request.get_full_path(), language)
+    if translated == request.get_full_path() and language != get_language():
+        prefix = "" if language == settings.LANGUAGE_CODE else f"{language}/"
+        return f"{get_script_prefix()}{prefix}"
+    return translated
 
 
 @register.filter

@@ -11,7 +11,7 @@ from django.views.generic import ListView, TemplateView
 
 from survey.models import Country, country_choices
 
-from .. import audit, exports, rules, services
+from .. import audit, exportlimits, exports, rules, services
 from ..filters import InitiativeFilterSet
 from ..models import (
     AccountabilityFramework,
@@ -150,7 +150,12 @@ class InitiativeListView(ListView):
 
 
 def export_csv(request):
-    """The list as CSV, with the same filters and the same visibility as the page."""
+    """The list as CSV, with the same filters and the same visibility as the page; rate
+    and concurrency limited (initiatives/exportlimits.py)."""
+    return exportlimits.limited(request, "initiatives", lambda: _export_csv(request))
+
+
+def _export_csv(request):
     filterset = InitiativeFilterSet(
         request.GET or None, queryset=Initiative.objects.visible_to(request.user), request=request
     )

@@ -6,7 +6,14 @@ from django.test.utils import CaptureQueriesContext
 
 from initiatives.models import Activity, Organisation
 from survey.models import Item
-from tests.factories import WaveFactory, add_participation, answer, make_initiative
+from tests.factories import (
+    OrganisationFactory,
+    StaffFactory,
+    WaveFactory,
+    add_participation,
+    answer,
+    make_initiative,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +21,25 @@ PHASES = ["commission", "design", "deliver", "assess"]
 PARTNERS = ["citizen", "user", "community_group", "cso", "professional", "private"]
 
 
+@pytest.fixture(scope="module")
+def module_staff(module_transaction, django_db_blocker):
+    with django_db_blocker.unblock():
+        return StaffFactory()
+
+
+@pytest.fixture(scope="module")
+def many(module_transaction, module_staff, django_db_blocker):
+    """A register with enough of everything to page through, made once for the module."""
+    with django_db_blocker.unblock():
+        return _many(module_staff, OrganisationFactory())
+
+
 @pytest.fixture
-def many(staff, organisation):
+def staff(module_staff):
+    return module_staff
+
+
+def _many(staff, organisation):
     reasons = list(Item.objects.filter(question__code="reasons"))
     first = None
     for number in range(25):

@@ -70,3 +70,20 @@ def test_the_rule_is_checked_where_it_matters():
     modules = set(_imported_modules(sample, module_level_only=False))
     assert "core.numbers" in modules
     assert all(_python_files(package) for package in LAYERS)
+
+
+def test_the_report_cache_is_told_what_to_watch_by_the_apps_that_own_the_tables():
+    """Each app declares its own watched models (`reportcache.watch` in its `ready()`); the
+    cache itself, and the survey app, name no model of another app."""
+    cache_module = (ROOT / "core" / "reportcache.py").read_text()
+    survey_app = (ROOT / "survey" / "apps.py").read_text()
+    for text in (cache_module, survey_app):
+        assert "initiatives.Initiative" not in text
+        assert "WATCHED_MODELS" not in text
+    from django.db.models.signals import post_save
+
+    from initiatives.models import Initiative, Organisation
+    from survey.models import Wave
+
+    for model in (Initiative, Organisation, Wave):
+        assert post_save.has_listeners(model), model

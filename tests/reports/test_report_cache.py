@@ -4,7 +4,7 @@ import datetime
 import io
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -137,33 +137,81 @@ def test_bulk_writes_that_say_so_show_at_once(client, wave):
     assert {row["responses"] for row in csv_dicts(client.get(SURVEY))} == {"1"}
 
 
-def test_a_new_generation_after_commit_hides_what_was_cached_before_it(
+def test_a_write_is_seen_by_its_own_transaction_and_by_others_only_after_commit(
     django_capture_on_commit_callbacks,
 ):
-    # Another process may read the token set inside a transaction, before the commit,
-    # and cache figures without the change under it; the token set on commit hides them.
     computed = []
 
     def compute(value):
         computed.append(value)
         return value
 
-    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+    before = reportcache.generation()
+    assert reportcache.cached(["key"], lambda: compute("before")) == "before"
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
         reportcache.data_changed()
+        # Nothing shared is touched inside the transaction (no lock on a database
+        # cache); its own reads use a token of their own.
+        assert cache_generation() == before
         inside = reportcache.generation()
-        assert reportcache.cached(["key"], lambda: compute("before commit")) == ("before commit")
-    assert reportcache.generation() != inside
+        assert inside != before
+        assert reportcache.cached(["key"], lambda: compute("inside")) == "inside"
+        assert reportcache.cached(["key"], lambda: compute("again")) == "inside"
+        reportcache.data_changed()  # a second write in the same transaction
+        assert reportcache.cached(["key"], lambda: compute("second write")) == ("second write")
+    assert len(callbacks) == 1  # one replacement per commit, however many writes
+    assert reportcache.generation() not in (before, inside)
     assert reportcache.cached(["key"], lambda: compute("after commit")) == "after commit"
     assert reportcache.cached(["key"], lambda: compute("again")) == "after commit"
-    assert computed == ["before commit", "after commit"]
+    assert computed == ["before", "inside", "second write", "after commit"]
+
+
+def cache_generation():
+    return reportcache.store().get(reportcache.GENERATION_KEY)
+
+
+def test_a_rolled_back_write_leaves_no_trace(django_capture_on_commit_callbacks):
+    before = reportcache.generation()
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, transaction.atomic():
+        reportcache.data_changed()
+        kept = reportcache.generation()
+        assert reportcache.cached(["key"], lambda: "outer write") == "outer write"
+        try:
+            with transaction.atomic():
+                reportcache.data_changed()
+                assert reportcache.cached(["key"], lambda: "undone") == "undone"
+                raise RuntimeError
+        except RuntimeError:
+            pass
+        # Back to the state before the savepoint, and to its entries.
+        assert reportcache.generation() == kept
+        assert reportcache.cached(["key"], lambda: "recomputed") == "outer write"
+        transaction.set_rollback(True)
+    assert callbacks == []
+    assert reportcache.generation() == before
+    assert reportcache.cached(["key"], lambda: "committed state") == "committed state"
 
 
 def test_a_lost_generation_never_brings_back_old_entries(db):
     first = reportcache.generation()
     assert reportcache.cached(["k"], lambda: 1) == 1
-    cache.delete(reportcache.GENERATION_KEY)  # evicted
+    reportcache.store().delete(reportcache.GENERATION_KEY)  # evicted
     assert reportcache.generation() != first
     assert reportcache.cached(["k"], lambda: 2) == 2
+
+
+def test_reports_have_a_cache_of_their_own_that_cannot_evict_counters(settings, db):
+    # Many report entries (each filter combination is one) in the report cache leave the
+    # rate-limit and throttle counters in the default cache alone.
+    default, reports = caches["default"], reportcache.store()
+    assert default is not reports
+    default.set("ratelimit-counter", 3)
+    for day in range(400):
+        reportcache.cached(["maturity", f"2024-01-01+{day}"], lambda: "figures")
+    assert default.get("ratelimit-counter") == 3
+    # Keys stay short whatever the parameters are.
+    long_key = reportcache.key("reports", ["maturity", "x" * 10_000])
+    assert len(long_key) < 120
 
 
 def test_cache_can_be_turned_off(client, settings, cases):
@@ -210,11 +258,10 @@ def test_writes_the_reports_do_not_read_keep_them(client, staff, cases):
     computed = queries_for(client, "/reports/maturity/")
     cached = queries_for(client, "/reports/maturity/")
     assert cached < computed
-    # A sign-in (its security record), a timeline entry, a membership: not report data.
+    # A sign-in (its last_login and security record) is not report data.
     client.force_login(staff)
     client.logout()
-    from initiatives.models import Activity, SecurityEvent
+    from initiatives.models import SecurityEvent
 
-    Activity.objects.create(initiative=cases["A"], date=datetime.date(2024, 5, 1), text="Met")
     SecurityEvent.objects.create(kind="sign_in", username="someone")
     assert queries_for(client, "/reports/maturity/") == cached

@@ -24,6 +24,7 @@ WEAKENED = {
     "coprod.W001": {"CACHE_URL": "locmem://"},
     "coprod.W002": {"AXES_ENABLED": "false"},
     "coprod.W003": {"RATELIMIT_ENABLE": "false"},
+    "coprod.W004": {"REPORT_CACHE_URL": "locmem://reports"},
 }
 
 

@@ -42,7 +42,9 @@ def test_sign_up_is_limited_per_address_with_a_429_page(client, limit, db):
     assert response.status_code == 429
     assert "Too many requests" in response.content.decode()
     assert response["Retry-After"]
-    assert SecurityEvent.objects.filter(kind=audit.RATE_LIMITED).count() == 2
+    refusals = SecurityEvent.objects.filter(kind=audit.RATE_LIMITED)
+    assert sum(refusals.values_list("count", flat=True)) == 2
+    assert refusals.count() <= 2  # one row per minute
 
 
 def test_a_forged_forwarded_for_does_not_reset_the_sign_up_limit(client, limit, db):

@@ -1,11 +1,13 @@
-"""A large import on PostgreSQL drops survey_response's foreign keys and secondary indexes for
-its INSERT and puts them back, under the same names and definitions; any failure restores them.
+"""A bulk import (`--bulk`, PostgreSQL) drops survey_response's key to the respondents and
+its secondary indexes for its INSERT and puts them back, under the same names and
+definitions; any failure restores them. It never locks a table the initiative pages read,
+and only the management command's option takes that path."""
 
-The thresholds are lowered so that a few rows take that path."""
+import io
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 
 import survey.imports as imports
 from survey.imports import import_survey
@@ -23,11 +25,13 @@ ROWS = (
 
 
 @pytest.fixture(autouse=True)
-def large_load_from_one_row(monkeypatch):
+def postgresql():
     if connection.vendor != "postgresql":
-        pytest.skip("the large-load path exists on PostgreSQL only")
-    monkeypatch.setattr(imports, "BULK_MIN_ROWS", 1)
-    monkeypatch.setattr(imports, "BULK_SHARE", 0)
+        pytest.skip("the bulk path exists on PostgreSQL only")
+
+
+def bulk_import(source, **options):
+    return import_survey(source, bulk=True, **options)
 
 
 @pytest.fixture
@@ -67,7 +71,7 @@ def test_a_large_load_puts_back_every_constraint_and_index(statements):
     before = schema()
     assert len(before[0]) == 5
     assert len(before[1]) == 4
-    result = import_survey(
+    result = bulk_import(
         csv_file(*ROWS, "NEW-2030,FIN,fi-9,01,barriers,time,yes"),
         create_wave=True,
         create_items=True,
@@ -80,20 +84,20 @@ def test_a_large_load_puts_back_every_constraint_and_index(statements):
 
 
 def test_the_foreign_keys_put_back_are_enforced():
-    assert import_survey(csv_file(*ROWS)).ok
+    assert bulk_import(csv_file(*ROWS)).ok
     response = Response.objects.first()
     with connection.cursor() as cursor:
         cursor.execute("SAVEPOINT probe")
         cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         with pytest.raises(psycopg.errors.ForeignKeyViolation):
             cursor.cursor.execute(
-                "UPDATE survey_response SET item_id = -1 WHERE id = %s", [response.pk]
+                "UPDATE survey_response SET respondent_id = -1 WHERE id = %s", [response.pk]
             )
         cursor.execute("ROLLBACK TO SAVEPOINT probe")
 
 
 def test_a_failure_during_a_large_load_leaves_table_constraints_and_indexes_as_they_were():
-    assert import_survey(csv_file(ROWS[0])).ok
+    assert bulk_import(csv_file(ROWS[0])).ok
     before, rows_before = schema(), snapshot()
 
     def fail_while_rebuilding(execute, sql, params, many, context):
@@ -102,14 +106,14 @@ def test_a_failure_during_a_large_load_leaves_table_constraints_and_indexes_as_t
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(fail_while_rebuilding), pytest.raises(RuntimeError):
-        import_survey(csv_file(*ROWS[1:]))
+        bulk_import(csv_file(*ROWS[1:]))
     assert schema() == before
     assert snapshot() == rows_before
 
 
 def test_problems_are_still_reported_by_line_and_nothing_is_dropped(statements):
     before = schema()
-    result = import_survey(
+    result = bulk_import(
         csv_file(
             *ROWS,
             "OECD-2010,XXX,fi-2,03,barriers,resources,yes",
@@ -123,13 +127,64 @@ def test_problems_are_still_reported_by_line_and_nothing_is_dropped(statements):
     assert Response.objects.count() == 0
 
 
-def test_a_load_small_beside_the_stored_rows_goes_row_by_row(monkeypatch, statements):
-    assert import_survey(csv_file(*ROWS)).ok
-    statements.clear()
-    monkeypatch.setattr(imports, "BULK_SHARE", 10)  # ten times what is stored: never here
-    assert import_survey(csv_file("OECD-2010,FIN,fi-3,05,barriers,resources,no")).ok
+def test_without_the_option_even_a_large_load_goes_row_by_row(statements):
+    # No size heuristic: an upload through the admin or the API never rebuilds anything.
+    result = import_survey(csv_file(*ROWS))
+    assert result.ok
+    assert result.responses_created == 3
     assert not rebuilt(statements)
-    assert Response.objects.count() == 4
+    assert not any("LOCK TABLE" in sql for sql in statements)
+
+
+def test_only_the_management_command_offers_the_bulk_path(tmp_path, statements):
+    from django.core.management import call_command
+
+    path = tmp_path / "survey.csv"
+    path.write_bytes(csv_file(*ROWS).getvalue())
+    call_command("import_survey", str(path), "--bulk", stdout=io.StringIO())
+    assert rebuilt(statements)
+    assert Response.objects.count() == 3
+
+
+def locks_held():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relation::regclass::text, mode FROM pg_locks "
+            "WHERE pid = pg_backend_pid() AND locktype = 'relation'"
+        )
+        return cursor.fetchall()
+
+
+def test_a_bulk_load_locks_no_table_the_initiative_pages_read():
+    with transaction.atomic():
+        assert bulk_import(csv_file(*ROWS)).ok
+        exclusive = {table for table, mode in locks_held() if mode == "AccessExclusiveLock"}
+        # Until COMMIT: the survey's records only.
+        assert exclusive & {"survey_response", "survey_respondent"}
+        assert not exclusive & {"survey_sector", "survey_item", "survey_country"}
+        assert not any(table.startswith("initiatives_") for table in exclusive)
+        blocking = {
+            table
+            for table, mode in locks_held()
+            if mode in ("AccessExclusiveLock", "ExclusiveLock")
+        }
+        assert not blocking & {"survey_sector", "survey_item"}
+
+
+def test_a_bulk_load_puts_back_every_session_setting_it_changed():
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL lock_timeout = '7s'")
+        assert bulk_import(csv_file(*ROWS)).ok
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone()[0] == "7s"
+        # Foreign keys are checked at COMMIT again, as Django declares them: a broken
+        # reference is not refused at once.
+        cursor.execute("SAVEPOINT probe")
+        cursor.execute(
+            "UPDATE survey_response SET respondent_id = -1 WHERE id = %s",
+            [Response.objects.first().pk],
+        )
+        cursor.execute("ROLLBACK TO SAVEPOINT probe")
 
 
 def test_a_large_load_does_not_queue_behind_a_long_reader(monkeypatch, statements):
@@ -144,8 +199,8 @@ def test_a_large_load_does_not_queue_behind_a_long_reader(monkeypatch, statement
         port=config["PORT"] or 5432,
     )
     try:
-        reader.execute("SELECT count(*) FROM survey_item")  # holds its lock until rollback
-        result = import_survey(csv_file(*ROWS))
+        reader.execute("SELECT count(*) FROM survey_respondent")  # holds its lock until rollback
+        result = bulk_import(csv_file(*ROWS))
     finally:
         reader.rollback()
         reader.close()
@@ -156,10 +211,10 @@ def test_a_large_load_does_not_queue_behind_a_long_reader(monkeypatch, statement
 
 
 def test_a_large_load_beside_stored_answers_replaces_and_keeps_them(statements):
-    assert import_survey(csv_file(*ROWS)).ok
+    assert bulk_import(csv_file(*ROWS)).ok
     before = schema()
     statements.clear()
-    result = import_survey(
+    result = bulk_import(
         csv_file(
             "OECD-2010,FIN,fi-1,03,barriers,resources,no",
             ROWS[1],

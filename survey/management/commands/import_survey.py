@@ -50,9 +50,29 @@ class Command(BaseCommand):
             action="store_true",
             help="Replace stored answers that the file gives differently.",
         )
+        parser.add_argument(
+            "--bulk",
+            action="store_true",
+            help=(
+                "PostgreSQL, for a load as large as what is stored: rebuild survey_response's "
+                "key to the respondents and its indexes around the write. Faster, but the "
+                "survey's record pages and API wait until the import ends; the initiative "
+                "pages and reports do not."
+            ),
+        )
 
     def handle(
-        self, *args, file, mapping, wave, preview, create_wave, create_items, replace, **options
+        self,
+        *args,
+        file,
+        mapping,
+        wave,
+        preview,
+        create_wave,
+        create_items,
+        replace,
+        bulk,
+        **options,
     ):
         path = Path(file)
         if not path.is_file():
@@ -73,6 +93,7 @@ class Command(BaseCommand):
                 create_wave=create_wave,
                 create_items=create_items,
                 replace=replace,
+                bulk=bulk,
                 progress=bar.update if bar else None,
             )
         finally:
