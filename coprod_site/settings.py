@@ -89,11 +89,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "coprod_site.middleware.ClientAddressMiddleware",
+    "core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "coprod_site.middleware.SecurityHeadersMiddleware",
-    "coprod_site.middleware.AuditMiddleware",
-    "coprod_site.middleware.RateLimitMiddleware",
+    "core.middleware.SecurityHeadersMiddleware",
+    "core.middleware.AuditMiddleware",
+    "core.middleware.RateLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -107,7 +107,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
-    "coprod_site.middleware.ApiTokenUseMiddleware",
+    "core.middleware.ApiTokenUseMiddleware",
 ]
 
 ROOT_URLCONF = "coprod_site.urls"
@@ -270,9 +270,9 @@ AXES_USERNAME_CALLABLE = "initiatives.backends.lockout_identity"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = _read("AXES_ENABLED", _strict_bool, True)
 AXES_LOCKOUT_TEMPLATE = "lockout.html"
-AXES_CLIENT_IP_CALLABLE = "coprod_site.middleware.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.middleware.client_ip"
 # Rate limits on POSTs to these views (URL name: rate), per signed-in user or per
-# client address, counted in the cache (coprod_site.middleware.RateLimitMiddleware).
+# client address, counted in the cache (core.middleware.RateLimitMiddleware).
 RATELIMIT_ENABLE = _read("RATELIMIT_ENABLE", _strict_bool, True)
 RATELIMIT_SIGNUP = _read("RATELIMIT_SIGNUP", env.str, "10/h")
 RATELIMIT_PASSWORD_RESET = _read("RATELIMIT_PASSWORD_RESET", env.str, "5/h")

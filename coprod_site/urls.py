@@ -26,7 +26,7 @@ urlpatterns += i18n_patterns(
 )
 
 # A database outage answers 503 with a "try again" page; anything else a plain 500 page.
-handler500 = "coprod_site.middleware.server_error"
+handler500 = "core.middleware.server_error"
 # Under /api/ a malformed or oversized request answers in the API's JSON shape (413 when
 # the body is over the limit); on the site, a page that says so.
 handler400 = "coprod_site.views.bad_request"

@@ -1,9 +1,11 @@
 """The security audit log: who signed in, who failed, who was locked out or refused,
 which API tokens were made or revoked, and what staff exported.
 
-Call `record_event(kind, request=..., user=..., detail=...)` from anywhere. Each event
-is also written to the `coprod.security` logger, so it reaches the log collector even
-when the database is not there to keep it.
+Call `record_event(kind, request=..., user=..., detail=...)` from this app; `core` (the
+middleware, the API's token checks) announces its events with `core.security.report`, which
+reaches `record_event` through the receiver below. Each event is also written to the
+`coprod.security` logger, so it reaches the log collector even when the database is not
+there to keep it.
 """
 
 import logging
@@ -16,6 +18,8 @@ from django.db.models import F
 from django.dispatch import receiver
 from django.utils import timezone
 
+from core import security
+
 from .models import SecurityEvent
 
 logger = logging.getLogger("coprod.security")
@@ -24,12 +28,12 @@ SIGN_IN = "sign_in"
 SIGN_OUT = "sign_out"
 SIGN_IN_FAILED = "sign_in_failed"
 LOCKOUT = "lockout"
-PERMISSION_DENIED = "permission_denied"
+PERMISSION_DENIED = security.PERMISSION_DENIED
 TOKEN_CREATED = "token_created"  # noqa: S105 - an event name, not a secret
 TOKEN_REVOKED = "token_revoked"  # noqa: S105 - an event name, not a secret
-DATA_EXPORT = "data_export"
+DATA_EXPORT = security.DATA_EXPORT
 USER_PURGED = "user_purged"
-RATE_LIMITED = "rate_limited"
+RATE_LIMITED = security.RATE_LIMITED
 
 KINDS = (
     SIGN_IN,
@@ -131,3 +135,8 @@ def _on_locked_out(sender, request, username=None, ip_address=None, **kwargs):
         username=str(username or ""),
         detail=f"locked out after repeated failures from {ip_address}",
     )
+
+
+@receiver(security.security_event, dispatch_uid="audit-security-event")
+def _announced(sender, kind, request=None, user=None, detail="", **kwargs):
+    record_event(kind, request=request, user=user, detail=detail)

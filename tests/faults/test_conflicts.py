@@ -8,7 +8,7 @@ from django.db import IntegrityError, OperationalError
 from django.test import Client
 from rest_framework.test import APIClient
 
-from coprod_site.middleware import concurrent_conflict, database_unavailable
+from core.dberrors import concurrent_conflict, database_unavailable
 from initiatives.api import OrganisationViewSet
 from initiatives.views import InitiativeListView
 

@@ -23,6 +23,7 @@ from django.db import DatabaseError
 from django.http import HttpResponse
 from django.template import loader
 
+from core import security
 from core.dberrors import concurrent_conflict, database_unavailable
 
 logger = logging.getLogger("coprod.faults")
@@ -98,11 +99,9 @@ class AuditMiddleware:
         response = self.get_response(request)
         self._record_staff_export(request, response)
         if response.status_code == 403:
-            from initiatives.audit import PERMISSION_DENIED, record_event
-
             user = getattr(request, "user", None)
-            record_event(
-                PERMISSION_DENIED,
+            security.report(
+                security.PERMISSION_DENIED,
                 request=request,
                 user=user if user is not None and user.is_authenticated else None,
                 detail=f"{request.method} {request.get_full_path()}"[:1000],
@@ -122,9 +121,9 @@ class AuditMiddleware:
         user = getattr(request, "user", None)
         if user is None or not user.is_staff:
             return
-        from initiatives.audit import DATA_EXPORT, record_event
-
-        record_event(DATA_EXPORT, request=request, detail=request.get_full_path()[:1000])
+        security.report(
+            security.DATA_EXPORT, request=request, detail=request.get_full_path()[:1000]
+        )
 
 
 class RateLimitMiddleware:
@@ -163,9 +162,9 @@ class RateLimitMiddleware:
         return self._refuse(request) if isinstance(exception, Ratelimited) else None
 
     def _refuse(self, request):
-        from initiatives.audit import RATE_LIMITED, record_event
-
-        record_event(RATE_LIMITED, request=request, detail=f"{request.method} {request.path}")
+        security.report(
+            security.RATE_LIMITED, request=request, detail=f"{request.method} {request.path}"
+        )
         body = loader.get_template("429.html").render(request=request)
         response = HttpResponse(body, status=429)
         response["Retry-After"] = "600"
@@ -221,8 +220,6 @@ class ApiTokenUseMiddleware:
                 logger.warning("could not record the use of API token %s", token.prefix)
         event = getattr(request, "coprod_security_event", None)
         if event is not None:
-            from initiatives.audit import record_event
-
             kind, detail = event
-            record_event(kind, request=request, detail=detail)
+            security.report(kind, request=request, detail=detail)
         return response
