@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from survey.models import Country, Item
@@ -176,6 +177,12 @@ class InitiativeForm(forms.ModelForm):
     factors = TagField("factors", label=_("Success factors"))
 
     TAG_FIELDS = ("objectives", "barriers", "barriers_addressed", "factors")
+    SINCE_LABELS = {
+        Stage.PLANNED: _("Planned since"),
+        Stage.PILOT: _("Pilot since"),
+        Stage.EMBEDDED: _("Embedded since"),
+        Stage.DISCONTINUED: _("Discontinued since"),
+    }
 
     class Meta:
         model = Initiative
@@ -218,18 +225,23 @@ class InitiativeForm(forms.ModelForm):
             organisations.empty_label = None
         organisations.help_text = _("The group that keeps this initiative up to date.")
         if not self.instance.pk:
-            # The stages the rules let this person start at; groups start at "planned" and
-            # propose the rest, so for them the choice is not shown.
-            allowed = services.creatable_stages(user)
+            # Where the initiative is today and when each stage began: its history as it
+            # happened. A group's dates are reported until a case officer confirms them.
             self.fields["stage"] = forms.ChoiceField(
                 label=_("Maturity stage"),
-                choices=[(value, Stage(value).label) for value in allowed],
+                choices=[(value, Stage(value).label) for value in services.creatable_stages(user)],
                 initial=Stage.PLANNED,
                 required=False,
-                help_text=_("Where the initiative is today; the stage history starts here."),
+                help_text=_("Where the initiative is today."),
             )
-            if len(allowed) == 1:
-                self.fields["stage"].widget = forms.HiddenInput()
+            for stage, label in self.SINCE_LABELS.items():
+                self.fields[services.since_field(stage)] = forms.DateField(
+                    label=label, required=False, widget=DateInput()
+                )
+            self.fields[services.since_field(Stage.PLANNED)].help_text = _(
+                "Give the date each stage began, up to the current one; leave the current "
+                "stage's date empty for today. Dates may be in the past, never in the future."
+            )
             # Most groups work in their own country: start from it.
             first = organisations.queryset.first()
             if first is not None:
@@ -251,10 +263,22 @@ class InitiativeForm(forms.ModelForm):
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 self.add_error(name if name in self.fields else None, messages)
+        if "stage" in self.fields:
+            stage = self.initial_stage()
+            dates = self.stage_dates()
+            dates[stage] = dates.get(stage) or timezone.localdate()
+            try:
+                services.check_initial_history(stage=stage, dates=dates)
+            except ValidationError as error:
+                for name, messages in error.message_dict.items():
+                    self.add_error(name if name in self.fields else None, messages)
         return cleaned
 
     def initial_stage(self):
         return self.cleaned_data.get("stage") or Stage.PLANNED
+
+    def stage_dates(self):
+        return services.stage_dates_from(self.cleaned_data)
 
     def record_fields(self):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}

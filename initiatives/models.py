@@ -600,6 +600,20 @@ class StageChange(models.Model):
         verbose_name=_("by"),
     )
     reason = long_text(_("reason"), blank=True)
+    # A date a group reports is theirs until a case officer confirms it; staff's own entries
+    # are confirmed as they are written (`services.stages`). Reports use both (docs/DOMAIN.md).
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+
+    # Corrections and removals are kept here, each with its reason.
+    history = HistoricalRecords(excluded_fields=["changed_at"])
 
     class Meta:
         ordering = ["initiative", "changed_on", "changed_at", "pk"]
@@ -610,6 +624,17 @@ class StageChange(models.Model):
     def __str__(self):
         return f"{self.from_stage or '—'} → {self.to_stage} ({self.changed_on})"
 
+    @property
+    def is_confirmed(self):
+        return self.confirmed_at is not None
+
+    def describe(self):
+        """The entry as a person names it: “Pilot since 2020-01-15”."""
+        return _("“%(stage)s” since %(date)s") % {
+            "stage": Stage(self.to_stage).label,
+            "date": self.changed_on.isoformat(),
+        }
+
 
 class StageProposal(models.Model):
     """A group member's request to change the stage, confirmed or declined by a case officer."""
@@ -618,11 +643,15 @@ class StageProposal(models.Model):
         OPEN = "open", _("Open")
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
+        SUPERSEDED = "superseded", _("Superseded by a staff change")
 
     initiative = models.ForeignKey(
         Initiative, models.CASCADE, related_name="stage_proposals", verbose_name=_("initiative")
     )
     to_stage = models.CharField(_("proposed stage"), max_length=15, choices=Stage.choices)
+    effective_on = models.DateField(
+        _("took effect on"), null=True, blank=True, help_text=_("The date the change happened.")
+    )
     reason = long_text(_("reason"))
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -115,6 +115,27 @@ class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
         help_text="Maturity stage. Set on creation only; afterwards use the `stage/` action, "
         "which keeps the stage history.",
     )
+    planned_since = serializers.DateField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="On creation: the date the initiative was planned. Each `<stage>_since` is "
+        "the date that stage began: never in the future, never before an earlier stage's; "
+        "the current stage's defaults to today. Dates given by a group are reported until a "
+        "case officer confirms them.",
+    )
+    pilot_since = serializers.DateField(
+        write_only=True, required=False, allow_null=True, help_text="On creation: pilot since."
+    )
+    embedded_since = serializers.DateField(
+        write_only=True, required=False, allow_null=True, help_text="On creation: embedded since."
+    )
+    discontinued_since = serializers.DateField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="On creation: discontinued since.",
+    )
     participants = StrictIntegerField(
         min_value=0, max_value=PARTICIPANTS_LIMIT, allow_null=True, required=False
     )
@@ -137,6 +158,10 @@ class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
             "organisation",
             "case_officer",
             "stage",
+            "planned_since",
+            "pilot_since",
+            "embedded_since",
+            "discontinued_since",
             "review_status",
             "return_reason",
             "start_date",

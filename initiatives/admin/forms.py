@@ -81,21 +81,39 @@ class InitiativeAddForm(InitiativeForm):
     initial_stage = forms.ChoiceField(
         label=_("maturity stage"), choices=Stage.choices, initial=Stage.PLANNED
     )
-    stage_date = forms.DateField(
-        label=_("at that stage since"),
+    # When each stage began, as on the site and in the API (`services.since_field`).
+    planned_since = forms.DateField(
+        label=_("planned since"), required=False, widget=AdminDateWidget
+    )
+    pilot_since = forms.DateField(label=_("pilot since"), required=False, widget=AdminDateWidget)
+    embedded_since = forms.DateField(
+        label=_("embedded since"), required=False, widget=AdminDateWidget
+    )
+    discontinued_since = forms.DateField(
+        label=_("discontinued since"),
         required=False,
         widget=AdminDateWidget,
-        help_text=_("Leave empty for today."),
+        help_text=_("Leave the current stage's date empty for today."),
     )
 
     FIELD_NAMES = {"stage": "initial_stage"}
     user = None  # set by the admin's get_form
+    stage_dates = None
+
+    def _stage_dates(self, cleaned):
+        """The dates as the service takes them, checked now so that errors show on the form."""
+        stage = cleaned["initial_stage"]
+        dates = services.stage_dates_from(cleaned)
+        dates[stage] = dates.get(stage) or timezone.localdate()
+        services.check_initial_history(stage=stage, dates=dates)
+        return dates
 
     def clean(self):
         cleaned = super().clean()
         try:
             if cleaned.get("initial_stage"):
                 services.check_initial_stage(by=self.user, stage=cleaned["initial_stage"])
+                self.stage_dates = self._stage_dates(cleaned)
             if "organisation" in cleaned:
                 services.check_owner(by=self.user, organisation=cleaned["organisation"])
         except ValidationError as exc:

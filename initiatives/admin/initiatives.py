@@ -223,7 +223,18 @@ class InitiativeAdmin(HistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            maturity = (_("Maturity"), {"fields": ("initial_stage", "stage_date")})
+            maturity = (
+                _("Maturity"),
+                {
+                    "fields": (
+                        "initial_stage",
+                        "planned_since",
+                        "pilot_since",
+                        "embedded_since",
+                        "discontinued_since",
+                    )
+                },
+            )
             return [(None, {"fields": DESCRIPTION}), WHERE_AND_WHO, DATES, TAGS, maturity]
         return [
             (None, {"fields": ("reference", *DESCRIPTION, "opened_version")}),
@@ -285,7 +296,7 @@ class InitiativeAdmin(HistoryAdmin):
         created = services.initiative_create(
             by=request.user,
             stage=form.cleaned_data["initial_stage"],
-            stage_date=form.cleaned_data.get("stage_date"),
+            stage_dates=form.stage_dates,
             tags=form.tag_values(TAG_FIELDS),
             **form.record_values(form.cleaned_data),
         )

@@ -121,7 +121,12 @@ class InitiativeViewSet(
         serializer.is_valid(raise_exception=True)
         fields, tags = serializer.split()
         stage = fields.pop("stage", Stage.PLANNED)
-        initiative = services.initiative_create(by=request.user, stage=stage, tags=tags, **fields)
+        dates = services.stage_dates_from(fields)
+        for name in map(services.since_field, services.STAGE_ORDER):
+            fields.pop(name, None)
+        initiative = services.initiative_create(
+            by=request.user, stage=stage, stage_dates=dates, tags=tags, **fields
+        )
         return self._respond(initiative, status.HTTP_201_CREATED)
 
     def update(self, request, reference=None, partial=False):
@@ -132,6 +137,8 @@ class InitiativeViewSet(
         expected = check_version(initiative, request, required=True)
         fields, tags = serializer.split()
         fields.pop("stage", None)
+        for name in map(services.since_field, services.STAGE_ORDER):
+            fields.pop(name, None)
         services.initiative_update(
             initiative=initiative,
             by=request.user,

@@ -42,7 +42,20 @@ from .parts import (
 )
 from .people import user_purge
 from .review import initiative_approve, initiative_return, initiative_submit, missing_for_submission
-from .stages import initiative_change_stage, stage_proposal_create, stage_proposal_decide
+from .stages import (
+    STAGE_ORDER,
+    check_history,
+    check_initial_history,
+    initiative_change_stage,
+    since_field,
+    stage_dates_from,
+    stage_history_confirm,
+    stage_history_correct,
+    stage_history_record,
+    stage_history_remove,
+    stage_proposal_create,
+    stage_proposal_decide,
+)
 from .timeline import (
     WRITTEN_KINDS,
     activity_create,
@@ -54,11 +67,14 @@ from .timeline import (
 __all__ = [
     "CellTaken",
     "FRAMEWORKS",
+    "STAGE_ORDER",
     "StaleEdit",
     "WRITTEN_KINDS",
     "activity_create",
     "activity_update",
     "check_entry_writer",
+    "check_history",
+    "check_initial_history",
     "check_initial_stage",
     "check_keeps_an_admin",
     "check_owner",
@@ -90,6 +106,12 @@ __all__ = [
     "participation_delete",
     "participation_update",
     "participations_replace",
+    "since_field",
+    "stage_dates_from",
+    "stage_history_confirm",
+    "stage_history_correct",
+    "stage_history_record",
+    "stage_history_remove",
     "stage_proposal_create",
     "stage_proposal_decide",
     "user_purge",

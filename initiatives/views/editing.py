@@ -103,7 +103,11 @@ def initiative_edit(request, reference=None):
         with transaction.atomic():
             if initiative is None:
                 initiative = services.initiative_create(
-                    by=user, stage=form.initial_stage(), tags=form.tags(), **form.record_fields()
+                    by=user,
+                    stage=form.initial_stage(),
+                    stage_dates=form.stage_dates(),
+                    tags=form.tags(),
+                    **form.record_fields(),
                 )
             else:
                 initiative = services.initiative_update(
