@@ -447,6 +447,12 @@ class ActivityForm(forms.ModelForm):
 
 class StageProposalForm(forms.Form):
     to_stage = forms.ChoiceField(label=_("Proposed stage"), choices=Stage.choices)
+    effective_on = forms.DateField(
+        label=_("Since when?"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("The date the change took effect; leave empty for today."),
+    )
     reason = forms.CharField(
         label=_("Why should the stage change?"),
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -329,17 +329,48 @@ class StageChangeRequestSerializer(serializers.Serializer):
     to_stage = serializers.ChoiceField(choices=Stage.choices, help_text="The new stage.")
     reason = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False, default="")
     date = serializers.DateField(
-        required=False, allow_null=True, help_text="When it happened; today when left out."
+        required=False,
+        allow_null=True,
+        help_text="When it took effect (a proposal's effective date); today when left out.",
     )
 
 
 class StageChangeSerializer(PeopleHiddenMixin, StrictModelSerializer):
-    PEOPLE_FIELDS = ("changed_by",)
+    PEOPLE_FIELDS = ("changed_by", "confirmed_by")
     changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    confirmed = serializers.BooleanField(
+        source="is_confirmed",
+        read_only=True,
+        help_text="False while the date is only reported by the group.",
+    )
 
     class Meta:
         model = StageChange
-        fields = ["from_stage", "to_stage", "changed_on", "changed_at", "changed_by", "reason"]
+        fields = [
+            "id",
+            "from_stage",
+            "to_stage",
+            "changed_on",
+            "changed_at",
+            "changed_by",
+            "reason",
+            "confirmed",
+            "confirmed_at",
+            "confirmed_by",
+        ]
+
+
+class StageHistoryEntrySerializer(serializers.Serializer):
+    """Recording a past stage change, or correcting an entry (staff); the reason is required."""
+
+    to_stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    date = serializers.DateField(required=False, help_text="The date the stage began.")
+    reason = StrictCharField(max_length=TEXT_LIMIT, help_text="Why; kept in the history.")
+
+
+class StageHistoryRemovalSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=TEXT_LIMIT, help_text="Why; kept in the history.")
 
 
 class StageProposalSerializer(PeopleHiddenMixin, StrictModelSerializer):
@@ -352,6 +383,7 @@ class StageProposalSerializer(PeopleHiddenMixin, StrictModelSerializer):
         fields = [
             "id",
             "to_stage",
+            "effective_on",
             "reason",
             "proposed_by",
             "proposed_at",

@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import rules, services
-from ..models import Initiative, Stage
+from ..models import Initiative, Stage, StageChange
 
 TAG_FIELDS = tuple(Initiative.TAG_QUESTIONS)  # objectives, barriers, barriers_addressed, factors
 
@@ -146,6 +146,56 @@ class StageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Required to move an initiative out of “Discontinued”."),
     )
+
+
+class StageHistoryForm(forms.Form):
+    """Staff's work on the stage history as it happened: each through `services.stages`."""
+
+    RECORD, CORRECT, REMOVE, CONFIRM = "record", "correct", "remove", "confirm"
+    operation = forms.ChoiceField(
+        label=_("what to do"),
+        choices=[
+            (RECORD, _("Record a past stage change at its real date")),
+            (CORRECT, _("Correct an entry's date or stage")),
+            (REMOVE, _("Remove a wrong entry")),
+            (CONFIRM, _("Confirm the dates the group reported")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    entry = forms.ModelChoiceField(
+        label=_("entry"),
+        queryset=StageChange.objects.none(),
+        required=False,
+        help_text=_("The entry to correct or remove."),
+    )
+    to_stage = forms.ChoiceField(
+        label=_("stage"), choices=[("", "—"), *Stage.choices], required=False
+    )
+    on = forms.DateField(label=_("date"), widget=AdminDateWidget, required=False)
+    reason = forms.CharField(
+        label=_("reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept in the history with the change; required except to confirm."),
+    )
+
+    def __init__(self, *args, initiative, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entry"].queryset = initiative.stage_changes.order_by(
+            "changed_on", "changed_at", "pk"
+        )
+        self.fields["entry"].label_from_instance = lambda entry: str(entry.describe())
+
+    def clean(self):
+        cleaned = super().clean()
+        operation = cleaned.get("operation")
+        if operation in (self.CORRECT, self.REMOVE) and not cleaned.get("entry"):
+            self.add_error("entry", _("Choose the entry."))
+        if operation == self.RECORD:
+            for name in ("to_stage", "on"):
+                if not cleaned.get(name):
+                    self.add_error(name, _("This field is required."))
+        return cleaned
 
 
 class ReturnForm(forms.Form):

@@ -49,6 +49,7 @@ from .forms import (
     InitiativeChangeForm,
     ReturnForm,
     StageForm,
+    StageHistoryForm,
     stale_message,
 )
 
@@ -103,11 +104,20 @@ class BudgetInline(admin.StackedInline):
 
 class StageChangeInline(ReadOnlyInline):
     model = StageChange
-    fields = ("changed_on", "from_stage", "to_stage", "reason", "changed_by", "changed_at")
+    fields = (
+        "changed_on",
+        "from_stage",
+        "to_stage",
+        "reason",
+        "changed_by",
+        "changed_at",
+        "confirmed_at",
+        "confirmed_by",
+    )
     verbose_name_plural = _("stage history")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by")
+        return super().get_queryset(request).select_related("changed_by", "confirmed_by")
 
 
 class StageProposalInline(ReadOnlyInline):
@@ -216,6 +226,7 @@ class InitiativeAdmin(HistoryAdmin):
         "assign_to_me",
         "assign_case_officer",
         "change_stage_selected",
+        "confirm_stage_dates_selected",
         "export_csv",
         "archive_selected",
         "restore_selected",
@@ -264,8 +275,11 @@ class InitiativeAdmin(HistoryAdmin):
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_change_stage"
         stage_view = self.admin_site.admin_view(self.change_stage_view)
+        history_view = self.admin_site.admin_view(self.stage_history_view)
+        history_name = f"{self.opts.app_label}_{self.opts.model_name}_stage_history"
         return [
             path("<path:object_id>/change-stage/", stage_view, name=name),
+            path("<path:object_id>/stage-history/", history_view, name=history_name),
             *super().get_urls(),
         ]
 
@@ -583,6 +597,90 @@ class InitiativeAdmin(HistoryAdmin):
             % {"stage": initiative.get_stage_display()},
             original=initiative,
             cancel_url=change_url,
+        )
+
+    @staticmethod
+    def _edit_history(request, initiative, form):
+        data = form.cleaned_data
+        operation = data["operation"]
+        if operation == StageHistoryForm.RECORD:
+            services.stage_history_record(
+                initiative=initiative,
+                to_stage=data["to_stage"],
+                on=data["on"],
+                by=request.user,
+                reason=data["reason"],
+            )
+        elif operation == StageHistoryForm.CORRECT:
+            services.stage_history_correct(
+                entry=data["entry"],
+                by=request.user,
+                reason=data["reason"],
+                on=data["on"],
+                to_stage=data["to_stage"] or None,
+            )
+        elif operation == StageHistoryForm.REMOVE:
+            services.stage_history_remove(
+                entry=data["entry"], by=request.user, reason=data["reason"]
+            )
+        else:
+            services.stage_history_confirm(initiative=initiative, by=request.user)
+
+    def stage_history_view(self, request, object_id):
+        """The change page's "Stage history" button: record, correct, remove, confirm."""
+        initiative = self.get_object(request, unquote(object_id))
+        if initiative is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not request.user.has_perm("initiatives.review_case", initiative):
+            raise PermissionDenied
+        form = submitted_form(StageHistoryForm, request, initiative=initiative)
+        status = 200
+        if form.is_valid():
+            try:
+                self._edit_history(request, initiative, form)
+            except ValidationError as exc:
+                self.message_user(request, error_text(exc), messages.ERROR)
+                status = 400
+            else:
+                self.message_user(request, gettext("The stage history is saved."), messages.SUCCESS)
+                return HttpResponseRedirect(request.path)
+        history = "; ".join(
+            "{} ({})".format(
+                entry.describe(),
+                gettext("confirmed") if entry.is_confirmed else gettext("reported"),
+            )
+            for entry in initiative.stage_changes.order_by("changed_on", "changed_at", "pk")
+        )
+        response = action_page(
+            self,
+            request,
+            [initiative],
+            form,
+            title=gettext("Stage history"),
+            submit=gettext("Save"),
+            description=gettext("As recorded: %(history)s.") % {"history": history},
+            original=initiative,
+            cancel_url=reverse("admin:initiatives_initiative_change", args=[initiative.pk]),
+        )
+        response.status_code = status
+        return response
+
+    @admin.action(description=_("Confirm reported stage dates"), permissions=["review"])
+    def confirm_stage_dates_selected(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda initiative: services.stage_history_confirm(
+                initiative=initiative, by=request.user
+            ),
+            lambda n: (
+                ngettext(
+                    "Stage dates of %(count)d initiative confirmed.",
+                    "Stage dates of %(count)d initiatives confirmed.",
+                    n,
+                )
+                % {"count": n}
+            ),
         )
 
     @admin.action(description=_("Archive selected"), permissions=["archive"])

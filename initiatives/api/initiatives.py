@@ -162,7 +162,9 @@ class InitiativeViewSet(
             "Staff change the stage directly: the change is written to the stage history and "
             "the timeline (201, the stage change). Members of the owner organisation propose "
             "the change instead, with a reason, for a case officer to confirm (202, the "
-            "proposal); `date` is then ignored."
+            "proposal); `date` is then the date the change took effect. The date is never "
+            "in the future nor before the latest entry of the stage history; past changes "
+            "are recorded under `stage-history/`."
         ),
         request=StageChangeRequestSerializer,
         parameters=[IF_MATCH_OPTIONAL],
@@ -192,7 +194,11 @@ class InitiativeViewSet(
             )
             return with_etag(response, change.initiative.version)
         proposal = services.stage_proposal_create(
-            initiative=initiative, to_stage=to_stage, by=request.user, reason=reason
+            initiative=initiative,
+            to_stage=to_stage,
+            by=request.user,
+            reason=reason,
+            effective_on=body.validated_data.get("date"),
         )
         return Response(
             StageProposalSerializer(proposal, context={"request": request}).data, status=202

@@ -43,7 +43,7 @@ def _as_date(value):
 
 
 def _stage_label(stage):
-    return Stage(stage).label
+    return str(Stage(stage).label)
 
 
 def _since(stage, on):

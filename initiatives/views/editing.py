@@ -215,6 +215,7 @@ def stage_proposal(request, reference):
                 to_stage=form.cleaned_data["to_stage"],
                 by=request.user,
                 reason=form.cleaned_data["reason"],
+                effective_on=form.cleaned_data["effective_on"],
             )
         except ValidationError as error:
             form.add_error(None, error)

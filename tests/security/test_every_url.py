@@ -171,6 +171,17 @@ TABLE = {
         "draft": {"post": "401 403 404 ok", "get": "405 405 405 405"},
         "published": {"post": "401 403 404 ok", "get": "405 405 405 405"},
     },
+    # The stage history: read as the case is; recorded, corrected and confirmed by staff.
+    "api:stage-history-list": {
+        "draft": {"get": "404 200 404 200", "post": "401 403 404 ok", "delete": "401 405 405 405"},
+        "published": {"get": PUBLIC, "post": "401 403 403 ok", "delete": "401 405 405 405"},
+    },
+    "api:stage-history-detail": {
+        "draft": {"get": "405 405 405 405", "patch": "401 403 404 ok"},
+        "published": {"get": "405 405 405 405", "patch": "401 403 403 ok"},
+    },
+    "api:stage-history-remove": API_STAFF_ACTION,
+    "api:stage-history-confirm": API_STAFF_ACTION,
     # Any signed-in user creates an organisation (and becomes its admin).
     "api:organisation-list": {"get": PUBLIC, "post": "401 ok ok ok"},
     # Organisation A: its admins (A) and staff change it.
