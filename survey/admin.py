@@ -310,10 +310,12 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
         )
 
     def export_view(self, request):
-        """Stream the records (one wave with `?wave=CODE`) in the import format."""
+        """The records (one wave with `?wave=CODE`) in the import format, CSV or XLSX
+        (`?format=xlsx`)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         wave = None
         if request.GET.get("wave"):
             wave = get_object_or_404(Wave, code=request.GET["wave"])
-        return export_response(wave=wave)
+        output = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+        return export_response(wave=wave, output=output)

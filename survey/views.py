@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from coprod_site.csvfiles import csv_response
+from coprod_site.spreadsheets import xlsx_response
 
 from . import charts
 from .forms import IndicatorForm
@@ -189,4 +190,6 @@ class IndicatorsCsvView(IndicatorReportMixin, View):
             )
             if part
         )
+        if request.GET.get("format") == "xlsx":
+            return xlsx_response(f"{name}.xlsx", CSV_COLUMNS, lines())
         return csv_response(f"{name}.csv", CSV_COLUMNS, lines())

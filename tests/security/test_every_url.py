@@ -119,6 +119,8 @@ TABLE = {
     "initiatives:home": {"get": PUBLIC},
     "initiatives:list": {"get": PUBLIC},
     "initiatives:export": {"get": PUBLIC},
+    "initiatives:export_spreadsheet": {"get": PUBLIC},
+    "initiatives:export_xlsx": {"get": PUBLIC},
     "initiatives:codebook": {"get": PUBLIC},
     "initiatives:dashboard": {"get": SIGNED_IN},
     "initiatives:create": {"get": SIGNED_IN, "post": SIGNED_IN_WRITE},

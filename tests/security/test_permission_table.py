@@ -249,6 +249,18 @@ SITE = [
     Row("site-home-fr", "initiatives:home", "/fr/", answers=EVERYONE_200),
     Row("site-list", "initiatives:list", "/initiatives/", answers=EVERYONE_200),
     Row("site-export", "initiatives:export", "/initiatives/export.csv", answers=EVERYONE_200),
+    Row(
+        "site-export-spreadsheet",
+        "initiatives:export_spreadsheet",
+        "/initiatives/export-spreadsheet.csv",
+        answers=EVERYONE_200,
+    ),
+    Row(
+        "site-export-xlsx",
+        "initiatives:export_xlsx",
+        "/initiatives/export.xlsx",
+        answers=EVERYONE_200,
+    ),
     Row("site-codebook", "initiatives:codebook", "/initiatives/codebook.csv", answers=EVERYONE_200),
     Row("site-dashboard", "initiatives:dashboard", "/my-initiatives/", answers=SIGNED_IN_200),
     Row("site-detail-draft", "initiatives:detail", ref("draft"), answers=DRAFT_READ),
