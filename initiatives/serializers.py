@@ -467,3 +467,36 @@ class OrganisationSerializer(StrictModelSerializer):
         if verified != current and not rules.can_verify(self.context["request"].user):
             raise serializers.ValidationError(_("Only staff verify organisations."))
         return verified
+
+
+class RegisterImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="The register, CSV (UTF-8) or XLSX, in the export's format (see the codebook)."
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check the file and say what would happen; write nothing."
+    )
+
+
+class RegisterRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The line of the file, or the row of the sheet.")
+    reference = serializers.CharField()
+
+
+class RegisterProblemSerializer(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True)
+    column = serializers.CharField(allow_null=True)
+    where = serializers.CharField(help_text="`line 17` in a CSV file, `D17` in a sheet.")
+    message = serializers.CharField()
+
+
+class RegisterImportResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    dry_run = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    created = RegisterRowSerializer(many=True)
+    updated = RegisterRowSerializer(many=True)
+    unchanged = RegisterRowSerializer(many=True)
+    errors = RegisterProblemSerializer(many=True)
+    error_count = serializers.IntegerField()
+    summary = serializers.CharField()

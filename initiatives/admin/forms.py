@@ -223,3 +223,10 @@ class DecisionNoteForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )
+
+
+class RegisterImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("register"),
+        help_text=_("CSV (UTF-8) or XLSX, as the export writes it."),
+    )

@@ -1,16 +1,22 @@
 """The initiative admin: the changelist staff work from, the case file, the review actions."""
 
+import os
+import secrets
+import tempfile
+
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import audit, rules, services
+from ..imports import import_initiatives
 from ..models import (
     AccountabilityFramework,
     Activity,
@@ -47,6 +53,7 @@ from .forms import (
     CaseOfficerForm,
     InitiativeAddForm,
     InitiativeChangeForm,
+    RegisterImportForm,
     ReturnForm,
     StageForm,
     StageHistoryForm,
@@ -277,7 +284,10 @@ class InitiativeAdmin(HistoryAdmin):
         stage_view = self.admin_site.admin_view(self.change_stage_view)
         history_view = self.admin_site.admin_view(self.stage_history_view)
         history_name = f"{self.opts.app_label}_{self.opts.model_name}_stage_history"
+        import_view = self.admin_site.admin_view(self.import_view)
+        import_name = f"{self.opts.app_label}_{self.opts.model_name}_import"
         return [
+            path("import/", import_view, name=import_name),
             path("<path:object_id>/change-stage/", stage_view, name=name),
             path("<path:object_id>/stage-history/", history_view, name=history_name),
             *super().get_urls(),
@@ -599,6 +609,57 @@ class InitiativeAdmin(HistoryAdmin):
             cancel_url=change_url,
         )
 
+    IMPORT_SESSION_KEY = "initiatives-register-import"
+
+    def import_view(self, request):
+        """Upload a register: a preview first (a dry run), then "Apply" imports the same file.
+
+        The uploaded file waits in a temporary file, named in the session, between the two.
+        """
+        if not request.user.has_perm("initiatives.import_register"):
+            raise PermissionDenied
+        form = RegisterImportForm(request.POST or None, request.FILES or None)
+        result, token, status = None, None, 200
+        pending = request.session.get(self.IMPORT_SESSION_KEY) or {}
+        if request.method == "POST" and request.POST.get("apply"):
+            path = pending.get(request.POST["apply"])
+            if path is None or not os.path.exists(path):
+                self.message_user(
+                    request, gettext("Choose the file again: the preview expired."), messages.ERROR
+                )
+                return HttpResponseRedirect(request.path)
+            try:
+                result = import_initiatives(path, by=request.user)
+            finally:
+                os.unlink(path)
+                pending.pop(request.POST["apply"], None)
+                request.session[self.IMPORT_SESSION_KEY] = pending
+            form = RegisterImportForm()
+            if result.written:
+                self.message_user(request, str(result.summary()), messages.SUCCESS)
+        elif request.method == "POST" and form.is_valid():
+            path = _keep_upload(request.FILES["file"])
+            result = import_initiatives(path, by=request.user, dry_run=True)
+            if result.ok:
+                token = secrets.token_urlsafe(16)
+                pending[token] = path
+                request.session[self.IMPORT_SESSION_KEY] = pending
+            else:
+                os.unlink(path)
+        if result is not None and not result.ok:
+            status = 400
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Import a register of initiatives"),
+            "form": form,
+            "result": result,
+            "token": token,
+        }
+        return TemplateResponse(
+            request, "admin/initiatives/initiative/import.html", context, status=status
+        )
+
     @staticmethod
     def _edit_history(request, initiative, form):
         data = form.cleaned_data
@@ -716,3 +777,12 @@ class InitiativeAdmin(HistoryAdmin):
         count = queryset.count()
         audit.record_event(audit.DATA_EXPORT, request=request, detail=f"admin: {count} initiatives")
         return initiatives_csv(queryset)
+
+
+def _keep_upload(upload):
+    """Copy an upload to a temporary file that outlives the request (until it is applied)."""
+    handle, path = tempfile.mkstemp(prefix="coprod-register-", suffix=".upload")
+    with os.fdopen(handle, "wb") as file:
+        for chunk in upload.chunks():
+            file.write(chunk)
+    return path

@@ -1,9 +1,11 @@
 """Initiatives over the API: the record, its workflows (submit, review, stage changes,
 archive and restore) and its two frameworks."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from coprod_site.api import (
@@ -20,12 +22,15 @@ from coprod_site.api import (
 
 from .. import services
 from ..filters import InitiativeFilterSet
+from ..imports import import_initiatives
 from ..models import AccountabilityFramework, BudgetFramework, Initiative, Stage
 from ..serializers import (
     TAG_FIELDS,
     AccountabilitySerializer,
     BudgetSerializer,
     InitiativeSerializer,
+    RegisterImportResultSerializer,
+    RegisterImportSerializer,
     ReturnSerializer,
     StageChangeRequestSerializer,
     StageChangeSerializer,
@@ -203,6 +208,48 @@ class InitiativeViewSet(
         return Response(
             StageProposalSerializer(proposal, context={"request": request}).data, status=202
         )
+
+    @extend_schema(
+        summary="Import a register of initiatives (staff)",
+        description=(
+            "The same file and rules as `manage.py import_initiatives`: CSV or XLSX in the "
+            "export's format. Rows without a reference create initiatives, rows with one "
+            "update them and must carry the version they were exported at. All or nothing: "
+            "with any problem nothing is written and the answer is 400 with each problem's "
+            "line and column. `dry_run` says what would be created, updated or unchanged."
+        ),
+        request={"multipart/form-data": RegisterImportSerializer},
+        responses={
+            200: RegisterImportResultSerializer,
+            201: RegisterImportResultSerializer,
+            400: RegisterImportResultSerializer,
+            **errors(401, 403),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser],
+        filter_backends=[],
+    )
+    def import_register(self, request):
+        if not request.user.has_perm("initiatives.import_register"):
+            raise exceptions.PermissionDenied(
+                _("Only staff who review and change any initiative import.")
+            )
+        body = RegisterImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = import_initiatives(
+            body.validated_data["file"], by=request.user, dry_run=body.validated_data["dry_run"]
+        )
+        if not result.ok:
+            code = status.HTTP_400_BAD_REQUEST
+        elif result.written and result.created:
+            code = status.HTTP_201_CREATED
+        else:
+            code = status.HTTP_200_OK
+        return Response(result.as_dict(), status=code)
 
     def _review(self, request, reference, service, *, write, **kwargs):
         initiative = initiative_for(request, reference, write=write)

@@ -53,6 +53,7 @@ from .stages import (
     stage_history_correct,
     stage_history_record,
     stage_history_remove,
+    stage_history_replace,
     stage_proposal_create,
     stage_proposal_decide,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "stage_history_correct",
     "stage_history_record",
     "stage_history_remove",
+    "stage_history_replace",
     "stage_proposal_create",
     "stage_proposal_decide",
     "user_purge",

@@ -55,21 +55,27 @@ def check_owner(*, by, organisation, current=None):
 
 @transaction.atomic
 def initiative_create(
-    *, by, stage=Stage.PLANNED, stage_date=None, stage_dates=None, tags=None, **fields
+    *, by, stage=Stage.PLANNED, stage_date=None, stage_dates=None, history=None, tags=None, **fields
 ):
     """Create an initiative with its reference and the stage history it starts with.
 
     `stage` is where it is today and `stage_dates` ({stage: date}) when each stage began
     (`stages.check_initial_history`); `stage_date` alone dates the current stage, and with
-    neither the history starts on the day it is recorded.
+    neither the history starts on the day it is recorded. `history` ([(stage, date)] in
+    order, as an import gives it) states the whole history instead; its last stage is the
+    current one.
     """
     check_initial_stage(by=by, stage=stage)
     check_owner(by=by, organisation=fields.get("organisation"))
     now = timezone.now()
-    dates = dict(stage_dates or {})
-    if not dates.get(stage):
-        dates[stage] = stage_date or fields.get("created_at", now).date()
-    steps = stages.check_initial_history(stage=stage, dates=dates)
+    if history:
+        stages.check_history(history)
+        steps, stage = list(history), history[-1][0]
+    else:
+        dates = dict(stage_dates or {})
+        if not dates.get(stage):
+            dates[stage] = stage_date or fields.get("created_at", now).date()
+        steps = stages.check_initial_history(stage=stage, dates=dates)
     initiative = Initiative(created_by=by, updated_by=by, stage=stage, **fields)
     initiative.created_at = fields.get("created_at", now)
     initiative.updated_at = fields.get("updated_at", initiative.created_at)

@@ -408,6 +408,50 @@ def stage_history_remove(*, entry, by, reason):
 
 
 @transaction.atomic
+def stage_history_replace(*, initiative, steps, by, reason):
+    """Make the history `steps` ([(stage, date)] in order), as an import states it (staff).
+
+    Entries that stay (same stage, same date) are kept as they are, with their reason and
+    confirmation; the others are removed and the new ones written, each kept in the
+    entries' history with `reason`. Returns True if anything changed.
+    """
+    initiative = _lock(initiative)
+    require(by, "initiatives.review_case", initiative, _("Only staff change the stage history."))
+    check_history(steps)
+    entries = _entries(initiative)
+    if [(e.to_stage, e.changed_on) for e in entries] == list(steps):
+        return False
+    kept, wanted = [], list(steps)
+    for entry in entries:
+        if (entry.to_stage, entry.changed_on) in wanted:
+            wanted.remove((entry.to_stage, entry.changed_on))
+            kept.append(entry)
+        else:
+            entry._history_user = by
+            entry._change_reason = reason
+            entry.delete()
+    now = timezone.now()
+    confirmed = _confirms(by)
+    for stage, on in wanted:
+        entry = StageChange(
+            initiative=initiative,
+            to_stage=stage,
+            changed_on=on,
+            changed_by=by,
+            reason=reason,
+            confirmed_at=now if confirmed else None,
+            confirmed_by=by if confirmed else None,
+        )
+        entry._history_user = by
+        entry._change_reason = reason
+        entry.save()
+        kept.append(entry)
+    kept.sort(key=lambda e: (e.changed_on, STAGE_ORDER.index(e.to_stage), e.pk))
+    _renumber(initiative, kept, by=by)
+    return True
+
+
+@transaction.atomic
 def stage_history_confirm(*, initiative, by):
     """A case officer confirms the dates the group reported; returns how many."""
     initiative = _lock(initiative)
