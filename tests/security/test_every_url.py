@@ -161,6 +161,7 @@ TABLE = {
     "api:initiative-budget": API_FRAMEWORK,
     "api:initiative-submit": API_ACTION,
     "api:initiative-stage": API_ACTION,
+    "api:initiative-import-register": {"get": "405 405 405 405", "post": "401 403 403 ok"},
     "api:initiative-approve": API_STAFF_ACTION,
     "api:initiative-return-": API_STAFF_ACTION,
     "api:participation-list": API_NESTED_LIST,

@@ -800,6 +800,18 @@ API = [
         writers=CASE_STAFF,
     ),
     Row(
+        "api-initiative-import-POST",
+        "api:initiative-import-register",
+        "/api/initiatives/import/",
+        method="post",
+        api=True,
+        body={},
+        # Staff who review and change any initiative import (a file upload: JSON is 415).
+        answers=expect(403, (ANON, UNAUTH), (CASE_STAFF, 415)),
+        unchanged=state_of("published"),
+        writers=(),
+    ),
+    Row(
         "api-stage-history-list",
         "api:stage-history-list",
         api_ref("published", "stage-history/"),
@@ -1202,6 +1214,12 @@ ADMIN_BY_HAND = [
         "admin-change-stage",
         "admin:initiatives_initiative_change_stage",
         lambda w: f"/admin/initiatives/initiative/{w['published'].pk}/change-stage/",
+        answers=admin_expect(CASE_STAFF),
+    ),
+    Row(
+        "admin-initiative-import",
+        "admin:initiatives_initiative_import",
+        "/admin/initiatives/initiative/import/",
         answers=admin_expect(CASE_STAFF),
     ),
     Row(
