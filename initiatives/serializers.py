@@ -500,3 +500,14 @@ class RegisterImportResultSerializer(serializers.Serializer):
     errors = RegisterProblemSerializer(many=True)
     error_count = serializers.IntegerField()
     summary = serializers.CharField()
+
+
+class RegisterImportErrorsSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="`import_error` for a refused file; `validation_error` for a bad request."
+    )
+    message = serializers.CharField()
+    details = serializers.JSONField(
+        help_text="For `import_error`: the import's result (`errors` lists each problem with "
+        "its line, column and where: `line 17` or `D17`); otherwise the fields' errors."
+    )

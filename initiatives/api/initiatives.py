@@ -29,6 +29,7 @@ from ..serializers import (
     AccountabilitySerializer,
     BudgetSerializer,
     InitiativeSerializer,
+    RegisterImportErrorsSerializer,
     RegisterImportResultSerializer,
     RegisterImportSerializer,
     ReturnSerializer,
@@ -215,14 +216,18 @@ class InitiativeViewSet(
             "The same file and rules as `manage.py import_initiatives`: CSV or XLSX in the "
             "export's format. Rows without a reference create initiatives, rows with one "
             "update them and must carry the version they were exported at. All or nothing: "
-            "with any problem nothing is written and the answer is 400 with each problem's "
-            "line and column. `dry_run` says what would be created, updated or unchanged."
+            "with any problem in the file nothing is written and the answer is 400 with each "
+            "problem's line and column in `details.errors`. `dry_run` says what would be "
+            "created, updated or unchanged."
         ),
         request={"multipart/form-data": RegisterImportSerializer},
         responses={
             200: RegisterImportResultSerializer,
             201: RegisterImportResultSerializer,
-            400: RegisterImportResultSerializer,
+            400: OpenApiResponse(
+                RegisterImportErrorsSerializer,
+                description="The file was refused whole; `details.errors` lists the problems.",
+            ),
             **errors(401, 403),
         },
     )
@@ -244,8 +249,11 @@ class InitiativeViewSet(
             body.validated_data["file"], by=request.user, dry_run=body.validated_data["dry_run"]
         )
         if not result.ok:
-            code = status.HTTP_400_BAD_REQUEST
-        elif result.written and result.created:
+            return Response(
+                {"code": "import_error", "message": result.summary(), "details": result.as_dict()},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        if result.written and result.created:
             code = status.HTTP_201_CREATED
         else:
             code = status.HTTP_200_OK

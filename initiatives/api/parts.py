@@ -238,6 +238,8 @@ class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
 
     serializer_class = StageChangeSerializer
     queryset = StageChange.objects.none()
+    # A history has a handful of entries: the whole of it, in one answer, every time.
+    pagination_class = None
 
     def get_queryset(self):
         return (

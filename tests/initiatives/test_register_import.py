@@ -349,7 +349,7 @@ def by_api(staff, content, fmt, tmp_path, dry_run=False):
         format="multipart",
     )
     if response.status_code == 400:
-        return "refused", str(response.json()["errors"])
+        return "refused", str(response.json()["details"]["errors"])
     return "ok", str(response.json())
 
 
