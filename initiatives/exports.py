@@ -18,7 +18,7 @@ from itertools import islice
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from coprod_site.csvfiles import (
     copy_response,
@@ -554,14 +554,14 @@ def codebook_rows():
 FILES = [
     (
         "file:initiatives.csv",
-        _lazy(
+        gettext_lazy(
             "For programs: UTF-8 CSV without a byte order mark, comma-separated, dates as "
             "YYYY-MM-DD, a leading ' before text that a spreadsheet would read as a formula."
         ),
     ),
     (
         "file:initiatives-spreadsheet.csv",
-        _lazy(
+        gettext_lazy(
             "The same CSV with a UTF-8 byte order mark, so that LibreOffice, gnumeric and "
             "Excel read accents right. To keep codes such as 07 and titles such as 1/2 as "
             "written, open it through the import dialogue (LibreOffice: Text Import; Excel: "
@@ -571,7 +571,7 @@ FILES = [
     ),
     (
         "file:initiatives.xlsx",
-        _lazy(
+        gettext_lazy(
             "The same table as an XLSX workbook: codes and texts are text cells (07 stays "
             "07, =1+1 stays text, no apostrophe), numbers are numbers in any locale, dates "
             "and timestamps are dates (UTC), the header row is frozen."

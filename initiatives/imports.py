@@ -25,6 +25,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from coprod_site.csvfiles import FORMULA_TRIGGERS
 from coprod_site.tables import TableError, open_table
@@ -146,7 +147,11 @@ class ImportResult:
             "unchanged": len(self.unchanged),
         }
         if not self.ok:
-            return _("Nothing was imported: %(count)d problem(s).") % {"count": self.error_count}
+            return ngettext(
+                "Nothing was imported: %(count)d problem.",
+                "Nothing was imported: %(count)d problems.",
+                self.error_count,
+            ) % {"count": self.error_count}
         if self.dry_run:
             return (
                 _(
