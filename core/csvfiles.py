@@ -76,10 +76,21 @@ def _chunks(lines, size=256):
         yield "".join(chunk).encode("utf-8")
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence]):
+#: The UTF-8 byte order mark: spreadsheet programs read a file that starts with it as UTF-8
+#: without asking; programs reading CSV may not expect it, so it is only sent on request.
+BOM = "\ufeff".encode()
+
+
+def _with_bom(chunks, bom):
+    if bom:
+        yield BOM
+    yield from chunks
+
+
+def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence], *, bom=False):
     """A streaming download: rows are produced as the client reads them."""
     response = StreamingHttpResponse(
-        _chunks(csv_lines(header, rows)),
+        _with_bom(_chunks(csv_lines(header, rows)), bom),
         content_type="text/csv; charset=utf-8",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -166,10 +177,12 @@ def copy_chunks(header: Sequence[str], sql: str, params: Sequence = (), size=64 
         yield b"\r\n".join(parts)
 
 
-def copy_response(filename: str, header: Sequence[str], sql: str, params: Sequence = ()):
+def copy_response(
+    filename: str, header: Sequence[str], sql: str, params: Sequence = (), *, bom=False
+):
     """A streaming download of `copy_chunks`."""
     response = StreamingHttpResponse(
-        copy_chunks(header, sql, params), content_type="text/csv; charset=utf-8"
+        _with_bom(copy_chunks(header, sql, params), bom), content_type="text/csv; charset=utf-8"
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -26,6 +26,11 @@ router.register(
     api.StageProposalViewSet,
     basename="proposal",
 )
+router.register(
+    r"initiatives/(?P<initiative_reference>[A-Za-z0-9-]{1,20})/stage-history",
+    api.StageHistoryViewSet,
+    basename="stage-history",
+)
 router.register("organisations", api.OrganisationViewSet, basename="organisation")
 
 urlpatterns = router.urls

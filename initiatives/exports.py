@@ -18,6 +18,7 @@ from itertools import islice
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.csvfiles import (
     copy_response,
@@ -26,6 +27,7 @@ from core.csvfiles import (
     sql_text,
     sql_yes_no,
 )
+from core.spreadsheets import xlsx_response
 from survey.models import Country, Item, Sector
 
 from .models import (
@@ -38,6 +40,7 @@ from .models import (
     Phase,
     ReviewStatus,
     Stage,
+    StageChange,
 )
 
 BATCH_SIZE = 500
@@ -70,9 +73,49 @@ SCALAR_FIELDS = [
     "budget__evidence_level",
     "published_at",
     "updated_at",
+    "description",
+    "accountability__reporting_line",
+    "accountability__reporting_frequency",
+    "accountability__risk_arrangements",
+    "accountability__probity_arrangements",
+    "accountability__notes",
+    "budget__funding_sources",
+    "budget__funded_beyond_pilot",
+    "budget__transferred_amount",
+    "budget__financial_incentives",
+    "budget__citizen_knowledge",
+    "budget__citizen_effort",
+    "version",
 ]
 
 TAG_FIELDS = Initiative.TAG_FIELDS
+
+#: The sort orders the list offers (`InitiativeFilterSet.ordering`), as the server's SQL
+#: names them; the export follows the list's, with the primary key last to break ties.
+ORDER_COLUMNS = {
+    "updated_at": "i.updated_at",
+    "title": "i.title",
+    "reference": "i.reference",
+    "pk": "i.id",
+}
+DEFAULT_ORDER = ("-updated_at", "-pk")
+
+
+def export_order(queryset):
+    """The order of the list `queryset` comes from: its sort, or the list's default."""
+    chosen = [name for name in queryset.query.order_by if name.lstrip("-") in ORDER_COLUMNS]
+    if not chosen:
+        return list(DEFAULT_ORDER)
+    if chosen[-1].lstrip("-") != "pk":
+        chosen.append("-pk" if chosen[-1].startswith("-") else "pk")
+    return chosen
+
+
+def _sql_order(order):
+    return ", ".join(
+        f"{ORDER_COLUMNS[name.lstrip('-')]} {'DESC' if name.startswith('-') else 'ASC'}"
+        for name in order
+    )
 
 
 def columns():
@@ -135,6 +178,36 @@ def columns():
         ("evidence_level_label", _("Business case: level of evidence, label.")),
         ("published_at", _("When the initiative was published (ISO 8601, UTC).")),
         ("updated_at", _("When the record last changed (ISO 8601, UTC).")),
+        ("description", _("Description of the initiative.")),
+        (
+            "stage_history",
+            _(
+                "The stage history as it happened: stage:date entries in date order, joined "
+                "by “|”, e.g. planned:2019-03-01|pilot:2020-01-15|embedded:2022-06-01. The "
+                "stage codes are those of the column stage; dates are YYYY-MM-DD."
+            ),
+        ),
+        ("reporting_line", _("Accountability framework: reporting line.")),
+        ("reporting_frequency", _("Accountability framework: reporting frequency.")),
+        ("risk_arrangements", _("Accountability framework: risk arrangements.")),
+        ("probity_arrangements", _("Accountability framework: probity arrangements.")),
+        ("accountability_notes", _("Accountability framework: notes.")),
+        ("funding_sources", _("Budget framework: funding sources.")),
+        (
+            "funded_beyond_pilot",
+            _("Budget framework: funding secured beyond the pilot (yes/no)."),
+        ),
+        ("transferred_amount", _("Budget framework: amount transferred to users.")),
+        ("financial_incentives", _("Budget framework: financial incentives.")),
+        ("citizen_knowledge", _("Budget framework: citizens' knowledge contributed.")),
+        ("citizen_effort", _("Budget framework: citizens' effort contributed.")),
+        (
+            "version",
+            _(
+                "Version of the record when exported. An import refuses a row whose version "
+                "is older than the stored one (someone changed the record since)."
+            ),
+        ),
     ]
     return result
 
@@ -161,6 +234,13 @@ def _multi_values(ids):
         cells[initiative_id]["participation"].append(
             (phase_order.get(phase, 99), partner_order.get(partner, 99), phase, partner, level)
         )
+    changes = (
+        StageChange.objects.filter(initiative_id__in=ids)
+        .order_by("initiative_id", "changed_on", "changed_at", "pk")
+        .values_list("initiative_id", "to_stage", "changed_on")
+    )
+    for initiative_id, stage, changed_on in changes:
+        cells[initiative_id]["stage_history"].append(f"{stage}:{changed_on.isoformat()}")
     for field in TAG_FIELDS:
         through = getattr(Initiative, field).through
         pairs = through.objects.filter(initiative_id__in=ids).values_list(
@@ -192,15 +272,26 @@ def _vocabulary():
     }
 
 
-def rows(queryset):
-    """Yield the export rows of `queryset`, which is already filtered and permission-checked."""
+def _same(value):
+    return value
+
+
+def rows(queryset, *, typed=False):
+    """Yield the export rows of `queryset`, which is already filtered and permission-checked.
+
+    In the order of the list it comes from (`export_order`). `typed`: dates, timestamps
+    and numbers as Python values (for XLSX) rather than the CSV's ISO text.
+    """
+    _when = _same if typed else _iso
     vocabulary = _vocabulary()
     countries, sectors, items = (vocabulary[key] for key in ("countries", "sectors", "items"))
     levels, stages = vocabulary["levels"], vocabulary["stages"]
     statuses, evidence = vocabulary["statuses"], vocabulary["evidence"]
 
     records = (
-        queryset.order_by("reference").values_list(*SCALAR_FIELDS).iterator(chunk_size=BATCH_SIZE)
+        queryset.order_by(*export_order(queryset))
+        .values_list(*SCALAR_FIELDS)
+        .iterator(chunk_size=BATCH_SIZE)
     )
     for batch in _batches(records, BATCH_SIZE):
         cells = _multi_values([record[0] for record in batch])
@@ -225,8 +316,8 @@ def rows(queryset):
                 stages.get(data["stage"], ""),
                 data["review_status"],
                 statuses.get(data["review_status"], ""),
-                _iso(data["start_date"]),
-                _iso(data["end_date"]),
+                _when(data["start_date"]),
+                _when(data["end_date"]),
                 data["participants"],
                 "|".join(f"{phase}:{partner}" for _a, _b, phase, partner, _l in matrix),
                 "|".join(f"{phase}:{partner}:{level}" for _a, _b, phase, partner, level in matrix),
@@ -246,8 +337,22 @@ def rows(queryset):
                 data["budget__estimated_benefits"],
                 data["budget__evidence_level"] or "",
                 evidence.get(data["budget__evidence_level"] or "", ""),
-                _iso(data["published_at"]),
-                _iso(data["updated_at"]),
+                _when(data["published_at"]),
+                _when(data["updated_at"]),
+                data["description"],
+                "|".join(extra.get("stage_history", [])),
+                data["accountability__reporting_line"] or "",
+                data["accountability__reporting_frequency"] or "",
+                data["accountability__risk_arrangements"] or "",
+                data["accountability__probity_arrangements"] or "",
+                data["accountability__notes"] or "",
+                data["budget__funding_sources"] or "",
+                data["budget__funded_beyond_pilot"],
+                data["budget__transferred_amount"],
+                data["budget__financial_incentives"] or "",
+                data["budget__citizen_knowledge"] or "",
+                data["budget__citizen_effort"] or "",
+                data["version"],
             ]
             yield row
 
@@ -291,7 +396,13 @@ SELECT i.reference AS c0, i.title AS c1, i.summary AS c2,
        i.amount AS c31, i.currency AS c32, i.resources_transferred AS c33,
        i.citizen_hours AS c34, i.estimated_costs AS c35, i.estimated_benefits AS c36,
        i.evidence_level AS c37, v.evidence ->> coalesce(i.evidence_level, '') AS c38,
-       i.published_at AS c39, i.updated_at AS c40
+       i.published_at AS c39, i.updated_at AS c40,
+       i.description AS c41, history.entries AS c42,
+       i.reporting_line AS c43, i.reporting_frequency AS c44, i.risk_arrangements AS c45,
+       i.probity_arrangements AS c46, i.accountability_notes AS c47,
+       i.funding_sources AS c48, i.funded_beyond_pilot AS c49, i.transferred_amount AS c50,
+       i.financial_incentives AS c51, i.citizen_knowledge AS c52, i.citizen_effort AS c53,
+       i.version AS c54
 FROM (
     SELECT %s::jsonb AS countries, %s::jsonb AS sectors, %s::jsonb AS items,
            %s::jsonb AS levels, %s::jsonb AS stages, %s::jsonb AS statuses,
@@ -305,15 +416,24 @@ CROSS JOIN (
            i.lead_public_body, o.name AS organisation, o.verified, i.stage, i.review_status,
            i.start_date, i.end_date, i.participants, a.accountable_body, a.roles_written,
            b.amount, b.currency, b.resources_transferred, b.citizen_hours, b.estimated_costs,
-           b.estimated_benefits, b.evidence_level, i.published_at, i.updated_at
+           b.estimated_benefits, b.evidence_level, i.published_at, i.updated_at,
+           i.description, a.reporting_line, a.reporting_frequency, a.risk_arrangements,
+           a.probity_arrangements, a.notes AS accountability_notes, b.funding_sources,
+           b.funded_beyond_pilot, b.transferred_amount, b.financial_incentives,
+           b.citizen_knowledge, b.citizen_effort, i.version
     FROM initiatives_initiative i
     LEFT JOIN initiatives_organisation o ON o.id = i.organisation_id
     LEFT JOIN initiatives_accountabilityframework a ON a.initiative_id = i.id
     LEFT JOIN initiatives_budgetframework b ON b.initiative_id = i.id
     WHERE i.id IN ({{initiatives}})
-    ORDER BY i.reference
+    ORDER BY {{order}}
     OFFSET 0
 ) i
+LEFT JOIN LATERAL (
+    SELECT string_agg(s.to_stage || ':' || to_char(s.changed_on, 'YYYY-MM-DD'), '|'
+                      ORDER BY s.changed_on, s.changed_at, s.id) AS entries
+    FROM initiatives_stagechange s WHERE s.initiative_id = i.id
+) history ON true
 LEFT JOIN LATERAL (
     SELECT string_agg(p.phase || ':' || p.partner_type, '|' ORDER BY {_PAIR_ORDER}) AS pairs,
            string_agg(p.phase || ':' || p.partner_type || ':' || p.level, '|'
@@ -321,7 +441,7 @@ LEFT JOIN LATERAL (
     FROM initiatives_participation p WHERE p.initiative_id = i.id
 ) participation ON true
 {"".join(_TAG_CELLS.format(field=field) for field in TAG_FIELDS)}
-ORDER BY i.reference
+ORDER BY {{order}}
 """  # noqa: S608 (values come as parameters)
 
 
@@ -347,6 +467,10 @@ _SPELLINGS = (
     + [sql_text] * 11  # participation ... accountable_body
     + [sql_yes_no, None, sql_text, sql_yes_no, None, None, None]  # roles_written ... benefits
     + [sql_text, sql_text, _sql_moment, _sql_moment]  # evidence_level ... updated_at
+    + [sql_text] * 8  # description, stage_history ... funding_sources
+    + [sql_yes_no, None]  # funded_beyond_pilot, transferred_amount
+    + [sql_text] * 3  # financial_incentives, citizen_knowledge, citizen_effort
+    + [None]  # version
 )
 
 
@@ -371,18 +495,26 @@ def export_sql(queryset):
         )
     ]
     params += [list(Phase.values), list(PartnerType.values), *filter_params]
-    return spelled(_SQL.format(initiatives=initiatives), _SPELLINGS), params
+    order = _sql_order(export_order(queryset))
+    return spelled(_SQL.format(initiatives=initiatives, order=order), _SPELLINGS), params
 
 
 def _server_writes():
     return connection.vendor == "postgresql"
 
 
-def initiatives_csv(queryset, filename="initiatives.csv"):
+def initiatives_csv(queryset, filename="initiatives.csv", *, bom=False):
+    """The CSV file; `bom`: with a UTF-8 byte order mark, for spreadsheet programs."""
     header = [name for name, _meaning in columns()]
     if _server_writes():
-        return copy_response(filename, header, *export_sql(queryset))
-    return csv_response(filename, header, rows(queryset))
+        return copy_response(filename, header, *export_sql(queryset), bom=bom)
+    return csv_response(filename, header, rows(queryset), bom=bom)
+
+
+def initiatives_xlsx(queryset, filename="initiatives.xlsx"):
+    """The same table as XLSX, with typed cells (`core.spreadsheets`)."""
+    header = [name for name, _meaning in columns()]
+    return xlsx_response(filename, header, rows(queryset, typed=True), sheet="initiatives")
 
 
 def codebook_rows():
@@ -411,6 +543,40 @@ def codebook_rows():
     for field in TAG_FIELDS:
         for item in by_question[Initiative.TAG_QUESTIONS[field]]:
             yield [field, item.code, item.label, ""]
+    for code, label in Stage.choices:
+        yield ["stage_history:stage", code, str(label), ""]
+    for name, meaning in FILES:
+        yield [name, "", "", str(meaning)]
+
+
+#: The three files of the same table, and how to open each.
+FILES = [
+    (
+        "file:initiatives.csv",
+        gettext_lazy(
+            "For programs: UTF-8 CSV without a byte order mark, comma-separated, dates as "
+            "YYYY-MM-DD, a leading ' before text that a spreadsheet would read as a formula."
+        ),
+    ),
+    (
+        "file:initiatives-spreadsheet.csv",
+        gettext_lazy(
+            "The same CSV with a UTF-8 byte order mark, so that LibreOffice, gnumeric and "
+            "Excel read accents right. To keep codes such as 07 and titles such as 1/2 as "
+            "written, open it through the import dialogue (LibreOffice: Text Import; Excel: "
+            "Data > From Text/CSV), choose comma as separator and set the code and title "
+            "columns to Text. Prefer the XLSX file: it needs none of this."
+        ),
+    ),
+    (
+        "file:initiatives.xlsx",
+        gettext_lazy(
+            "The same table as an XLSX workbook: codes and texts are text cells (07 stays "
+            "07, =1+1 stays text, no apostrophe), numbers are numbers in any locale, dates "
+            "and timestamps are dates (UTC), the header row is frozen."
+        ),
+    ),
+]
 
 
 def codebook_csv():

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from survey.models import Country, Item, country_choices
@@ -200,6 +201,13 @@ class InitiativeForm(forms.ModelForm):
     )
     factors = TagField("factors", label=_("Success factors"))
 
+    SINCE_LABELS = {
+        Stage.PLANNED: _("Planned since"),
+        Stage.PILOT: _("Pilot since"),
+        Stage.EMBEDDED: _("Embedded since"),
+        Stage.DISCONTINUED: _("Discontinued since"),
+    }
+
     class Meta:
         model = Initiative
         fields = [
@@ -249,18 +257,23 @@ class InitiativeForm(forms.ModelForm):
             needed = _("Needed before you submit for review.")
             field.help_text = f"{field.help_text} {needed}" if field.help_text else needed
         if not self.instance.pk:
-            # The stages the rules let this person start at; groups start at "planned" and
-            # propose the rest, so for them the choice is not shown.
-            allowed = services.creatable_stages(user)
+            # Where the initiative is today and when each stage began: its history as it
+            # happened. A group's dates are reported until a case officer confirms them.
             self.fields["stage"] = forms.ChoiceField(
                 label=_("Maturity stage"),
-                choices=[(value, Stage(value).label) for value in allowed],
+                choices=[(value, Stage(value).label) for value in services.creatable_stages(user)],
                 initial=Stage.PLANNED,
                 required=False,
-                help_text=_("Where the initiative is today; the stage history starts here."),
+                help_text=_("Where the initiative is today."),
             )
-            if len(allowed) == 1:
-                self.fields["stage"].widget = forms.HiddenInput()
+            for stage, label in self.SINCE_LABELS.items():
+                self.fields[services.since_field(stage)] = forms.DateField(
+                    label=label, required=False, widget=DateInput()
+                )
+            self.fields[services.since_field(Stage.PLANNED)].help_text = _(
+                "Give the date each stage began, up to the current one; leave the current "
+                "stage's date empty for today. Dates may be in the past, never in the future."
+            )
             # Most groups work in their own country: start from it.
             first = organisations.queryset.first()
             if first is not None:
@@ -284,10 +297,22 @@ class InitiativeForm(forms.ModelForm):
         except ValidationError as error:
             for name, messages in error.message_dict.items():
                 self.add_error(name if name in self.fields else None, messages)
+        if "stage" in self.fields:
+            stage = self.initial_stage()
+            dates = self.stage_dates()
+            dates[stage] = dates.get(stage) or timezone.localdate()
+            try:
+                services.check_initial_history(stage=stage, dates=dates)
+            except ValidationError as error:
+                for name, messages in error.message_dict.items():
+                    self.add_error(name if name in self.fields else None, messages)
         return cleaned
 
     def initial_stage(self):
         return self.cleaned_data.get("stage") or Stage.PLANNED
+
+    def stage_dates(self):
+        return services.stage_dates_from(self.cleaned_data)
 
     def record_fields(self):
         return {name: self.cleaned_data[name] for name in self.Meta.fields}
@@ -460,6 +485,12 @@ class StageProposalForm(forms.Form):
     required_css_class = "required"
 
     to_stage = forms.ChoiceField(label=_("Proposed stage"), choices=Stage.choices)
+    effective_on = forms.DateField(
+        label=_("Since when?"),
+        required=False,
+        widget=DateInput(),
+        help_text=_("The date the change took effect; leave empty for today."),
+    )
     reason = forms.CharField(
         label=_("Why should the stage change?"),
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -605,6 +605,20 @@ class StageChange(models.Model):
         verbose_name=_("by"),
     )
     reason = long_text(_("reason"), blank=True)
+    # A date a group reports is theirs until a case officer confirms it; staff's own entries
+    # are confirmed as they are written (`services.stages`). Reports use both (docs/DOMAIN.md).
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+
+    # Corrections and removals are kept here, each with its reason.
+    history = HistoricalRecords(excluded_fields=["changed_at"])
 
     class Meta:
         ordering = ["initiative", "changed_on", "changed_at", "pk"]
@@ -623,6 +637,17 @@ class StageChange(models.Model):
         they wrote them."""
         return gettext(self.reason) if self.reason == self.RECORDED else self.reason
 
+    @property
+    def is_confirmed(self):
+        return self.confirmed_at is not None
+
+    def describe(self):
+        """The entry as a person names it: “Pilot since 2020-01-15”."""
+        return _("“%(stage)s” since %(date)s") % {
+            "stage": Stage(self.to_stage).label,
+            "date": self.changed_on.isoformat(),
+        }
+
 
 class StageProposal(models.Model):
     """A group member's request to change the stage, confirmed or declined by a case officer."""
@@ -631,11 +656,15 @@ class StageProposal(models.Model):
         OPEN = "open", _("Open")
         ACCEPTED = "accepted", _("Accepted")
         DECLINED = "declined", _("Declined")
+        SUPERSEDED = "superseded", _("Superseded by a staff change")
 
     initiative = models.ForeignKey(
         Initiative, models.CASCADE, related_name="stage_proposals", verbose_name=_("initiative")
     )
     to_stage = models.CharField(_("proposed stage"), max_length=15, choices=Stage.choices)
+    effective_on = models.DateField(
+        _("took effect on"), null=True, blank=True, help_text=_("The date the change happened.")
+    )
     reason = long_text(_("reason"))
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -684,10 +713,18 @@ class ActivityEvent(models.TextChoices):
     RETURNED = "returned", _("Returned to the group")
     STAGE_CHANGED = "stage_changed", _("Stage changed")
     STAGE_PROPOSED = "stage_proposed", _("Stage change proposed")
+    STAGE_RECORDED = "stage_recorded", _("Past stage change recorded")
+    STAGE_CORRECTED = "stage_corrected", _("Stage history corrected")
+    STAGE_REMOVED = "stage_removed", _("Stage history entry removed")
+    STAGE_CONFIRMED = "stage_confirmed", _("Stage dates confirmed")
 
 
 def _stage_label(code):
     return Stage(code).label if code in Stage.values else code
+
+
+def _stage_since(code, date):
+    return _("“%(stage)s” since %(date)s") % {"stage": _stage_label(code), "date": date}
 
 
 #: The words of each event; `params` fill them in (stage codes become stage labels).
@@ -704,9 +741,35 @@ EVENT_TEXTS = {
         }
     ).strip(),
     ActivityEvent.STAGE_PROPOSED: lambda p: (
-        _("Proposed a stage change to “%(to)s”: %(reason)s")
+        _("Proposed a stage change to “%(to)s” from %(date)s: %(reason)s")
+        % {"to": _stage_label(p.get("to", "")), "date": p["date"], "reason": p.get("reason", "")}
+        if p.get("date")
+        else _("Proposed a stage change to “%(to)s”: %(reason)s")
         % {"to": _stage_label(p.get("to", "")), "reason": p.get("reason", "")}
     ),
+    ActivityEvent.STAGE_RECORDED: lambda p: (
+        _("Past stage change recorded: %(entry)s. %(reason)s")
+        % {
+            "entry": _stage_since(p.get("stage", ""), p.get("date", "")),
+            "reason": p.get("reason", ""),
+        }
+    ).strip(),
+    ActivityEvent.STAGE_CORRECTED: lambda p: (
+        _("Stage history corrected: %(before)s is now %(after)s. %(reason)s")
+        % {
+            "before": _stage_since(p.get("before_stage", ""), p.get("before_date", "")),
+            "after": _stage_since(p.get("stage", ""), p.get("date", "")),
+            "reason": p.get("reason", ""),
+        }
+    ).strip(),
+    ActivityEvent.STAGE_REMOVED: lambda p: (
+        _("Stage history entry removed: %(entry)s. %(reason)s")
+        % {
+            "entry": _stage_since(p.get("stage", ""), p.get("date", "")),
+            "reason": p.get("reason", ""),
+        }
+    ).strip(),
+    ActivityEvent.STAGE_CONFIRMED: lambda p: _("Stage dates reported by the group confirmed."),
 }
 
 

@@ -1,4 +1,5 @@
-"""One page per maturity report, each with its FilterSet and a CSV twin (`?format=csv`).
+"""One page per maturity report, each with its FilterSet and CSV and XLSX twins
+(`?format=csv`, `?format=xlsx`).
 
 A report page may hold several tables; `?format=csv&table=<name>` downloads one of them
 with exactly the numbers on screen, codes and labels side by side. A computed report is
@@ -20,10 +21,14 @@ from django.views.generic import TemplateView
 
 from core import reportcache
 from core.csvfiles import csv_response
+from core.spreadsheets import xlsx_response
 from survey.models import Country, Question, Respondent, Sector, Wave, country_choices
 
 from . import charts, reports
 from .models import Initiative, Level, Stage
+
+#: The files a report table downloads as (`?format=`), beside its page.
+TABLE_FORMATS = {"csv": csv_response, "xlsx": xlsx_response}
 
 
 def countries_with_data():
@@ -174,15 +179,15 @@ class ReportView(TemplateView):
             self.filter_data(), queryset=self.base_queryset(), request=request
         )
         output = request.GET.get("format", "html")
-        if output not in ("html", "csv") or not self.filterset.is_valid():
+        if output not in ("html", *TABLE_FORMATS) or not self.filterset.is_valid():
             return self.render_to_response(self.bad_request_context(), status=400)
         self.params = self.filterset.form.cleaned_data
         try:
             report = reportcache.cached(self.cache_key(), lambda: self.build(self.filterset.qs))
         except BadParameters as error:
             return self.render_to_response(self.bad_request_context(str(error)), status=400)
-        if output == "csv":
-            return self.csv(report)
+        if output in TABLE_FORMATS:
+            return self.table_file(report, output)
         return self.render_to_response(self.get_context_data(report=report, **report))
 
     def cache_key(self):
@@ -191,7 +196,7 @@ class ReportView(TemplateView):
         params = sorted((name, getattr(value, "pk", value)) for name, value in self.params.items())
         return (type(self).__name__, self.slug, get_language(), params)
 
-    def csv(self, report):
+    def table_file(self, report, output):
         tables = self.tables(report)
         name = self.request.GET.get("table") or next(iter(tables))
         if name not in tables:
@@ -200,15 +205,15 @@ class ReportView(TemplateView):
                 status=400,
             )
         header, rows = tables[name]
-        return csv_response(f"{self.slug}-{name}.csv", header, rows)
+        return TABLE_FORMATS[output](f"{self.slug}-{name}.{output}", header, rows)
 
     def bad_request_context(self, message=""):
         return self.get_context_data(bad_request=True, message=message)
 
-    def csv_url(self, table):
+    def csv_url(self, table, output="csv"):
         query = self.request.GET.copy()
-        query.pop("page", None)  # a table's CSV holds every row, not one page
-        query["format"] = "csv"
+        query.pop("page", None)  # a table's file holds every row, not one page
+        query["format"] = output
         query["table"] = table
         return f"?{query.urlencode()}"
 
@@ -217,6 +222,10 @@ class ReportView(TemplateView):
         context.update(filterset=self.filterset, report_title=self.title, view=self)
         if not kwargs.get("bad_request"):
             context["csv_urls"] = {name: self.csv_url(name) for name in self.table_names}
+            context["file_urls"] = {
+                name: {output: self.csv_url(name, output) for output in TABLE_FORMATS}
+                for name in self.table_names
+            }
         return context
 
     table_names = ()

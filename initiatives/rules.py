@@ -153,6 +153,8 @@ rules.add_perm("initiatives.review_case", is_active_record & can_review)
 rules.add_perm("initiatives.create_case", rules.is_authenticated)
 #: Restore an archived initiative.
 rules.add_perm("initiatives.restore_case", can_change_any)
+# Bringing a register in creates and changes any record and its stage history.
+rules.add_perm("initiatives.import_register", can_change_any & can_review)
 #: Internal notes: write and read them.
 rules.add_perm("initiatives.read_internal", can_read_all)
 rules.add_perm("initiatives.write_internal", can_annotate)

@@ -115,6 +115,27 @@ class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
         help_text="Maturity stage. Set on creation only; afterwards use the `stage/` action, "
         "which keeps the stage history.",
     )
+    planned_since = serializers.DateField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="On creation: the date the initiative was planned. Each `<stage>_since` is "
+        "the date that stage began: never in the future, never before an earlier stage's; "
+        "the current stage's defaults to today. Dates given by a group are reported until a "
+        "case officer confirms them.",
+    )
+    pilot_since = serializers.DateField(
+        write_only=True, required=False, allow_null=True, help_text="On creation: pilot since."
+    )
+    embedded_since = serializers.DateField(
+        write_only=True, required=False, allow_null=True, help_text="On creation: embedded since."
+    )
+    discontinued_since = serializers.DateField(
+        write_only=True,
+        required=False,
+        allow_null=True,
+        help_text="On creation: discontinued since.",
+    )
     participants = StrictIntegerField(
         min_value=0, max_value=PARTICIPANTS_LIMIT, allow_null=True, required=False
     )
@@ -137,6 +158,10 @@ class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
             "organisation",
             "case_officer",
             "stage",
+            "planned_since",
+            "pilot_since",
+            "embedded_since",
+            "discontinued_since",
             "review_status",
             "return_reason",
             "start_date",
@@ -301,17 +326,48 @@ class StageChangeRequestSerializer(serializers.Serializer):
     to_stage = serializers.ChoiceField(choices=Stage.choices, help_text="The new stage.")
     reason = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, required=False, default="")
     date = serializers.DateField(
-        required=False, allow_null=True, help_text="When it happened; today when left out."
+        required=False,
+        allow_null=True,
+        help_text="When it took effect (a proposal's effective date); today when left out.",
     )
 
 
 class StageChangeSerializer(PeopleHiddenMixin, StrictModelSerializer):
-    PEOPLE_FIELDS = ("changed_by",)
+    PEOPLE_FIELDS = ("changed_by", "confirmed_by")
     changed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    confirmed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    confirmed = serializers.BooleanField(
+        source="is_confirmed",
+        read_only=True,
+        help_text="False while the date is only reported by the group.",
+    )
 
     class Meta:
         model = StageChange
-        fields = ["from_stage", "to_stage", "changed_on", "changed_at", "changed_by", "reason"]
+        fields = [
+            "id",
+            "from_stage",
+            "to_stage",
+            "changed_on",
+            "changed_at",
+            "changed_by",
+            "reason",
+            "confirmed",
+            "confirmed_at",
+            "confirmed_by",
+        ]
+
+
+class StageHistoryEntrySerializer(serializers.Serializer):
+    """Recording a past stage change, or correcting an entry (staff); the reason is required."""
+
+    to_stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    date = serializers.DateField(required=False, help_text="The date the stage began.")
+    reason = StrictCharField(max_length=TEXT_LIMIT, help_text="Why; kept in the history.")
+
+
+class StageHistoryRemovalSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=TEXT_LIMIT, help_text="Why; kept in the history.")
 
 
 class StageProposalSerializer(PeopleHiddenMixin, StrictModelSerializer):
@@ -324,6 +380,7 @@ class StageProposalSerializer(PeopleHiddenMixin, StrictModelSerializer):
         fields = [
             "id",
             "to_stage",
+            "effective_on",
             "reason",
             "proposed_by",
             "proposed_at",
@@ -407,3 +464,47 @@ class OrganisationSerializer(StrictModelSerializer):
         if verified != current and not rules.can_verify(self.context["request"].user):
             raise serializers.ValidationError(_("Only staff verify organisations."))
         return verified
+
+
+class RegisterImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="The register, CSV (UTF-8) or XLSX, in the export's format (see the codebook)."
+    )
+    dry_run = serializers.BooleanField(
+        default=False, help_text="Check the file and say what would happen; write nothing."
+    )
+
+
+class RegisterRowSerializer(serializers.Serializer):
+    line = serializers.IntegerField(help_text="The line of the file, or the row of the sheet.")
+    reference = serializers.CharField()
+
+
+class RegisterProblemSerializer(serializers.Serializer):
+    line = serializers.IntegerField(allow_null=True)
+    column = serializers.CharField(allow_null=True)
+    where = serializers.CharField(help_text="`line 17` in a CSV file, `D17` in a sheet.")
+    message = serializers.CharField()
+
+
+class RegisterImportResultSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    dry_run = serializers.BooleanField()
+    rows = serializers.IntegerField()
+    created = RegisterRowSerializer(many=True)
+    updated = RegisterRowSerializer(many=True)
+    unchanged = RegisterRowSerializer(many=True)
+    errors = RegisterProblemSerializer(many=True)
+    error_count = serializers.IntegerField()
+    summary = serializers.CharField()
+
+
+class RegisterImportErrorsSerializer(serializers.Serializer):
+    code = serializers.CharField(
+        help_text="`import_error` for a refused file; `validation_error` for a bad request."
+    )
+    message = serializers.CharField()
+    details = serializers.JSONField(
+        help_text="For `import_error`: the import's result (`errors` lists each problem with "
+        "its line, column and where: `line 17` or `D17`); otherwise the fields' errors."
+    )

@@ -9,6 +9,12 @@ urlpatterns = [
     path("my-initiatives/", views.dashboard, name="dashboard"),
     path("initiatives/", views.InitiativeListView.as_view(), name="list"),
     path("initiatives/export.csv", views.export_csv, name="export"),
+    path(
+        "initiatives/export-spreadsheet.csv",
+        views.export_spreadsheet_csv,
+        name="export_spreadsheet",
+    ),
+    path("initiatives/export.xlsx", views.export_xlsx, name="export_xlsx"),
     path("initiatives/codebook.csv", views.codebook_csv, name="codebook"),
     path("initiatives/new/", views.initiative_edit, name="create"),
     path("initiatives/<str:reference>/", views.initiative_detail, name="detail"),

@@ -364,7 +364,8 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
         )
 
     def export_view(self, request):
-        """Stream the records (one wave with `?wave=CODE`) in the import format."""
+        """The records (one wave with `?wave=CODE`) in the import format, CSV or XLSX
+        (`?format=xlsx`)."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         wave = None
@@ -377,7 +378,8 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
             # Too large for one request: a job writes the file, its page offers it.
             job = survey_export_start(owner=request.user, wave=wave)
             return redirect("admin:survey_job_change", job.pk)
-        return export_response(wave=wave)
+        output = "xlsx" if request.GET.get("format") == "xlsx" else "csv"
+        return export_response(wave=wave, output=output)
 
 
 def _in_background(data, key):

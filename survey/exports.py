@@ -16,6 +16,7 @@ from core.csvfiles import (
     sql_text,
     sql_yes_no,
 )
+from core.spreadsheets import xlsx_response
 
 from .imports import COLUMNS
 from .models import Response
@@ -75,9 +76,12 @@ def export_lines(*, wave=None):
     return csv_lines(COLUMNS, export_rows(wave=wave))
 
 
-def export_response(*, wave=None):
-    """A streaming download of the records (one wave, or all)."""
-    name = f"survey-{wave.code}.csv" if wave is not None else "survey.csv"
+def export_response(*, wave=None, output="csv"):
+    """A download of the records (one wave, or all): CSV streamed, or XLSX (`output`)."""
+    stem = f"survey-{wave.code}" if wave is not None else "survey"
+    if output == "xlsx":
+        return xlsx_response(f"{stem}.xlsx", COLUMNS, export_rows(wave=wave), sheet="survey")
+    name = f"{stem}.csv"
     if _server_writes():
         return copy_response(name, COLUMNS, *export_sql(wave=wave))
     return csv_response(name, COLUMNS, export_rows(wave=wave))

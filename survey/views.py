@@ -15,6 +15,7 @@ from django.views import View
 
 from core import charts
 from core.csvfiles import csv_response
+from core.spreadsheets import xlsx_response
 
 from .forms import IndicatorForm, WaveComparisonForm
 from .jobs import export_available, export_expires_at, job_retry, reap_stale_jobs, visible_jobs
@@ -196,6 +197,8 @@ class IndicatorsCsvView(IndicatorReportMixin, View):
             )
             if part
         )
+        if request.GET.get("format") == "xlsx":
+            return xlsx_response(f"{name}.xlsx", CSV_COLUMNS, lines())
         return csv_response(f"{name}.csv", CSV_COLUMNS, lines())
 
 

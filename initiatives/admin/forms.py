@@ -9,7 +9,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import rules, services
-from ..models import Initiative, Stage
+from ..models import Initiative, Stage, StageChange
 
 TAG_FIELDS = Initiative.TAG_FIELDS
 
@@ -81,21 +81,39 @@ class InitiativeAddForm(InitiativeForm):
     initial_stage = forms.ChoiceField(
         label=_("maturity stage"), choices=Stage.choices, initial=Stage.PLANNED
     )
-    stage_date = forms.DateField(
-        label=_("at that stage since"),
+    # When each stage began, as on the site and in the API (`services.since_field`).
+    planned_since = forms.DateField(
+        label=_("planned since"), required=False, widget=AdminDateWidget
+    )
+    pilot_since = forms.DateField(label=_("pilot since"), required=False, widget=AdminDateWidget)
+    embedded_since = forms.DateField(
+        label=_("embedded since"), required=False, widget=AdminDateWidget
+    )
+    discontinued_since = forms.DateField(
+        label=_("discontinued since"),
         required=False,
         widget=AdminDateWidget,
-        help_text=_("Leave empty for today."),
+        help_text=_("Leave the current stage's date empty for today."),
     )
 
     FIELD_NAMES = {"stage": "initial_stage"}
     user = None  # set by the admin's get_form
+    stage_dates = None
+
+    def _stage_dates(self, cleaned):
+        """The dates as the service takes them, checked now so that errors show on the form."""
+        stage = cleaned["initial_stage"]
+        dates = services.stage_dates_from(cleaned)
+        dates[stage] = dates.get(stage) or timezone.localdate()
+        services.check_initial_history(stage=stage, dates=dates)
+        return dates
 
     def clean(self):
         cleaned = super().clean()
         try:
             if cleaned.get("initial_stage"):
                 services.check_initial_stage(by=self.user, stage=cleaned["initial_stage"])
+                self.stage_dates = self._stage_dates(cleaned)
             if "organisation" in cleaned:
                 services.check_owner(by=self.user, organisation=cleaned["organisation"])
         except ValidationError as exc:
@@ -130,6 +148,56 @@ class StageForm(forms.Form):
     )
 
 
+class StageHistoryForm(forms.Form):
+    """Staff's work on the stage history as it happened: each through `services.stages`."""
+
+    RECORD, CORRECT, REMOVE, CONFIRM = "record", "correct", "remove", "confirm"
+    operation = forms.ChoiceField(
+        label=_("what to do"),
+        choices=[
+            (RECORD, _("Record a past stage change at its real date")),
+            (CORRECT, _("Correct an entry's date or stage")),
+            (REMOVE, _("Remove a wrong entry")),
+            (CONFIRM, _("Confirm the dates the group reported")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    entry = forms.ModelChoiceField(
+        label=_("entry"),
+        queryset=StageChange.objects.none(),
+        required=False,
+        help_text=_("The entry to correct or remove."),
+    )
+    to_stage = forms.ChoiceField(
+        label=_("stage"), choices=[("", "—"), *Stage.choices], required=False
+    )
+    on = forms.DateField(label=_("date"), widget=AdminDateWidget, required=False)
+    reason = forms.CharField(
+        label=_("reason"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text=_("Kept in the history with the change; required except to confirm."),
+    )
+
+    def __init__(self, *args, initiative, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["entry"].queryset = initiative.stage_changes.order_by(
+            "changed_on", "changed_at", "pk"
+        )
+        self.fields["entry"].label_from_instance = lambda entry: str(entry.describe())
+
+    def clean(self):
+        cleaned = super().clean()
+        operation = cleaned.get("operation")
+        if operation in (self.CORRECT, self.REMOVE) and not cleaned.get("entry"):
+            self.add_error("entry", _("Choose the entry."))
+        if operation == self.RECORD:
+            for name in ("to_stage", "on"):
+                if not cleaned.get(name):
+                    self.add_error(name, _("This field is required."))
+        return cleaned
+
+
 class ReturnForm(forms.Form):
     reason = forms.CharField(
         label=_("what the group should change"),
@@ -154,4 +222,11 @@ class DecisionNoteForm(forms.Form):
         label=_("note to the group"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+    )
+
+
+class RegisterImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("register"),
+        help_text=_("CSV (UTF-8) or XLSX, as the export writes it."),
     )

@@ -1,16 +1,22 @@
 """The initiative admin: the changelist staff work from, the case file, the review actions."""
 
+import os
+import secrets
+import tempfile
+
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from .. import audit, rules, services
+from ..imports import import_initiatives
 from ..models import (
     AccountabilityFramework,
     Activity,
@@ -47,8 +53,10 @@ from .forms import (
     CaseOfficerForm,
     InitiativeAddForm,
     InitiativeChangeForm,
+    RegisterImportForm,
     ReturnForm,
     StageForm,
+    StageHistoryForm,
     stale_message,
 )
 
@@ -103,11 +111,20 @@ class BudgetInline(admin.StackedInline):
 
 class StageChangeInline(ReadOnlyInline):
     model = StageChange
-    fields = ("changed_on", "from_stage", "to_stage", "reason", "changed_by", "changed_at")
+    fields = (
+        "changed_on",
+        "from_stage",
+        "to_stage",
+        "reason",
+        "changed_by",
+        "changed_at",
+        "confirmed_at",
+        "confirmed_by",
+    )
     verbose_name_plural = _("stage history")
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("changed_by")
+        return super().get_queryset(request).select_related("changed_by", "confirmed_by")
 
 
 class StageProposalInline(ReadOnlyInline):
@@ -216,6 +233,7 @@ class InitiativeAdmin(HistoryAdmin):
         "assign_to_me",
         "assign_case_officer",
         "change_stage_selected",
+        "confirm_stage_dates_selected",
         "export_csv",
         "archive_selected",
         "restore_selected",
@@ -223,7 +241,18 @@ class InitiativeAdmin(HistoryAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            maturity = (_("Maturity"), {"fields": ("initial_stage", "stage_date")})
+            maturity = (
+                _("Maturity"),
+                {
+                    "fields": (
+                        "initial_stage",
+                        "planned_since",
+                        "pilot_since",
+                        "embedded_since",
+                        "discontinued_since",
+                    )
+                },
+            )
             return [(None, {"fields": DESCRIPTION}), WHERE_AND_WHO, DATES, TAGS, maturity]
         return [
             (None, {"fields": ("reference", *DESCRIPTION, "opened_version")}),
@@ -253,8 +282,14 @@ class InitiativeAdmin(HistoryAdmin):
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_change_stage"
         stage_view = self.admin_site.admin_view(self.change_stage_view)
+        history_view = self.admin_site.admin_view(self.stage_history_view)
+        history_name = f"{self.opts.app_label}_{self.opts.model_name}_stage_history"
+        import_view = self.admin_site.admin_view(self.import_view)
+        import_name = f"{self.opts.app_label}_{self.opts.model_name}_import"
         return [
+            path("import/", import_view, name=import_name),
             path("<path:object_id>/change-stage/", stage_view, name=name),
+            path("<path:object_id>/stage-history/", history_view, name=history_name),
             *super().get_urls(),
         ]
 
@@ -285,7 +320,7 @@ class InitiativeAdmin(HistoryAdmin):
         created = services.initiative_create(
             by=request.user,
             stage=form.cleaned_data["initial_stage"],
-            stage_date=form.cleaned_data.get("stage_date"),
+            stage_dates=form.stage_dates,
             tags=form.tag_values(TAG_FIELDS),
             **form.record_values(form.cleaned_data),
         )
@@ -574,6 +609,141 @@ class InitiativeAdmin(HistoryAdmin):
             cancel_url=change_url,
         )
 
+    IMPORT_SESSION_KEY = "initiatives-register-import"
+
+    def import_view(self, request):
+        """Upload a register: a preview first (a dry run), then "Apply" imports the same file.
+
+        The uploaded file waits in a temporary file, named in the session, between the two.
+        """
+        if not request.user.has_perm("initiatives.import_register"):
+            raise PermissionDenied
+        form = RegisterImportForm(request.POST or None, request.FILES or None)
+        result, token, status = None, None, 200
+        pending = request.session.get(self.IMPORT_SESSION_KEY) or {}
+        if request.method == "POST" and request.POST.get("apply"):
+            path = pending.get(request.POST["apply"])
+            if path is None or not os.path.exists(path):
+                self.message_user(
+                    request, gettext("Choose the file again: the preview expired."), messages.ERROR
+                )
+                return HttpResponseRedirect(request.path)
+            try:
+                result = import_initiatives(path, by=request.user)
+            finally:
+                os.unlink(path)
+                pending.pop(request.POST["apply"], None)
+                request.session[self.IMPORT_SESSION_KEY] = pending
+            form = RegisterImportForm()
+            if result.written:
+                self.message_user(request, str(result.summary()), messages.SUCCESS)
+        elif request.method == "POST" and form.is_valid():
+            path = _keep_upload(request.FILES["file"])
+            result = import_initiatives(path, by=request.user, dry_run=True)
+            if result.ok:
+                token = secrets.token_urlsafe(16)
+                pending[token] = path
+                request.session[self.IMPORT_SESSION_KEY] = pending
+            else:
+                os.unlink(path)
+        if result is not None and not result.ok:
+            status = 400
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("Import a register of initiatives"),
+            "form": form,
+            "result": result,
+            "token": token,
+        }
+        return TemplateResponse(
+            request, "admin/initiatives/initiative/import.html", context, status=status
+        )
+
+    @staticmethod
+    def _edit_history(request, initiative, form):
+        data = form.cleaned_data
+        operation = data["operation"]
+        if operation == StageHistoryForm.RECORD:
+            services.stage_history_record(
+                initiative=initiative,
+                to_stage=data["to_stage"],
+                on=data["on"],
+                by=request.user,
+                reason=data["reason"],
+            )
+        elif operation == StageHistoryForm.CORRECT:
+            services.stage_history_correct(
+                entry=data["entry"],
+                by=request.user,
+                reason=data["reason"],
+                on=data["on"],
+                to_stage=data["to_stage"] or None,
+            )
+        elif operation == StageHistoryForm.REMOVE:
+            services.stage_history_remove(
+                entry=data["entry"], by=request.user, reason=data["reason"]
+            )
+        else:
+            services.stage_history_confirm(initiative=initiative, by=request.user)
+
+    def stage_history_view(self, request, object_id):
+        """The change page's "Stage history" button: record, correct, remove, confirm."""
+        initiative = self.get_object(request, unquote(object_id))
+        if initiative is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not request.user.has_perm("initiatives.review_case", initiative):
+            raise PermissionDenied
+        form = submitted_form(StageHistoryForm, request, initiative=initiative)
+        status = 200
+        if form.is_valid():
+            try:
+                self._edit_history(request, initiative, form)
+            except ValidationError as exc:
+                self.message_user(request, error_text(exc), messages.ERROR)
+                status = 400
+            else:
+                self.message_user(request, gettext("The stage history is saved."), messages.SUCCESS)
+                return HttpResponseRedirect(request.path)
+        history = "; ".join(
+            "{} ({})".format(
+                entry.describe(),
+                gettext("confirmed") if entry.is_confirmed else gettext("reported"),
+            )
+            for entry in initiative.stage_changes.order_by("changed_on", "changed_at", "pk")
+        )
+        response = action_page(
+            self,
+            request,
+            [initiative],
+            form,
+            title=gettext("Stage history"),
+            submit=gettext("Save"),
+            description=gettext("As recorded: %(history)s.") % {"history": history},
+            original=initiative,
+            cancel_url=reverse("admin:initiatives_initiative_change", args=[initiative.pk]),
+        )
+        response.status_code = status
+        return response
+
+    @admin.action(description=_("Confirm reported stage dates"), permissions=["review"])
+    def confirm_stage_dates_selected(self, request, queryset):
+        self._apply(
+            request,
+            queryset,
+            lambda initiative: services.stage_history_confirm(
+                initiative=initiative, by=request.user
+            ),
+            lambda n: (
+                ngettext(
+                    "Stage dates of %(count)d initiative confirmed.",
+                    "Stage dates of %(count)d initiatives confirmed.",
+                    n,
+                )
+                % {"count": n}
+            ),
+        )
+
     @admin.action(description=_("Archive selected"), permissions=["archive"])
     def archive_selected(self, request, queryset):
         self._apply(
@@ -607,3 +777,12 @@ class InitiativeAdmin(HistoryAdmin):
         count = queryset.count()
         audit.record_event(audit.DATA_EXPORT, request=request, detail=f"admin: {count} initiatives")
         return initiatives_csv(queryset)
+
+
+def _keep_upload(upload):
+    """Copy an upload to a temporary file that outlives the request (until it is applied)."""
+    handle, path = tempfile.mkstemp(prefix="coprod-register-", suffix=".upload")
+    with os.fdopen(handle, "wb") as file:
+        for chunk in upload.chunks():
+            file.write(chunk)
+    return path

@@ -14,7 +14,12 @@ Reading follows `Initiative.objects.visible_to` (others' drafts are 404), writin
 from .history import HistoryViewSet
 from .initiatives import InitiativeViewSet
 from .organisations import OrganisationViewSet
-from .parts import ActivityViewSet, ParticipationViewSet, StageProposalViewSet
+from .parts import (
+    ActivityViewSet,
+    ParticipationViewSet,
+    StageHistoryViewSet,
+    StageProposalViewSet,
+)
 
 __all__ = [
     "ActivityViewSet",
@@ -22,5 +27,6 @@ __all__ = [
     "InitiativeViewSet",
     "OrganisationViewSet",
     "ParticipationViewSet",
+    "StageHistoryViewSet",
     "StageProposalViewSet",
 ]

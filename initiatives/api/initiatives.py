@@ -1,9 +1,11 @@
 """Initiatives over the API: the record, its workflows (submit, review, stage changes,
 archive and restore) and its two frameworks."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from core.api.errors import errors
@@ -19,11 +21,15 @@ from core.api.versions import (
 
 from .. import services
 from ..filters import InitiativeFilterSet
+from ..imports import import_initiatives
 from ..models import AccountabilityFramework, BudgetFramework, Initiative, Stage
 from ..serializers import (
     AccountabilitySerializer,
     BudgetSerializer,
     InitiativeSerializer,
+    RegisterImportErrorsSerializer,
+    RegisterImportResultSerializer,
+    RegisterImportSerializer,
     ReturnSerializer,
     StageChangeRequestSerializer,
     StageChangeSerializer,
@@ -119,7 +125,12 @@ class InitiativeViewSet(
         serializer.is_valid(raise_exception=True)
         fields, tags = serializer.split()
         stage = fields.pop("stage", Stage.PLANNED)
-        initiative = services.initiative_create(by=request.user, stage=stage, tags=tags, **fields)
+        dates = services.stage_dates_from(fields)
+        for name in map(services.since_field, services.STAGE_ORDER):
+            fields.pop(name, None)
+        initiative = services.initiative_create(
+            by=request.user, stage=stage, stage_dates=dates, tags=tags, **fields
+        )
         return self._respond(initiative, status.HTTP_201_CREATED)
 
     def update(self, request, reference=None, partial=False):
@@ -130,6 +141,8 @@ class InitiativeViewSet(
         expected = check_version(initiative, request, required=True)
         fields, tags = serializer.split()
         fields.pop("stage", None)
+        for name in map(services.since_field, services.STAGE_ORDER):
+            fields.pop(name, None)
         services.initiative_update(
             initiative=initiative,
             by=request.user,
@@ -153,7 +166,9 @@ class InitiativeViewSet(
             "Staff change the stage directly: the change is written to the stage history and "
             "the timeline (201, the stage change). Members of the owner organisation propose "
             "the change instead, with a reason, for a case officer to confirm (202, the "
-            "proposal); `date` is then ignored."
+            "proposal); `date` is then the date the change took effect. The date is never "
+            "in the future nor before the latest entry of the stage history; past changes "
+            "are recorded under `stage-history/`."
         ),
         request=StageChangeRequestSerializer,
         parameters=[IF_MATCH_OPTIONAL],
@@ -183,10 +198,62 @@ class InitiativeViewSet(
             )
             return with_etag(response, change.initiative.version)
         proposal = services.stage_proposal_create(
-            initiative=initiative, to_stage=to_stage, by=request.user, reason=reason
+            initiative=initiative,
+            to_stage=to_stage,
+            by=request.user,
+            reason=reason,
+            effective_on=body.validated_data.get("date"),
         )
         return Response(
             StageProposalSerializer(proposal, context={"request": request}).data, status=202
+        )
+
+    @extend_schema(
+        summary="Import a register of initiatives (staff)",
+        description=(
+            "The same file and rules as `manage.py import_initiatives`: CSV or XLSX in the "
+            "export's format. Rows without a reference create initiatives, rows with one "
+            "update them and must carry the version they were exported at. All or nothing: "
+            "with any problem in the file nothing is written and the answer is 400 with each "
+            "problem's line and column in `details.errors`. `dry_run` says what would be "
+            "created, updated or unchanged."
+        ),
+        request={"multipart/form-data": RegisterImportSerializer},
+        responses={
+            200: RegisterImportResultSerializer,
+            201: RegisterImportResultSerializer,
+            400: OpenApiResponse(
+                RegisterImportErrorsSerializer,
+                description="The file was refused whole; `details.errors` lists the problems.",
+            ),
+            **errors(401, 403),
+        },
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser],
+        filter_backends=[],
+    )
+    def import_register(self, request):
+        if not request.user.has_perm("initiatives.import_register"):
+            raise exceptions.PermissionDenied(
+                _("Only staff who review and change any initiative import.")
+            )
+        body = RegisterImportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = import_initiatives(
+            body.validated_data["file"], by=request.user, dry_run=body.validated_data["dry_run"]
+        )
+        if not result.ok:
+            return Response(
+                {"code": "import_error", "message": result.summary(), "details": result.as_dict()},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
+        created = result.written and result.created
+        return Response(
+            result.as_dict(), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
 
     def _review(self, request, reference, service, *, write, **kwargs):

@@ -18,10 +18,13 @@ from core.api.versions import (
 )
 
 from .. import services
-from ..models import Activity, Participation, StageProposal
+from ..models import Activity, Participation, StageChange, StageProposal
 from ..serializers import (
     ActivitySerializer,
     ParticipationSerializer,
+    StageChangeSerializer,
+    StageHistoryEntrySerializer,
+    StageHistoryRemovalSerializer,
     StageProposalDecisionSerializer,
     StageProposalSerializer,
 )
@@ -217,3 +220,117 @@ class StageProposalViewSet(InitiativePartViewSet, mixins.ListModelMixin):
             note=body.validated_data["note"],
         )
         return Response(self.get_serializer(self.get_queryset().get(pk=proposal.pk)).data)
+
+
+@extend_schema(parameters=[PARENT_PARAMETER])
+@extend_schema_view(
+    list=extend_schema(
+        summary="Stage history",
+        description="The initiative's stage history in date order, each entry with whether "
+        "its date is confirmed by a case officer or only reported by the group.",
+        responses={200: StageChangeSerializer(many=True), **errors(400, 404)},
+    ),
+)
+class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
+    """The stage history as it happened; staff record past changes, correct and remove
+    entries (each with a reason, kept in the entry's history) and confirm reported dates."""
+
+    serializer_class = StageChangeSerializer
+    queryset = StageChange.objects.none()
+    # A history has a handful of entries: the whole of it, in one answer, every time.
+    pagination_class = None
+
+    def get_queryset(self):
+        return (
+            StageChange.objects.filter(initiative=self.parent())
+            .select_related("changed_by", "confirmed_by")
+            .order_by("changed_on", "changed_at", "pk")
+        )
+
+    def _staff_parent(self):
+        initiative = self.parent()
+        if not self.request.user.has_perm("initiatives.review_case", initiative):
+            raise exceptions.PermissionDenied(_("Only staff change the stage history."))
+        return initiative
+
+    def _respond(self, initiative, status_code=status.HTTP_200_OK):
+        initiative.refresh_from_db(fields=["version"])
+        data = self.get_serializer(self.get_queryset(), many=True).data
+        return with_etag(Response(data, status=status_code), initiative.version)
+
+    @extend_schema(
+        summary="Record a past stage change (staff)",
+        description="Inserted in order at its real date; a date after every entry moves the "
+        "current stage. Returns the whole history.",
+        request=StageHistoryEntrySerializer,
+        responses={201: StageChangeSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    def create(self, request, initiative_reference=None):
+        initiative = self._staff_parent()
+        body = StageHistoryEntrySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        missing = [name for name in ("to_stage", "date") if name not in body.validated_data]
+        if missing:
+            raise exceptions.ValidationError(
+                {name: [_("This field is required.")] for name in missing}
+            )
+        services.stage_history_record(
+            initiative=initiative,
+            to_stage=body.validated_data["to_stage"],
+            on=body.validated_data["date"],
+            by=request.user,
+            reason=body.validated_data["reason"],
+        )
+        return self._respond(initiative, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Correct an entry's date or stage (staff)",
+        description="Requires If-Match with the initiative's version read.",
+        request=StageHistoryEntrySerializer,
+        parameters=[IF_MATCH_REQUIRED],
+        responses={
+            200: StageChangeSerializer(many=True),
+            **errors(400, 401, 403, 404, 412, 428),
+        },
+    )
+    def partial_update(self, request, initiative_reference=None, pk=None):
+        initiative = self._staff_parent()
+        entry = self.get_object()
+        check_version(initiative, request, required=True)
+        body = StageHistoryEntrySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.stage_history_correct(
+            entry=entry,
+            by=request.user,
+            reason=body.validated_data["reason"],
+            on=body.validated_data.get("date"),
+            to_stage=body.validated_data.get("to_stage"),
+        )
+        return self._respond(initiative)
+
+    @extend_schema(
+        summary="Remove a wrong entry (staff)",
+        request=StageHistoryRemovalSerializer,
+        responses={200: StageChangeSerializer(many=True), **errors(400, 401, 403, 404)},
+    )
+    @action(detail=True, methods=["post"])
+    def remove(self, request, initiative_reference=None, pk=None):
+        initiative = self._staff_parent()
+        entry = self.get_object()
+        body = StageHistoryRemovalSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.stage_history_remove(
+            entry=entry, by=request.user, reason=body.validated_data["reason"]
+        )
+        return self._respond(initiative)
+
+    @extend_schema(
+        summary="Confirm the dates the group reported (staff)",
+        request=None,
+        responses={200: StageChangeSerializer(many=True), **errors(401, 403, 404)},
+    )
+    @action(detail=False, methods=["post"])
+    def confirm(self, request, initiative_reference=None):
+        initiative = self._staff_parent()
+        services.stage_history_confirm(initiative=initiative, by=request.user)
+        return self._respond(initiative)

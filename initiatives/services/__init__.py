@@ -48,7 +48,21 @@ from .review import (
     initiative_submit,
     missing_for_submission,
 )
-from .stages import initiative_change_stage, stage_proposal_create, stage_proposal_decide
+from .stages import (
+    STAGE_ORDER,
+    check_history,
+    check_initial_history,
+    initiative_change_stage,
+    since_field,
+    stage_dates_from,
+    stage_history_confirm,
+    stage_history_correct,
+    stage_history_record,
+    stage_history_remove,
+    stage_history_replace,
+    stage_proposal_create,
+    stage_proposal_decide,
+)
 from .timeline import (
     WRITTEN_KINDS,
     activity_create,
@@ -59,6 +73,7 @@ from .timeline import (
 
 __all__ = [
     "FRAMEWORKS",
+    "STAGE_ORDER",
     "SUBMISSION_FIELDS",
     "WRITTEN_KINDS",
     "CellTaken",
@@ -66,6 +81,8 @@ __all__ = [
     "activity_create",
     "activity_update",
     "check_entry_writer",
+    "check_history",
+    "check_initial_history",
     "check_initial_stage",
     "check_keeps_an_admin",
     "check_owner",
@@ -97,6 +114,13 @@ __all__ = [
     "participation_delete",
     "participation_update",
     "participations_replace",
+    "since_field",
+    "stage_dates_from",
+    "stage_history_confirm",
+    "stage_history_correct",
+    "stage_history_record",
+    "stage_history_remove",
+    "stage_history_replace",
     "stage_proposal_create",
     "stage_proposal_decide",
     "user_purge",

@@ -7,7 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .. import rules
-from ..models import Initiative, ReferenceSequence, Stage, StageChange
+from ..models import Initiative, ReferenceSequence, Stage
+from . import stages
 from .common import StaleEdit, claim_version, require
 
 
@@ -26,27 +27,16 @@ def next_reference(*, year):
 
 
 def creatable_stages(by):
-    """The stages a person may record a new initiative at.
-
-    Groups start at "planned" and propose later stages through a stage proposal, which a
-    case officer confirms; staff who review or change any initiative may record one that
-    is already further on. `by=None` is the system itself (seeding, imports).
-    """
-    if by is None or rules.can_review(by) or rules.can_change_any(by):
-        return list(Stage.values)
-    return [Stage.PLANNED]
+    """The stages a person may record a new initiative at: any. A group's dates are
+    *reported* until a case officer confirms them (`services.stages`)."""
+    return list(Stage.values)
 
 
 def check_initial_stage(*, by, stage):
     if stage not in creatable_stages(by):
         raise ValidationError(
-            {
-                "stage": _(
-                    "A new initiative starts at “Planned”. Record it, then propose the "
-                    "stage it has reached: a case officer confirms it."
-                )
-            },
-            code="stage_not_allowed",
+            {"stage": _("Unknown stage “%(stage)s”.") % {"stage": stage}},
+            code="unknown_stage",
         )
 
 
@@ -64,11 +54,28 @@ def check_owner(*, by, organisation, current=None):
 
 
 @transaction.atomic
-def initiative_create(*, by, stage=Stage.PLANNED, stage_date=None, tags=None, **fields):
-    """Create an initiative with its reference and the first entry of its stage history."""
+def initiative_create(
+    *, by, stage=Stage.PLANNED, stage_date=None, stage_dates=None, history=None, tags=None, **fields
+):
+    """Create an initiative with its reference and the stage history it starts with.
+
+    `stage` is where it is today and `stage_dates` ({stage: date}) when each stage began
+    (`stages.check_initial_history`); `stage_date` alone dates the current stage, and with
+    neither the history starts on the day it is recorded. `history` ([(stage, date)] in
+    order, as an import gives it) states the whole history instead; its last stage is the
+    current one.
+    """
     check_initial_stage(by=by, stage=stage)
     check_owner(by=by, organisation=fields.get("organisation"))
     now = timezone.now()
+    if history:
+        stages.check_history(history)
+        steps, stage = list(history), history[-1][0]
+    else:
+        dates = dict(stage_dates or {})
+        if not dates.get(stage):
+            dates[stage] = stage_date or fields.get("created_at", now).date()
+        steps = stages.check_initial_history(stage=stage, dates=dates)
     initiative = Initiative(created_by=by, updated_by=by, stage=stage, **fields)
     initiative.created_at = fields.get("created_at", now)
     initiative.updated_at = fields.get("updated_at", initiative.created_at)
@@ -81,14 +88,7 @@ def initiative_create(*, by, stage=Stage.PLANNED, stage_date=None, tags=None, **
     initiative.save()
     for field, items in (tags or {}).items():
         getattr(initiative, field).set(items)
-    StageChange.objects.create(
-        initiative=initiative,
-        from_stage="",
-        to_stage=stage,
-        changed_on=stage_date or initiative.created_at.date(),
-        changed_by=by,
-        reason=StageChange.RECORDED,
-    )
+    stages.write_initial_history(initiative=initiative, steps=steps, by=by)
     return initiative
 
 

@@ -1,4 +1,11 @@
-"""The maturity stage: direct changes by staff and proposals by groups."""
+"""The maturity stage and its history, told as it happened.
+
+One service for every door (site, API, admin, import): the history a new initiative starts
+with, direct changes by staff, past changes recorded at their real date, corrections and
+removals with a reason, confirmation of the dates a group reported, and the group's
+proposals. After each write the history is put back in order, every entry's `from_stage`
+follows from the one before, and the initiative's stage is the last entry's.
+"""
 
 import datetime
 
@@ -7,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import rules
 from ..models import (
     Activity,
     ActivityEvent,
@@ -18,45 +26,253 @@ from ..models import (
     Visibility,
 )
 from .common import require
+from .notifications import _group_emails, notify
+
+#: The order in which an initiative usually matures; a new initiative's dates follow it.
+STAGE_ORDER = [Stage.PLANNED, Stage.PILOT, Stage.EMBEDDED, Stage.DISCONTINUED]
 
 
-def _check_stage_move(initiative, to_stage, reason):
+def since_field(stage):
+    """The name every door gives the date a stage began: `pilot_since`."""
+    return f"{stage}_since"
+
+
+def _as_date(value):
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    return value
+
+
+def _stage_label(stage):
+    return str(Stage(stage).label)
+
+
+def _since(stage, on):
+    return _("“%(stage)s” since %(date)s") % {"stage": _stage_label(stage), "date": on.isoformat()}
+
+
+def _confirms(by):
+    """Whether entries written by `by` are confirmed as written: staff who review, the system."""
+    return by is None or rules.can_review(by)
+
+
+def stage_dates_from(values):
+    """{stage: date} from a door's cleaned values named by `since_field`."""
+    return {stage: values.get(since_field(stage)) for stage in STAGE_ORDER}
+
+
+def check_initial_history(*, stage, dates, today=None):
+    """Check the history a new initiative starts with and return it as [(stage, date)].
+
+    `stage` is where the initiative is today; `dates` maps stages to the date each began.
+    The current stage needs its date; a stage after the current one (in `STAGE_ORDER`)
+    cannot have one; no date lies in the future, and none is before an earlier stage's.
+    Errors are keyed by the date's field (`since_field`) and name the conflicting entry.
+    """
+    today = today or timezone.localdate()
+    if stage not in Stage.values:
+        raise ValidationError({"stage": _("Unknown stage “%(stage)s”.") % {"stage": stage}})
+    dates = {key: _as_date(value) for key, value in dates.items() if value}
+    errors = {}
+    for key in dates:
+        if key not in Stage.values:
+            errors["stage"] = _("Unknown stage “%(stage)s”.") % {"stage": key}
+    if errors:
+        raise ValidationError(errors)
+    position = STAGE_ORDER.index(stage)
+    if stage not in dates:
+        errors[since_field(stage)] = _(
+            "Give the date the initiative reached the stage “%(stage)s”."
+        ) % {"stage": _stage_label(stage)}
+    for later in STAGE_ORDER[position + 1 :]:
+        if later in dates:
+            errors[since_field(later)] = _(
+                "The initiative is at the stage “%(stage)s”: it has no “%(later)s” date yet. "
+                "Clear it, or choose the stage “%(later)s”."
+            ) % {"stage": _stage_label(stage), "later": _stage_label(later)}
+    previous = None
+    for key in STAGE_ORDER[: position + 1]:
+        if key not in dates or since_field(key) in errors:
+            continue
+        on = dates[key]
+        if on > today:
+            errors[since_field(key)] = _(
+                "%(entry)s is in the future; give the date it really began."
+            ) % {"entry": _since(key, on)}
+        elif previous is not None and on < dates[previous]:
+            errors[since_field(key)] = _("%(entry)s is before the earlier stage, %(earlier)s.") % {
+                "entry": _since(key, on),
+                "earlier": _since(previous, dates[previous]),
+            }
+        previous = key
+    if errors:
+        raise ValidationError(errors)
+    return [(key, dates[key]) for key in STAGE_ORDER[: position + 1] if key in dates]
+
+
+def check_history(steps, *, today=None, names=None):
+    """Check a whole history, [(stage, date)] in order; the rule an import and a correction share.
+
+    Dates never lie in the future and never go back; two entries in a row are never at the
+    same stage. `names` optionally gives each step a name for the message (an entry of the
+    stored history, or a position in an imported cell).
+    """
+    today = today or timezone.localdate()
+    names = names or [_since(stage, on) for stage, on in steps]
+    if not steps:
+        raise ValidationError(_("The stage history needs at least one entry."))
+    for index, (stage, on) in enumerate(steps):
+        if stage not in Stage.values:
+            raise ValidationError(_("Unknown stage “%(stage)s”.") % {"stage": stage})
+        if on > today:
+            raise ValidationError(
+                _("%(entry)s is in the future; give the date it really began.")
+                % {"entry": names[index]}
+            )
+        if index == 0:
+            continue
+        before, before_on = steps[index - 1]
+        if on < before_on:
+            raise ValidationError(
+                _("%(entry)s is before the earlier entry %(earlier)s.")
+                % {"entry": names[index], "earlier": names[index - 1]}
+            )
+        if stage == before:
+            raise ValidationError(
+                _("%(entry)s follows %(earlier)s: the stage does not change.")
+                % {"entry": names[index], "earlier": names[index - 1]}
+            )
+
+
+def write_initial_history(*, initiative, steps, by, reason=""):
+    """The first entries of a new initiative's history (called by `initiative_create`)."""
+    now = timezone.now()
+    confirmed = _confirms(by)
+    previous = ""
+    for stage, on in steps:
+        StageChange.objects.create(
+            initiative=initiative,
+            from_stage=previous,
+            to_stage=stage,
+            changed_on=on,
+            changed_by=by,
+            reason=reason or StageChange.RECORDED,
+            confirmed_at=now if confirmed else None,
+            confirmed_by=by if confirmed else None,
+        )
+        previous = stage
+
+
+def _entries(initiative):
+    return list(initiative.stage_changes.order_by("changed_on", "changed_at", "pk"))
+
+
+def _renumber(initiative, entries, *, by):
+    """Make each entry follow the one before and the initiative's stage the last entry's."""
+    previous = ""
+    for entry in entries:
+        if entry.from_stage != previous:
+            entry.from_stage = previous
+            entry._history_user = by
+            entry.save(update_fields=["from_stage"])
+        previous = entry.to_stage
+    _set_stage(initiative, previous, by=by)
+
+
+def _set_stage(initiative, stage, *, by):
+    initiative.stage = stage
+    initiative.version += 1
+    initiative.updated_at = timezone.now()
+    initiative.updated_by = by
+    initiative._history_user = by
+    initiative.save()
+
+
+def _lock(initiative):
+    return Initiative.objects.select_for_update().get(pk=initiative.pk)
+
+
+def _check_move_reason(current, to_stage, reason):
+    if current == Stage.DISCONTINUED and not (reason or "").strip():
+        raise ValidationError(_("Give a reason to move an initiative out of “Discontinued”."))
+
+
+def _check_new_latest(initiative, to_stage, on, *, today):
+    """A change that becomes the current stage: after the latest entry, and a real change."""
     if to_stage not in Stage.values:
         raise ValidationError(_("Unknown stage “%(stage)s”.") % {"stage": to_stage})
     if to_stage == initiative.stage:
         raise ValidationError(
             _("The initiative is already at the stage “%(stage)s”.")
-            % {"stage": Stage(to_stage).label}
+            % {"stage": _stage_label(to_stage)}
         )
-    if initiative.stage == Stage.DISCONTINUED and not (reason or "").strip():
-        raise ValidationError(_("Give a reason to move an initiative out of “Discontinued”."))
+    if on > today:
+        raise ValidationError(_("A stage change cannot be dated in the future."))
+    latest = initiative.stage_changes.order_by("-changed_on", "-changed_at", "-pk").first()
+    if latest is not None and on < latest.changed_on:
+        raise ValidationError(
+            _(
+                "The date %(date)s is before the latest entry of the stage history, "
+                "%(entry)s. Record the change as a past change, or correct that entry."
+            )
+            % {"date": on.isoformat(), "entry": latest.describe()}
+        )
+
+
+def _supersede_proposals(initiative, *, by, keep=None):
+    """Close the group's open proposals: staff changed the stage, so they no longer apply."""
+    open_proposals = initiative.stage_proposals.filter(status=StageProposal.Status.OPEN)
+    if keep is not None:
+        open_proposals = open_proposals.exclude(pk=keep.pk)
+    closed = list(open_proposals.select_for_update())
+    if not closed:
+        return
+    now = timezone.now()
+    for proposal in closed:
+        proposal.status = StageProposal.Status.SUPERSEDED
+        proposal.decided_by = by
+        proposal.decided_at = now
+        proposal.decision_note = _("The stage was changed by staff.")
+        proposal.save()
+    notify(
+        _group_emails(initiative),
+        _("%(reference)s: your stage proposal was closed") % {"reference": initiative.reference},
+        _(
+            "A case officer changed the stage of “%(title)s” to “%(stage)s”, so your open "
+            "proposal (%(proposed)s) was closed as superseded. Propose again if the stage "
+            "is still not right."
+        )
+        % {
+            "title": initiative.title,
+            "stage": _stage_label(initiative.stage),
+            "proposed": ", ".join(_stage_label(p.to_stage) for p in closed),
+        },
+    )
 
 
 @transaction.atomic
-def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None):
-    """Move the maturity stage, writing the stage history and the timeline with it."""
-    initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
+def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None, _accepting=None):
+    """Move the current stage (staff), dated `on` (today by default, never before the latest
+    entry). Writes the history and the timeline, and closes the group's open proposals."""
+    initiative = _lock(initiative)
     require(by, "initiatives.review_case", initiative, _("Only staff change the stage."))
-    _check_stage_move(initiative, to_stage, reason)
-    on = on or timezone.localdate()
-    if isinstance(on, datetime.datetime):
-        on = on.date()
-    if on > timezone.localdate():
-        raise ValidationError(_("A stage change cannot be dated in the future."))
-    previous = initiative.stage_changes.order_by("-changed_on").first()
-    if previous and on < previous.changed_on:
-        raise ValidationError(
-            _("The date is before the previous stage change (%(date)s).")
-            % {"date": previous.changed_on.isoformat()}
-        )
-    change = StageChange.objects.create(
+    today = timezone.localdate()
+    on = _as_date(on) or today
+    _check_move_reason(initiative.stage, to_stage, reason)
+    _check_new_latest(initiative, to_stage, on, today=today)
+    now = timezone.now()
+    change = StageChange(
         initiative=initiative,
         from_stage=initiative.stage,
         to_stage=to_stage,
         changed_on=on,
         changed_by=by,
         reason=reason,
+        confirmed_at=now,
+        confirmed_by=by,
     )
+    change._history_user = by
+    change.save()
     Activity.for_event(
         ActivityEvent.STAGE_CHANGED,
         {"from": initiative.stage, "to": to_stage, "reason": reason},
@@ -65,33 +281,233 @@ def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None):
         date=on,
         author=by,
     ).save()
-    initiative.stage = to_stage
-    initiative.version += 1
-    initiative.updated_at = timezone.now()
-    initiative.updated_by = by
-    initiative._history_user = by
-    initiative.save()
+    _set_stage(initiative, to_stage, by=by)
+    _supersede_proposals(initiative, by=by, keep=_accepting)
     return change
 
 
+def _require_reason(reason):
+    if not (reason or "").strip():
+        raise ValidationError(_("Give the reason for this change to the stage history."))
+
+
+def _apply_history(initiative, entries, *, by, changed):
+    """Check the history as it will be, then store it: `entries` is the whole history with
+    `changed` (new or edited entries among them) not yet saved."""
+    ordered = sorted(entries, key=lambda e: (e.changed_on, e.changed_at, e.pk or 0))
+    check_history(
+        [(e.to_stage, e.changed_on) for e in ordered], names=[e.describe() for e in ordered]
+    )
+    for entry in changed:
+        entry._history_user = by
+        entry.save()
+    _renumber(initiative, ordered, by=by)
+
+
+def _log(initiative, *, by, on, event, params=None):
+    """A timeline entry for the group and staff; its words follow the reader's language."""
+    Activity.for_event(
+        event,
+        params,
+        initiative=initiative,
+        kind=ActivityKind.STAGE,
+        visibility=Visibility.GROUP,
+        date=on,
+        author=by,
+    ).save()
+
+
+def _entry_params(entry, prefix=""):
+    return {f"{prefix}stage": entry.to_stage, f"{prefix}date": entry.changed_on.isoformat()}
+
+
 @transaction.atomic
-def stage_proposal_create(*, initiative, to_stage, by, reason):
+def stage_history_record(*, initiative, to_stage, on, by, reason):
+    """Record a past stage change at its real date, inserted in order (staff).
+
+    A change dated after every entry moves the current stage, as `initiative_change_stage`.
+    """
+    initiative = _lock(initiative)
+    require(by, "initiatives.review_case", initiative, _("Only staff change the stage."))
+    _require_reason(reason)
+    if to_stage not in Stage.values:
+        raise ValidationError(_("Unknown stage “%(stage)s”.") % {"stage": to_stage})
+    on = _as_date(on)
+    now = timezone.now()
+    entry = StageChange(
+        initiative=initiative,
+        to_stage=to_stage,
+        changed_on=on,
+        changed_by=by,
+        reason=reason,
+        confirmed_at=now,
+        confirmed_by=by,
+    )
+    was = initiative.stage
+    _apply_history(initiative, [*_entries(initiative), entry], by=by, changed=[entry])
+    _log(
+        initiative,
+        by=by,
+        on=on,
+        event=ActivityEvent.STAGE_RECORDED,
+        params={**_entry_params(entry), "reason": reason},
+    )
+    if initiative.stage != was:
+        _supersede_proposals(initiative, by=by)
+    return entry
+
+
+@transaction.atomic
+def stage_history_correct(*, entry, by, reason, on=None, to_stage=None):
+    """Correct an entry's date or stage (staff), with a reason kept in the entry's history."""
+    initiative = _lock(entry.initiative)
+    require(by, "initiatives.review_case", initiative, _("Only staff correct the stage history."))
+    _require_reason(reason)
+    entries = _entries(initiative)
+    target = next((e for e in entries if e.pk == entry.pk), None)
+    if target is None:
+        raise ValidationError(_("This entry is no longer in the stage history."))
+    before = _entry_params(target, "before_")
+    if on is not None:
+        target.changed_on = _as_date(on)
+    if to_stage:
+        target.to_stage = to_stage
+    target._change_reason = reason
+    target.confirmed_at, target.confirmed_by = timezone.now(), by
+    _apply_history(initiative, entries, by=by, changed=[target])
+    _log(
+        initiative,
+        by=by,
+        on=timezone.localdate(),
+        event=ActivityEvent.STAGE_CORRECTED,
+        params={**before, **_entry_params(target), "reason": reason},
+    )
+    return target
+
+
+@transaction.atomic
+def stage_history_remove(*, entry, by, reason):
+    """Remove a wrong entry (staff); the entry's history keeps it with the reason."""
+    initiative = _lock(entry.initiative)
+    require(by, "initiatives.review_case", initiative, _("Only staff correct the stage history."))
+    _require_reason(reason)
+    entries = _entries(initiative)
+    target = next((e for e in entries if e.pk == entry.pk), None)
+    if target is None:
+        raise ValidationError(_("This entry is no longer in the stage history."))
+    remaining = [e for e in entries if e.pk != target.pk]
+    if not remaining:
+        raise ValidationError(_("The stage history needs at least one entry."))
+    check_history(
+        [(e.to_stage, e.changed_on) for e in remaining], names=[e.describe() for e in remaining]
+    )
+    target._history_user = by
+    target._change_reason = reason
+    target.delete()
+    _renumber(initiative, remaining, by=by)
+    _log(
+        initiative,
+        by=by,
+        on=timezone.localdate(),
+        event=ActivityEvent.STAGE_REMOVED,
+        params={**_entry_params(target), "reason": reason},
+    )
+
+
+@transaction.atomic
+def stage_history_replace(*, initiative, steps, by, reason):
+    """Make the history `steps` ([(stage, date)] in order), as an import states it (staff).
+
+    Entries that stay (same stage, same date) are kept as they are, with their reason and
+    confirmation; the others are removed and the new ones written, each kept in the
+    entries' history with `reason`. Returns True if anything changed.
+    """
+    initiative = _lock(initiative)
+    require(by, "initiatives.review_case", initiative, _("Only staff change the stage history."))
+    check_history(steps)
+    entries = _entries(initiative)
+    if [(e.to_stage, e.changed_on) for e in entries] == list(steps):
+        return False
+    kept, wanted = [], list(steps)
+    for entry in entries:
+        if (entry.to_stage, entry.changed_on) in wanted:
+            wanted.remove((entry.to_stage, entry.changed_on))
+            kept.append(entry)
+        else:
+            entry._history_user = by
+            entry._change_reason = reason
+            entry.delete()
+    now = timezone.now()
+    confirmed = _confirms(by)
+    for stage, on in wanted:
+        entry = StageChange(
+            initiative=initiative,
+            to_stage=stage,
+            changed_on=on,
+            changed_by=by,
+            reason=reason,
+            confirmed_at=now if confirmed else None,
+            confirmed_by=by if confirmed else None,
+        )
+        entry._history_user = by
+        entry._change_reason = reason
+        entry.save()
+        kept.append(entry)
+    kept.sort(key=lambda e: (e.changed_on, STAGE_ORDER.index(e.to_stage), e.pk))
+    _renumber(initiative, kept, by=by)
+    return True
+
+
+@transaction.atomic
+def stage_history_confirm(*, initiative, by):
+    """A case officer confirms the dates the group reported; returns how many."""
+    initiative = _lock(initiative)
+    require(by, "initiatives.review_case", initiative, _("Only staff confirm stage dates."))
+    count = initiative.stage_changes.filter(confirmed_at__isnull=True).update(
+        confirmed_at=timezone.now(), confirmed_by=by
+    )
+    if count:
+        _log(
+            initiative,
+            by=by,
+            on=timezone.localdate(),
+            event=ActivityEvent.STAGE_CONFIRMED,
+        )
+    return count
+
+
+def check_proposal(initiative, to_stage, effective_on, reason, *, today=None):
+    """The rules a proposal meets when made: the checks of a direct change at that date."""
+    today = today or timezone.localdate()
+    if not (reason or "").strip():
+        raise ValidationError(_("Say why the stage should change."))
+    _check_move_reason(initiative.stage, to_stage, reason)
+    _check_new_latest(initiative, to_stage, effective_on, today=today)
+
+
+@transaction.atomic
+def stage_proposal_create(*, initiative, to_stage, by, reason, effective_on=None):
+    """A group member proposes a stage change that took effect on `effective_on` (today by
+    default); allowed at any review status. A case officer accepts or declines it."""
     require(
         by,
         "initiatives.change_case",
         initiative,
         _("Only the group's members propose a stage change."),
     )
-    if not (reason or "").strip():
-        raise ValidationError(_("Say why the stage should change."))
-    _check_stage_move(initiative, to_stage, reason)
+    effective_on = _as_date(effective_on) or timezone.localdate()
+    check_proposal(initiative, to_stage, effective_on, reason)
     proposal = StageProposal.objects.create(
-        initiative=initiative, to_stage=to_stage, reason=reason, proposed_by=by
+        initiative=initiative,
+        to_stage=to_stage,
+        reason=reason,
+        proposed_by=by,
+        effective_on=effective_on,
     )
     # A proposal is the group's business with its case officer, as on the case page.
     Activity.for_event(
         ActivityEvent.STAGE_PROPOSED,
-        {"to": to_stage, "reason": reason},
+        {"to": to_stage, "date": effective_on.isoformat(), "reason": reason},
         initiative=initiative,
         kind=ActivityKind.NOTE,
         visibility=Visibility.GROUP,
@@ -119,5 +535,7 @@ def stage_proposal_decide(*, proposal, by, accept, note=""):
             to_stage=proposal.to_stage,
             by=by,
             reason=proposal.reason,
+            on=proposal.effective_on,
+            _accepting=proposal,
         )
     return proposal

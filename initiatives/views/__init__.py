@@ -25,6 +25,8 @@ from .browse import (
     codebook_csv,
     document_download,
     export_csv,
+    export_spreadsheet_csv,
+    export_xlsx,
     initiative_detail,
 )
 from .editing import activity_add, dashboard, initiative_edit, initiative_submit, stage_proposal
@@ -38,6 +40,8 @@ __all__ = [
     "dashboard",
     "document_download",
     "export_csv",
+    "export_spreadsheet_csv",
+    "export_xlsx",
     "initiative_detail",
     "initiative_edit",
     "initiative_submit",

@@ -149,13 +149,15 @@ class InitiativeListView(ListView):
         return context
 
 
-def export_csv(request):
-    """The list as CSV, with the same filters and the same visibility as the page; rate
-    and concurrency limited (initiatives/exportlimits.py)."""
-    return exportlimits.limited(request, "initiatives", lambda: _export_csv(request))
+def _export(request, filename, write):
+    """The list as a file, with the same filters, sort and visibility as the page; rate and
+    concurrency limited (initiatives/exportlimits.py)."""
+    return exportlimits.limited(
+        request, "initiatives", lambda: _export_now(request, filename, write)
+    )
 
 
-def _export_csv(request):
+def _export_now(request, filename, write):
     filterset = InitiativeFilterSet(
         request.GET or None, queryset=Initiative.objects.visible_to(request.user), request=request
     )
@@ -164,8 +166,26 @@ def _export_csv(request):
         return render(request, "initiatives/export_error.html", context, status=400)
     queryset = filterset.qs if filterset.is_bound else filterset.queryset
     if rules.can_read_all(request.user):
-        audit.record_event(audit.DATA_EXPORT, request=request, detail="initiatives.csv")
-    return exports.initiatives_csv(queryset)
+        audit.record_event(audit.DATA_EXPORT, request=request, detail=filename)
+    return write(queryset, filename)
+
+
+def export_csv(request):
+    """CSV for programs: no byte order mark."""
+    return _export(request, "initiatives.csv", exports.initiatives_csv)
+
+
+def export_spreadsheet_csv(request):
+    """The same CSV with a UTF-8 byte order mark, for spreadsheet programs."""
+    return _export(
+        request,
+        "initiatives-spreadsheet.csv",
+        lambda queryset, filename: exports.initiatives_csv(queryset, filename, bom=True),
+    )
+
+
+def export_xlsx(request):
+    return _export(request, "initiatives.xlsx", exports.initiatives_xlsx)
 
 
 def codebook_csv(request):

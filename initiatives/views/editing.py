@@ -109,7 +109,11 @@ def initiative_edit(request, reference=None):
         with transaction.atomic():
             if initiative is None:
                 initiative = services.initiative_create(
-                    by=user, stage=form.initial_stage(), tags=form.tags(), **form.record_fields()
+                    by=user,
+                    stage=form.initial_stage(),
+                    stage_dates=form.stage_dates(),
+                    tags=form.tags(),
+                    **form.record_fields(),
                 )
             else:
                 initiative = services.initiative_update(
@@ -244,6 +248,7 @@ def stage_proposal(request, reference):
                 to_stage=form.cleaned_data["to_stage"],
                 by=request.user,
                 reason=form.cleaned_data["reason"],
+                effective_on=form.cleaned_data["effective_on"],
             )
         except ValidationError as error:
             form.add_error(None, error)

@@ -195,7 +195,7 @@ def test_adding_goes_through_the_service(staff_client, staff):
             "level": "local",
             "objectives": [involvement.pk],
             "initial_stage": "pilot",
-            "stage_date": "2024-09-02",
+            "pilot_since": "2024-09-02",
             "participations-TOTAL_FORMS": 1,
             "participations-INITIAL_FORMS": 0,
             "participations-0-phase": "design",

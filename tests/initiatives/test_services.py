@@ -46,7 +46,8 @@ def test_stage_change_writes_history_and_timeline(staff):
 
 def test_stage_change_dated_before_the_previous_one_is_refused(staff):
     initiative = make_initiative(by=staff, stage=Stage.PILOT, stage_date=datetime.date(2025, 1, 1))
-    with pytest.raises(ValidationError, match="before the previous"):
+    latest = "before the latest entry of the stage history, “Pilot” since 2025-01-01"
+    with pytest.raises(ValidationError, match=latest):
         services.initiative_change_stage(
             initiative=initiative,
             to_stage=Stage.EMBEDDED,

@@ -160,8 +160,18 @@ def test_the_codebook_explains_every_column_and_every_code(client, db):
     export = b"".join(client.get(reverse("initiatives:export")).streaming_content).decode()
     export_header = export.splitlines()[0].split(",")
     rows = csv_rows(client.get(reverse("initiatives:codebook")))
-    columns = [row["column"] for row in rows if not row["code"]]
+    columns = [
+        row["column"] for row in rows if not row["code"] and not row["column"].startswith("file:")
+    ]
     assert columns == export_header
+    files = {row["column"]: row["meaning"] for row in rows if row["column"].startswith("file:")}
+    assert "byte order mark" in files["file:initiatives-spreadsheet.csv"]
+    assert "Text Import" in files["file:initiatives-spreadsheet.csv"]
+    assert set(files) == {
+        "file:initiatives.csv",
+        "file:initiatives-spreadsheet.csv",
+        "file:initiatives.xlsx",
+    }
     assert all(row["meaning"] for row in rows if not row["code"])
     codes = {(row["column"], row["code"]): row["label"] for row in rows if row["code"]}
     assert codes[("stage", "embedded")] == "Embedded"

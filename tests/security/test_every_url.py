@@ -119,6 +119,8 @@ TABLE = {
     "initiatives:home": {"get": PUBLIC},
     "initiatives:list": {"get": PUBLIC},
     "initiatives:export": {"get": PUBLIC},
+    "initiatives:export_spreadsheet": {"get": PUBLIC},
+    "initiatives:export_xlsx": {"get": PUBLIC},
     "initiatives:codebook": {"get": PUBLIC},
     "initiatives:dashboard": {"get": SIGNED_IN},
     "initiatives:create": {"get": SIGNED_IN, "post": SIGNED_IN_WRITE},
@@ -162,6 +164,7 @@ TABLE = {
     "api:initiative-budget": API_FRAMEWORK,
     "api:initiative-submit": API_ACTION,
     "api:initiative-stage": API_ACTION,
+    "api:initiative-import-register": {"get": "405 405 405 405", "post": "401 403 403 ok"},
     "api:initiative-approve": API_STAFF_ACTION,
     "api:initiative-return-": API_STAFF_ACTION,
     "api:participation-list": API_NESTED_LIST,
@@ -174,6 +177,17 @@ TABLE = {
         "draft": {"post": "401 403 404 ok", "get": "405 405 405 405"},
         "published": {"post": "401 403 404 ok", "get": "405 405 405 405"},
     },
+    # The stage history: read as the case is; recorded, corrected and confirmed by staff.
+    "api:stage-history-list": {
+        "draft": {"get": "404 200 404 200", "post": "401 403 404 ok", "delete": "401 405 405 405"},
+        "published": {"get": PUBLIC, "post": "401 403 403 ok", "delete": "401 405 405 405"},
+    },
+    "api:stage-history-detail": {
+        "draft": {"get": "405 405 405 405", "patch": "401 403 404 ok"},
+        "published": {"get": "405 405 405 405", "patch": "401 403 403 ok"},
+    },
+    "api:stage-history-remove": API_STAFF_ACTION,
+    "api:stage-history-confirm": API_STAFF_ACTION,
     # Any signed-in user creates an organisation (and becomes its admin).
     "api:organisation-list": {"get": PUBLIC, "post": "401 ok ok ok"},
     # Organisation A: its admins (A) and staff change it.

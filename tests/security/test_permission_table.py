@@ -284,6 +284,18 @@ SITE = [
     Row("site-home-fr", "initiatives:home", "/fr/", answers=EVERYONE_200),
     Row("site-list", "initiatives:list", "/initiatives/", answers=EVERYONE_200),
     Row("site-export", "initiatives:export", "/initiatives/export.csv", answers=EVERYONE_200),
+    Row(
+        "site-export-spreadsheet",
+        "initiatives:export_spreadsheet",
+        "/initiatives/export-spreadsheet.csv",
+        answers=EVERYONE_200,
+    ),
+    Row(
+        "site-export-xlsx",
+        "initiatives:export_xlsx",
+        "/initiatives/export.xlsx",
+        answers=EVERYONE_200,
+    ),
     Row("site-codebook", "initiatives:codebook", "/initiatives/codebook.csv", answers=EVERYONE_200),
     Row("site-dashboard", "initiatives:dashboard", "/my-initiatives/", answers=SIGNED_IN_200),
     Row("site-detail-draft", "initiatives:detail", ref("draft"), answers=DRAFT_READ),
@@ -839,6 +851,76 @@ API = [
         writers=CASE_STAFF,
     ),
     Row(
+        "api-initiative-import-POST",
+        "api:initiative-import-register",
+        "/api/initiatives/import/",
+        method="post",
+        api=True,
+        body={},
+        # Staff who review and change any initiative import (a file upload: JSON is 415).
+        answers=expect(403, (ANON, UNAUTH), (CASE_STAFF, 415)),
+        unchanged=state_of("published"),
+        writers=(),
+    ),
+    Row(
+        "api-stage-history-list",
+        "api:stage-history-list",
+        api_ref("published", "stage-history/"),
+        # The stage history is on the public case page: read as the case is.
+        answers=EVERYONE_200,
+        api=True,
+    ),
+    Row(
+        "api-stage-history-list-POST",
+        "api:stage-history-list",
+        api_ref("published", "stage-history/"),
+        method="post",
+        api=True,
+        body=lambda w: {"to_stage": "pilot", "date": str(date.today()), "reason": "Recorded"},
+        answers=expect(403, (ANON, UNAUTH), (CASE_STAFF, 201)),
+        unchanged=state_of("published"),
+        writers=CASE_STAFF,
+    ),
+    Row(
+        "api-stage-history-detail-PATCH",
+        "api:stage-history-detail",
+        lambda w: (
+            f"/api/initiatives/{w['published'].reference}/stage-history/"
+            f"{w['published'].stage_changes.get().pk}/"
+        ),
+        method="patch",
+        api=True,
+        body={"date": "2020-01-01", "reason": "The real date"},
+        answers=expect(403, (ANON, UNAUTH), (CASE_STAFF, 200)),
+        unchanged=state_of("published"),
+        writers=CASE_STAFF,
+    ),
+    Row(
+        "api-stage-history-remove-POST",
+        "api:stage-history-remove",
+        lambda w: (
+            f"/api/initiatives/{w['published'].reference}/stage-history/"
+            f"{w['published'].stage_changes.get().pk}/remove/"
+        ),
+        method="post",
+        api=True,
+        body={"reason": "Wrong"},
+        # The only entry cannot go: staff get the rule's 400, everyone else the door's refusal.
+        answers=expect(403, (ANON, UNAUTH), (CASE_STAFF, 400)),
+        unchanged=state_of("published"),
+        writers=(),
+    ),
+    Row(
+        "api-stage-history-confirm-POST",
+        "api:stage-history-confirm",
+        api_ref("published", "stage-history/confirm/"),
+        method="post",
+        api=True,
+        answers=expect(403, (ANON, UNAUTH), (CASE_STAFF, 200)),
+        unchanged=state_of("published"),
+        writers=CASE_STAFF,
+    ),
+    Row(
         "api-organisation-list",
         "api:organisation-list",
         "/api/organisations/",
@@ -1299,6 +1381,34 @@ ADMIN_BY_HAND = [
         "admin:initiatives_initiative_change_stage",
         lambda w: f"/admin/initiatives/initiative/{w['published'].pk}/change-stage/",
         answers=admin_expect(CASE_STAFF),
+    ),
+    Row(
+        "admin-initiative-import",
+        "admin:initiatives_initiative_import",
+        "/admin/initiatives/initiative/import/",
+        answers=admin_expect(CASE_STAFF),
+    ),
+    Row(
+        "admin-stage-history",
+        "admin:initiatives_initiative_stage_history",
+        lambda w: f"/admin/initiatives/initiative/{w['published'].pk}/stage-history/",
+        answers=admin_expect(CASE_STAFF),
+    ),
+    Row(
+        "admin-stage-history-POST",
+        "admin:initiatives_initiative_stage_history",
+        lambda w: f"/admin/initiatives/initiative/{w['published'].pk}/stage-history/",
+        method="post",
+        body=lambda w: {
+            "operation": "record",
+            "to_stage": "pilot",
+            "on": str(date.today()),
+            "reason": "Running",
+            "apply": "1",
+        },
+        answers=expect(403, (NOT_STAFF, ADMIN_LOGIN), (CASE_STAFF, 302)),
+        unchanged=state_of("published"),
+        writers=CASE_STAFF,
     ),
     Row(
         "admin-change-stage-POST",

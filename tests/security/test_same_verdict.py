@@ -65,7 +65,29 @@ CREATE_CASES = {
         refused("end_date"),
     ),
     "member starting at planned": ("member", {"stage": "planned"}, ACCEPTED),
-    "member starting at embedded": ("member", {"stage": "embedded"}, refused("stage")),
+    # The stage history as it happened: any stage, with the date each stage began; a
+    # group's dates are reported, a case officer confirms them later.
+    "member starting at embedded": ("member", {"stage": "embedded"}, ACCEPTED),
+    "member logging a long-running pilot": (
+        "member",
+        {"stage": "pilot", "planned_since": "2019-03-01", "pilot_since": "2021-01-15"},
+        ACCEPTED,
+    ),
+    "pilot before planned": (
+        "member",
+        {"stage": "pilot", "planned_since": "2021-03-01", "pilot_since": "2020-01-15"},
+        refused("pilot_since"),
+    ),
+    "stage date in the future": (
+        "member",
+        {"stage": "pilot", "pilot_since": "2999-01-01"},
+        refused("pilot_since"),
+    ),
+    "date of a stage not reached": (
+        "member",
+        {"stage": "pilot", "pilot_since": "2021-01-15", "embedded_since": "2022-01-01"},
+        refused("embedded_since"),
+    ),
     "staff starting at embedded": ("staff", {"stage": "embedded"}, ACCEPTED),
 }
 
@@ -259,6 +281,17 @@ def test_creating_gets_the_same_verdict_at_every_door(people, organisation, name
         if "barriers_addressed" in case:
             codes = set(initiative.barriers_addressed.values_list("code", flat=True))
             assert codes == set(case["barriers_addressed"])
+        given = {
+            name.removesuffix("_since"): value
+            for name, value in case.items()
+            if name.endswith("_since")
+        }
+        history = {c.to_stage: c for c in initiative.stage_changes.all()}
+        for stage, on in given.items():
+            assert history[stage].changed_on.isoformat() == on
+        # A group reports; staff (and the system) confirm as they write.
+        reported = identity == "member"
+        assert all(change.is_confirmed != reported for change in history.values())
     else:
         assert not created.exists()
 

@@ -64,6 +64,7 @@ def build_world():
             "participation": participation,
             "activity": activity,
             "proposal": proposal,
+            "stage_change": initiative.stage_changes.get(),
         }
     token, _key = ApiToken.issue(user=member_a, name="A's laptop")
     wave = Wave.objects.get(code="OECD-2010")
@@ -79,6 +80,9 @@ def build_world():
         "question": Question.objects.get(code="barriers"),
         "nobody": UserFactory(username="nobody-in-particular"),
     }
+
+
+STAGE_HISTORY_ENTRY_ROUTES = ("api:stage-history-detail", "api:stage-history-remove")
 
 
 def parameters(route, world, target):
@@ -98,6 +102,11 @@ def parameters(route, world, target):
             values[name] = record["participation"].pk
         elif name == "pk" and route.name == "api:proposal-decide":
             values[name] = record["proposal"].pk
+        elif name == "pk" and route.name in (
+            "api:stage-history-detail",
+            "api:stage-history-remove",
+        ):
+            values[name] = record["stage_change"].pk
         elif name == "pk" and route.name == "initiatives:token_revoke":
             values[name] = world["token"].pk
         elif name == "pk" and route.name in (
