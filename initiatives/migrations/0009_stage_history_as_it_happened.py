@@ -13,6 +13,13 @@ def confirm_existing(apps, schema_editor):
     StageChange.objects.filter(confirmed_at__isnull=True).update(confirmed_at=models.F("changed_at"))
 
 
+def sync_roles(apps, schema_editor):
+    """The administrator role holds every permission of the app: the new history's too."""
+    from initiatives.roles import sync_roles
+
+    sync_roles(apps)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -68,4 +75,5 @@ class Migration(migrations.Migration):
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.RunPython(confirm_existing, migrations.RunPython.noop),
+        migrations.RunPython(sync_roles, migrations.RunPython.noop),
     ]

@@ -74,7 +74,10 @@ def initiative_create(
     else:
         dates = dict(stage_dates or {})
         if not dates.get(stage):
-            dates[stage] = stage_date or fields.get("created_at", now).date()
+            # The day it is recorded (a record dated ahead, as generated data may be, starts
+            # today: a stage never begins in the future).
+            recorded = min(fields.get("created_at", now).date(), timezone.localdate())
+            dates[stage] = stage_date or recorded
         steps = stages.check_initial_history(stage=stage, dates=dates)
     initiative = Initiative(created_by=by, updated_by=by, stage=stage, **fields)
     initiative.created_at = fields.get("created_at", now)

@@ -317,13 +317,8 @@ def by_command(staff, content, fmt, tmp_path, dry_run=False):
     path.write_bytes(content)
     out, err = io.StringIO(), io.StringIO()
     try:
-        call_command(
-            "import_initiatives",
-            str(path),
-            *(["--dry-run"] if dry_run else []),
-            stdout=out,
-            stderr=err,
-        )
+        options = ["--user", staff.username, *(["--dry-run"] if dry_run else [])]
+        call_command("import_initiatives", str(path), *options, stdout=out, stderr=err)
     except CommandError:
         return "refused", err.getvalue()
     return "ok", out.getvalue()
@@ -387,3 +382,20 @@ def test_only_staff_who_may_import_reach_the_api(member, register, exporter):
         "/api/initiatives/import/", {"file": upload(content, "csv")}, format="multipart"
     )
     assert response.status_code == 403
+
+
+def test_the_command_records_the_importing_user_and_dry_run_writes_nothing(
+    exporter, staff, register, tmp_path
+):
+    first, _second = register
+    content = csv_edit(export(exporter, "csv"), {(0, "funding_sources"): "Regional grant"})
+
+    verdict, text = by_command(staff, content, "csv", tmp_path, dry_run=True)
+    assert verdict == "ok" and "to update" in text
+    first.refresh_from_db()
+    assert first.budget.funding_sources == "City fund"
+
+    verdict, _text = by_command(staff, content, "csv", tmp_path)
+    first.refresh_from_db()
+    assert first.budget.funding_sources == "Regional grant"
+    assert first.budget.history.latest().history_user == staff
