@@ -391,7 +391,8 @@ def test_the_command_records_the_importing_user_and_dry_run_writes_nothing(
     content = csv_edit(export(exporter, "csv"), {(0, "funding_sources"): "Regional grant"})
 
     verdict, text = by_command(staff, content, "csv", tmp_path, dry_run=True)
-    assert verdict == "ok" and "to update" in text
+    assert verdict == "ok"
+    assert "to update" in text
     first.refresh_from_db()
     assert first.budget.funding_sources == "City fund"
 
