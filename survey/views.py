@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views import View
 
 from coprod_site.csvfiles import csv_response
+from coprod_site.xlsxfiles import xlsx_response
 
 from . import charts
 from .forms import IndicatorForm, WaveComparisonForm
@@ -357,7 +358,9 @@ class WaveComparisonView(WaveComparisonMixin, View):
 
 
 class WaveComparisonCsvView(WaveComparisonMixin, View):
-    def get(self, request):
+    """The report's rows as CSV, or as XLSX with `format="xlsx"` (its URL)."""
+
+    def get(self, request, **kwargs):
         form, params = self.parameters()
         if params is None:
             message = _("Bad report parameters: %(problems)s") % {
@@ -389,4 +392,6 @@ class WaveComparisonCsvView(WaveComparisonMixin, View):
                     )
 
         name = "-".join(part for part in ("waves", question.code, country, sector) if part)
+        if self.kwargs.get("format") == "xlsx":
+            return xlsx_response(f"{name}.xlsx", WAVE_CSV_COLUMNS, lines(), title=question.code)
         return csv_response(f"{name}.csv", WAVE_CSV_COLUMNS, lines())

@@ -142,6 +142,7 @@ TABLE = {
     "survey:indicators_csv": {"get": PUBLIC},
     "survey:waves": {"get": PUBLIC},
     "survey:waves_csv": {"get": PUBLIC},
+    "survey:waves_xlsx": {"get": PUBLIC},
     # A background job: its owner only (here staff's); anyone else is told it does not exist.
     "jobs:detail": {"get": "login 404 404 200"},
     "jobs:retry": {"get": "login 405 405 405", "post": "login 404 404 ok"},
@@ -214,6 +215,7 @@ QUERIES = {
     "survey:indicators_csv": "?wave=OECD-2010&question=barriers",
     "survey:waves": "?question=barriers",
     "survey:waves_csv": "?question=barriers",
+    "survey:waves_xlsx": "?question=barriers",
     "reports:maturity_indicators": "?wave=OECD-2010&question=barriers",
 }
 

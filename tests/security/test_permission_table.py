@@ -514,6 +514,12 @@ SITE = [
         "/reports/waves.csv?question=barriers",
         answers=EVERYONE_200,
     ),
+    Row(
+        "reports-waves-xlsx",
+        "survey:waves_xlsx",
+        "/reports/waves.xlsx?question=barriers",
+        answers=EVERYONE_200,
+    ),
     Row("reports-maturity", "reports:maturity", "/reports/maturity/", answers=EVERYONE_200),
     Row(
         "reports-maturity-indicators",
