@@ -191,3 +191,20 @@ def test_a_second_import_waits_for_the_first_to_end(monkeypatch):
     worker.join(timeout=30)
     assert Job.objects.get(pk=second.pk).status == Job.Status.DONE
     assert Response.objects.count() == 3
+
+
+def test_a_worker_told_to_stop_at_once_fails_the_job_and_writes_nothing(manager, monkeypatch):
+    import survey.imports as imports
+
+    job = start(manager, survey_text(30))
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 5)
+
+    def interrupted(self, count):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs._Heartbeat, "add_rows", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        execute_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED and "Retry" in job.message
+    assert Response.objects.count() == 0
