@@ -4,8 +4,8 @@
 
 The sections "## Survey import and indicator CSV (issue 3)" (bench/survey_import.py) and
 "## Wide files, background jobs, waves compared (goal 7)" (bench/goal7_wide_and_jobs.py)
-belong to their own benchmarks; they are read from the current file and kept as they are. The fixes made
-after profiling are written by hand in bench/FIXES.md and included.
+belong to their own benchmarks; they are read from the current file and kept as they are.
+The fixes made after profiling are written by hand in bench/FIXES.md and included.
 """
 
 import re
