@@ -468,7 +468,9 @@ class JobAdmin(admin.ModelAdmin):
         )
 
     def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_staff
+        # Listed among the survey's models for whoever works with them; the pages
+        # themselves answer any staff member about their own jobs.
+        return request.user.has_module_perms("survey")
 
     def has_add_permission(self, request):
         return False
