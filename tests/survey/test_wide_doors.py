@@ -50,6 +50,8 @@ def test_admin_preview_shows_the_proposal_and_the_import_needs_no_second_upload(
     assert "/admin/survey/columnmapping/add/?" in response.context["save_mapping_url"]
     assert Response.objects.count() == 0
     key = response.context["form"].initial["upload"]
+    back = manager_client.get(response.context["again_url"])  # after saving a mapping
+    assert back.context["form"].initial["upload"] == key
     confirmed = manager_client.post(IMPORT, {"upload": key, "wave": "OECD-2010"})
     assert confirmed.status_code == 200, confirmed.context["result"].errors
     assert Response.objects.count() == 2
