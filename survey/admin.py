@@ -295,7 +295,10 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
         if not request.user.has_perm("survey.import_records"):
             raise PermissionDenied
         result = shown = None
-        form = SurveyImportForm(request.POST or None, request.FILES or None)
+        # `?upload=KEY`: back from saving a mapping, with the file kept since its preview
+        # (checked to be this person's when it is used).
+        initial = {"upload": request.GET.get("upload", "")}
+        form = SurveyImportForm(request.POST or None, request.FILES or None, initial=initial)
         if request.method == "POST" and form.is_valid():
             data = form.cleaned_data
             key = data["upload"]
@@ -354,6 +357,11 @@ class ResponseAdmin(ReportDataDeletes, admin.ModelAdmin):
             "result": result,
             "preview": shown,
             "save_mapping_url": _save_mapping_url(shown),
+            "again_url": (
+                f"{request.path}?{urlencode({'upload': form.initial.get('upload', '')})}"
+                if shown is not None
+                else ""
+            ),
             "more_errors": result.error_count - len(result.errors) if result else 0,
             # A browser never keeps a chosen file after sending it: the page names it.
             "chosen_file": request.FILES.get("file"),
@@ -472,13 +480,9 @@ class JobAdmin(admin.ModelAdmin):
         )
 
     def has_module_permission(self, request):
-        # Listed for those who start jobs (survey imports) and for anyone who has one.
-        user = request.user
-        return (
-            user.is_active
-            and user.is_staff
-            and (user.has_perm("survey.import_records") or visible_jobs(user).exists())
-        )
+        # Listed among the survey's models for whoever works with them; the pages
+        # themselves answer any staff member about their own jobs.
+        return request.user.has_module_perms("survey")
 
     def has_add_permission(self, request):
         return False

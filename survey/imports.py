@@ -948,6 +948,19 @@ def import_survey(
     )
 
 
+# Any two survey imports, whatever their door, run one after the other (jobs also queue
+# behind one another, see jobs.py): they write the same tables, and a large one locks them.
+_IMPORT_LOCK_KEY = 0x636F_7072  # "copr"
+
+
+def _one_import_at_a_time():
+    """On PostgreSQL, wait for any other import to end; released at COMMIT or ROLLBACK (or
+    when the connection dies). SQLite lets one writer in at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK_KEY])
+
+
 def _looks_long(header):
     """Whether a header is meant as the long format (even with a column misspelt)."""
     return bool({name.lower() for name in header} & {"wave", "question", "item", "answer"})
@@ -972,6 +985,7 @@ def _import_rows(
     try:
         try:
             with transaction.atomic():
+                _one_import_at_a_time()
                 vocabulary = _Vocabulary(create_wave=create_wave, create_items=create_items)
                 with connection.cursor() as cursor:
                     staging = _Staging(cursor)

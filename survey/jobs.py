@@ -91,18 +91,19 @@ def visible_jobs(user):
     return Job.objects.filter(owner=user)
 
 
+def _stopped_message():
+    return _(
+        "The worker running this job stopped (it was killed or restarted) and nothing of "
+        "it was written. Retry it."
+    )
+
+
 def reap_stale_jobs(*, now=None):
     """Running jobs whose worker has not beaten for JOB_STALE_SECONDS: failed, to retry."""
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
     return Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=limit).update(
-        status=Job.Status.FAILED,
-        finished_at=now,
-        phase="",
-        message=_(
-            "The worker running this job stopped (it was killed or restarted) and nothing of "
-            "it was written. Retry it."
-        ),
+        status=Job.Status.FAILED, finished_at=now, phase="", message=_stopped_message()
     )
 
 
@@ -162,6 +163,11 @@ def execute_job(job_id):
                 % {"error": type(exc).__name__},
             )
             return
+        except BaseException:
+            # The worker is told to stop at once (a second SIGTERM, Ctrl+C): the import's
+            # transaction has rolled back; say so now rather than when the job goes stale.
+            _finish(job, Job.Status.FAILED, beat, message=_stopped_message())
+            raise
     _finish(job, status, beat)
 
 

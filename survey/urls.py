@@ -9,4 +9,10 @@ urlpatterns = [
     path("indicators.csv", views.IndicatorsCsvView.as_view(), name="indicators_csv"),
     path("waves/", views.WaveComparisonView.as_view(), name="waves"),
     path("waves.csv", views.WaveComparisonCsvView.as_view(), name="waves_csv"),
+    path(
+        "waves.xlsx",
+        views.WaveComparisonCsvView.as_view(),
+        {"format": "xlsx"},
+        name="waves_xlsx",
+    ),
 ]

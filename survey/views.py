@@ -360,7 +360,9 @@ class WaveComparisonView(WaveComparisonMixin, View):
 
 
 class WaveComparisonCsvView(WaveComparisonMixin, View):
-    def get(self, request):
+    """The report's rows as CSV, or as XLSX with `format="xlsx"` (its URL)."""
+
+    def get(self, request, **kwargs):
         form, params = self.parameters()
         if params is None:
             message = _("Bad report parameters: %(problems)s") % {
@@ -392,4 +394,8 @@ class WaveComparisonCsvView(WaveComparisonMixin, View):
                     )
 
         name = "-".join(part for part in ("waves", question.code, country, sector) if part)
+        if self.kwargs.get("format") == "xlsx":
+            return xlsx_response(
+                f"{name}.xlsx", WAVE_CSV_COLUMNS, lines(), sheet=question.code[:31]
+            )
         return csv_response(f"{name}.csv", WAVE_CSV_COLUMNS, lines())

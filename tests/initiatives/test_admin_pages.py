@@ -18,6 +18,7 @@ from initiatives.models import (
     SecurityEvent,
     Stage,
 )
+from survey.models import ColumnMapping, Job
 from tests.factories import WaveFactory, add_participation, answer, make_initiative
 
 REGISTERED = sorted(admin.site._registry.items(), key=lambda pair: pair[0]._meta.label)
@@ -42,6 +43,8 @@ def one_of_each(staff, member, organisation):
     AccessLog.objects.create(**sign_in)
     AccessFailureLog.objects.create(**sign_in)
     answer(WaveFactory(), "FIN", "R1", "03", "barriers", {"resources": True, "evidence": False})
+    ColumnMapping.objects.create(name="ls", columns="Q3[SQ001] = barriers/resources")
+    Job.objects.create(kind=Job.Kind.SURVEY_IMPORT, owner=staff, params={"name": "s.csv"})
 
 
 def _expected(allowed):

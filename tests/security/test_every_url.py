@@ -143,6 +143,13 @@ TABLE = {
     "survey:indicators": {"get": PUBLIC},
     "survey:indicators_csv": {"get": PUBLIC},
     "reports:index": {"get": PUBLIC},
+    "survey:waves": {"get": PUBLIC},
+    "survey:waves_csv": {"get": PUBLIC},
+    "survey:waves_xlsx": {"get": PUBLIC},
+    # A background job: its owner only (here staff's); anyone else is told it does not exist.
+    "jobs:detail": {"get": "login 404 404 200"},
+    "jobs:retry": {"get": "login 405 405 405", "post": "login 404 404 ok"},
+    "jobs:download": {"get": "login 404 404 404"},
     "reports:maturity": {"get": PUBLIC},
     "reports:maturity_indicators": {"get": PUBLIC},
     "reports:country": {"get": PUBLIC},
@@ -209,6 +216,13 @@ TABLE = {
     # Raw survey records: staff only.
     "api:response-list": {"get": "401 403 403 200", "post": "401 403 403 405"},
     "api:response-import-file": {"get": "401 403 403 405", "post": "401 403 403 ok"},
+    # Column mappings: survey managers (here staff).
+    "api:column-mapping-list": {"get": "401 403 403 200", "post": "401 403 403 ok"},
+    "api:column-mapping-detail": {"get": "401 403 403 200", "delete": "401 403 403 ok"},
+    "api:column-mapping-preview": {"get": "401 403 403 405", "post": "401 403 403 ok"},
+    # Background jobs: each person's own.
+    "api:job-list": {"get": "401 200 200 200", "post": "401 405 405 405"},
+    "api:job-detail": {"get": "401 404 404 200", "delete": "401 405 405 405"},
 }
 
 # Query strings some URLs need to answer at all.
@@ -216,6 +230,9 @@ QUERIES = {
     "api:indicator-list": "?wave=OECD-2010&question=barriers",
     "survey:indicators": "?wave=OECD-2010&question=barriers",
     "survey:indicators_csv": "?wave=OECD-2010&question=barriers",
+    "survey:waves": "?question=barriers",
+    "survey:waves_csv": "?question=barriers",
+    "survey:waves_xlsx": "?question=barriers",
     "reports:maturity_indicators": "?wave=OECD-2010&question=barriers",
 }
 

@@ -528,6 +528,12 @@ SITE = [
         answers=EVERYONE_200,
     ),
     Row("reports-index", "reports:index", "/reports/", answers=EVERYONE_200),
+    Row(
+        "reports-waves-xlsx",
+        "survey:waves_xlsx",
+        "/reports/waves.xlsx?question=barriers",
+        answers=EVERYONE_200,
+    ),
     Row("reports-maturity", "reports:maturity", "/reports/maturity/", answers=EVERYONE_200),
     Row(
         "reports-maturity-indicators",

@@ -16,7 +16,7 @@ from initiatives.models import (
     Membership,
     ReviewStatus,
 )
-from survey.models import Question, Wave
+from survey.models import ColumnMapping, Job, Question, Wave
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
@@ -78,6 +78,13 @@ def build_world():
         "token": token,
         "wave": wave,
         "question": Question.objects.get(code="barriers"),
+        # Staff's own job (a failed import, so that a retry has something to do) and a mapping.
+        "job": Job.objects.create(
+            kind=Job.Kind.SURVEY_IMPORT, owner=staff, status=Job.Status.FAILED
+        ),
+        "mapping": ColumnMapping.objects.create(
+            name="walk", columns="barriers[SQ001] = barriers/resources"
+        ),
         "nobody": UserFactory(username="nobody-in-particular"),
     }
 
@@ -115,6 +122,15 @@ def parameters(route, world, target):
             "api:organisation-detail",
         ):
             values[name] = world["organisation_a"].pk
+        elif name == "pk" and route.name in (
+            "jobs:detail",
+            "jobs:retry",
+            "jobs:download",
+            "api:job-detail",
+        ):
+            values[name] = world["job"].pk
+        elif name == "name" and route.name == "api:column-mapping-detail":
+            values[name] = world["mapping"].name
         elif name == "membership_pk":
             values[name] = world["membership"].pk
         elif name == "code":

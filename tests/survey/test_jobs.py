@@ -198,3 +198,60 @@ def test_a_second_import_waits_for_the_first_to_end(monkeypatch):
     worker.join(timeout=120)
     assert Job.objects.get(pk=second.pk).status == Job.Status.DONE
     assert Response.objects.count() == 3
+
+
+def test_a_worker_told_to_stop_at_once_fails_the_job_and_writes_nothing(manager, monkeypatch):
+    import survey.imports as imports
+
+    job = start(manager, survey_text(30))
+    monkeypatch.setattr(imports, "PROGRESS_EVERY", 5)
+
+    def interrupted(self, count):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(jobs._Heartbeat, "add_rows", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        execute_job(job.pk)
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "Retry" in job.message
+    assert Response.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_an_import_by_any_door_waits_for_the_one_running(tmp_path):
+    """Two imports never run at once: the second (here a direct one) waits on PostgreSQL's
+    lock until the first commits, then finds its records stored."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the import lock is PostgreSQL's; SQLite lets one writer in at a time")
+    import psycopg
+
+    from survey.imports import _IMPORT_LOCK_KEY, import_survey
+
+    config = connection.settings_dict
+    holder = psycopg.connect(
+        host=config["HOST"] or "127.0.0.1",
+        port=config["PORT"] or 5432,
+        user=config["USER"] or "postgres",
+        dbname=config["NAME"],
+    )
+    holder.execute("SELECT pg_advisory_xact_lock(%s)", [_IMPORT_LOCK_KEY])  # an import runs
+    done = []
+
+    def second():
+        try:
+            done.append(import_survey(io.BytesIO(survey_text(3).encode())))
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    time.sleep(1)
+    assert not done
+    assert Response.objects.count() == 0
+    holder.commit()  # the first import ends
+    worker.join(timeout=30)
+    holder.close()
+    assert done
+    assert done[0].ok
+    assert Response.objects.count() == 3

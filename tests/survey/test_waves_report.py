@@ -142,3 +142,20 @@ def test_the_report_takes_a_constant_number_of_queries(
     assert (
         Decimal("42.0") == ReferenceValue.objects.get(wave=waves[0], item__code="resources").percent
     )
+
+
+def test_the_xlsx_twin_holds_the_same_rows_with_numbers_as_numbers(client, waves):
+    from openpyxl import load_workbook
+
+    response = client.get("/reports/waves.xlsx", {"question": "barriers"})
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="waves-barriers.xlsx"')
+    book = load_workbook(io.BytesIO(b"".join(response.streaming_content)), read_only=True)
+    header, *rows = [list(row) for row in book.active.iter_rows(values_only=True)]
+    as_csv = read_csv(client.get(CSV, {"question": "barriers"}))
+    assert header == list(as_csv[0])
+    assert len(rows) == len(as_csv)
+    resources = {row[3]: row for row in rows if row[1] == "resources"}
+    assert resources["W-2024"][8] == 25.0
+    assert resources["W-2024"][9] == -41.7
+    assert resources["OECD-2010"][10] == 42.0

@@ -50,6 +50,8 @@ def test_admin_preview_shows_the_proposal_and_the_import_needs_no_second_upload(
     assert "/admin/survey/columnmapping/add/?" in response.context["save_mapping_url"]
     assert Response.objects.count() == 0
     key = response.context["form"].initial["upload"]
+    back = manager_client.get(response.context["again_url"])  # after saving a mapping
+    assert back.context["form"].initial["upload"] == key
     confirmed = manager_client.post(IMPORT, {"upload": key, "wave": "OECD-2010"})
     assert confirmed.status_code == 200, confirmed.context["result"].errors
     assert Response.objects.count() == 2
@@ -209,3 +211,54 @@ def test_api_mappings_are_for_survey_managers_only():
     )
     assert token_client(None).get("/api/survey/mappings/").status_code in (401, 403)
     assert not ColumnMapping.objects.exists()
+
+
+def test_a_limesurvey_xlsx_from_upload_to_summary_through_a_background_job(manager_client):
+    """The survey manager's whole path: upload, proposed mapping and preview, confirm, the
+    job's page, and the same percentages as the long file of the same answers."""
+    from openpyxl import Workbook
+
+    from survey.jobs import execute_job
+    from survey.models import Job, Question, Wave
+    from survey.reports import indicator_rows
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["id", "submitdate", "country", "sector", "barriers[SQ001]", "barriers[SQ004]"])
+    sheet.append([1, "2024-01-01", "FIN", 3, "Y", None])
+    sheet.append([2, "2024-01-01", "FIN", 7, None, "Y"])
+    sheet.append([3, "2024-01-01", "CAN", 7, None, None])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    file = SimpleUploadedFile("limesurvey.xlsx", buffer.getvalue())
+    shown = manager_client.post(IMPORT, {"file": file, "preview": "1", "wave": "LS-2024"})
+    assert shown.context["preview"].mapping.columns.splitlines() == [
+        "barriers[SQ001] = barriers/resources",
+        "barriers[SQ004] = barriers/evidence",
+    ]
+    key = shown.context["form"].initial["upload"]
+    started = manager_client.post(
+        IMPORT, {"upload": key, "wave": "LS-2024", "create_wave": "on", "background": "on"}
+    )
+    assert started.status_code == 302
+    job = Job.objects.get()
+    assert "<progress" in manager_client.get(started["Location"]).content.decode()
+    execute_job(job.pk)
+    page = manager_client.get(started["Location"]).content.decode()
+    assert "3 rows read" in page
+    assert "respondents created" in page
+    long_text = (
+        "wave,country,respondent,sector,question,item,answer\n"
+        "LS-LONG,FIN,1,03,barriers,resources,yes\nLS-LONG,FIN,1,03,barriers,evidence,no\n"
+        "LS-LONG,FIN,2,07,barriers,resources,no\nLS-LONG,FIN,2,07,barriers,evidence,yes\n"
+    )
+    from survey.imports import import_survey
+
+    assert import_survey(io.BytesIO(long_text.encode()), create_wave=True).ok
+    question = Question.objects.get(code="barriers")
+
+    def percents(code):
+        wave = Wave.objects.get(code=code)
+        return [(r.item.code, r.percent) for r in indicator_rows(wave=wave, question=question)]
+
+    assert percents("LS-2024") == percents("LS-LONG")
