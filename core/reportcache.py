@@ -22,13 +22,17 @@ one process's change to reach the others' reports; the deploy checks warn otherw
 
 import hashlib
 import uuid
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 GENERATION_KEY = "reports:generation"
+
+T = TypeVar("T")
 
 # What the reports (and the admin's cached filter lists) read: every survey table, and
 # these of the initiatives app. Writes elsewhere (sign-in records, tokens, memberships,
@@ -47,11 +51,11 @@ WATCHED_MODELS = (
 BULK_DELETED = ("survey.Respondent", "survey.Response")
 
 
-def _new_generation():
+def _new_generation() -> None:
     cache.set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def generation():
+def generation() -> str:
     """The current data generation (a token; a new one after every change)."""
     token = cache.get(GENERATION_KEY)
     if token is None:
@@ -61,17 +65,17 @@ def generation():
     return token
 
 
-def data_changed():
+def data_changed() -> None:
     """Say that report data changed: now, and again when the current transaction commits."""
     _new_generation()
     transaction.on_commit(_new_generation)
 
 
-def enabled():
+def enabled() -> bool:
     return settings.REPORT_CACHE_SECONDS > 0
 
 
-def cached(key_parts, compute):
+def cached(key_parts: Iterable[object], compute: Callable[[], T]) -> T:
     """`compute()`, or its result kept from an earlier call with the same key in this
     data generation. key_parts: what the result depends on (report, parameters, language).
     """
@@ -86,23 +90,25 @@ def cached(key_parts, compute):
     return result
 
 
-def _watched(model):
+def _watched(model: type[models.Model]) -> bool:
     # A tag list's table (many-to-many, made by Django) counts as its initiative's.
-    model = model._meta.auto_created or model
+    owner = model._meta.auto_created
+    if isinstance(owner, type):
+        model = owner
     return model._meta.app_label in WATCHED_APPS or model._meta.label in WATCHED_MODELS
 
 
-def _on_write(sender, **kwargs):
+def _on_write(sender: type[models.Model], **kwargs: Any) -> None:
     if _watched(sender):
         data_changed()
 
 
-def _on_m2m(sender, action, **kwargs):
+def _on_m2m(sender: type[models.Model], action: str, **kwargs: Any) -> None:
     if action in ("post_add", "post_remove", "post_clear") and _watched(sender):
         data_changed()
 
 
-def connect():
+def connect() -> None:
     """Listen to every ORM write to the tables the reports read."""
     from django.apps import apps
 

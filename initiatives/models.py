@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,6 +18,9 @@ from survey.models import Country, Item, Sector
 
 from .rules import case_officers, editable_initiatives_q, visible_initiatives_q
 from .validators import validate_document
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 #: The longest text a free-text field holds (descriptions, notes, arrangements): generous,
 #: but bounded, and the same through the site, the API and the admin.
@@ -103,7 +107,7 @@ class Organisation(models.Model):
     verified = models.BooleanField(
         _("verified"), default=False, help_text=_("Checked by staff; shown as a badge.")
     )
-    members = models.ManyToManyField(
+    members: "models.ManyToManyField[User, Membership]" = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="Membership",
         related_name="organisations",

@@ -4,11 +4,19 @@ Codes are stable and go in URLs, the API and CSV files; labels are for people an
 are translated (see `translation.py`).
 """
 
+from typing import TYPE_CHECKING, ClassVar
+
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    # The translated models (`translation.py`) get modeltranslation's manager when the app
+    # loads, a class made at run time that type checkers cannot find: their managers are
+    # declared for them (`objects`, and `_default_manager` where reverse relations use it).
+    from modeltranslation.manager import MultilingualManager
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
@@ -27,6 +35,8 @@ class Wave(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
 
+    objects: ClassVar["MultilingualManager[Wave]"]
+
     class Meta:
         ordering = ["-year", "code"]
         verbose_name = _("survey wave")
@@ -41,6 +51,8 @@ class Question(models.Model):
     label = models.CharField(_("label"), max_length=200)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
+    objects: ClassVar["MultilingualManager[Question]"]
+
     class Meta:
         ordering = ["order", "code"]
         verbose_name = _("question")
@@ -50,9 +62,12 @@ class Question(models.Model):
         return self.label
 
 
-class ItemQuerySet(models.QuerySet):
-    def of_question(self, code):
+class ItemQuerySet(models.QuerySet["Item"]):
+    def of_question(self, code: str) -> "ItemQuerySet":
         return self.filter(question__code=code)
+
+
+ItemManager = models.Manager.from_queryset(ItemQuerySet)
 
 
 class Item(models.Model):
@@ -63,7 +78,8 @@ class Item(models.Model):
     label = models.CharField(_("label"), max_length=200)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
-    objects = ItemQuerySet.as_manager()
+    objects: ClassVar["ItemManager[Item]"] = ItemManager()
+    _default_manager: ClassVar["ItemManager[Item]"]
 
     class Meta:
         ordering = ["question__order", "order", "code"]
@@ -88,6 +104,8 @@ class Sector(models.Model):
     )
     label = models.CharField(_("label"), max_length=200)
 
+    objects: ClassVar["MultilingualManager[Sector]"]
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("sector")
@@ -109,6 +127,8 @@ class Country(models.Model):
         ],
     )
     name = models.CharField(_("name"), max_length=200)
+
+    objects: ClassVar["MultilingualManager[Country]"]
 
     class Meta:
         ordering = ["name"]
