@@ -116,6 +116,8 @@ class Organisation(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         ordering = ["name"]
@@ -340,6 +342,8 @@ class Initiative(models.Model):
         m2m_fields=[objectives, barriers, barriers_addressed, factors],
         excluded_fields=["version"],
     )
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     # The survey question whose items each tag list draws from.
     TAG_QUESTIONS = {
@@ -464,6 +468,8 @@ class Participation(models.Model):
     role = models.CharField(_("role"), max_length=500, blank=True)
 
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         ordering = ["initiative", "phase", "partner_type"]
@@ -492,6 +498,8 @@ class AccountabilityFramework(models.Model):
     notes = long_text(_("notes"), blank=True)
 
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         verbose_name = _("accountability framework")
@@ -561,6 +569,8 @@ class BudgetFramework(models.Model):
     )
 
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         verbose_name = _("budget framework")
@@ -732,6 +742,8 @@ class Activity(models.Model):
 
     objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         ordering = ["initiative", "date", "created_at", "pk"]

@@ -1,5 +1,9 @@
 """Submitting for review, approving and returning."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -9,10 +13,15 @@ from .. import rules
 from ..models import Activity, ActivityKind, Initiative, ReviewStatus, Visibility
 from .notifications import _case_officer_emails, _group_emails, notify
 
+if TYPE_CHECKING:
+    from datetime import datetime
 
-def missing_for_submission(initiative):
+    from django.contrib.auth.models import User
+
+
+def missing_for_submission(initiative: Initiative) -> list[str]:
     """What must be filled in before review, as sentences a volunteer understands."""
-    missing = []
+    missing: list[str] = []
     if not initiative.summary.strip():
         missing.append(_("a summary"))
     if not initiative.description.strip():
@@ -28,7 +37,7 @@ def missing_for_submission(initiative):
     return missing
 
 
-def _review_entry(initiative, by, text):
+def _review_entry(initiative: Initiative, by: User, text: str) -> None:
     # Review entries carry return reasons: the group and staff read them, the public never.
     Activity.objects.create(
         initiative=initiative,
@@ -39,7 +48,9 @@ def _review_entry(initiative, by, text):
     )
 
 
-def _set_review_status(initiative, by, status, **extra):
+def _set_review_status(
+    initiative: Initiative, by: User, status: ReviewStatus, **extra: str | datetime
+) -> None:
     now = timezone.now()
     fields = {"review_status": status, "updated_at": now, "updated_by": by, **extra}
     for name, value in fields.items():
@@ -50,7 +61,7 @@ def _set_review_status(initiative, by, status, **extra):
 
 
 @transaction.atomic
-def initiative_submit(*, initiative, by):
+def initiative_submit(*, initiative: Initiative, by: User) -> Initiative:
     initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if initiative.review_status not in (ReviewStatus.DRAFT, ReviewStatus.RETURNED):
         raise ValidationError(_("Only a draft or a returned initiative can be submitted."))
@@ -72,13 +83,13 @@ def initiative_submit(*, initiative, by):
     return initiative
 
 
-def _check_reviewer(by):
+def _check_reviewer(by: User) -> None:
     if not rules.can_review(by):
         raise PermissionDenied(_("Only staff review submissions."))
 
 
 @transaction.atomic
-def initiative_approve(*, initiative, by):
+def initiative_approve(*, initiative: Initiative, by: User) -> Initiative:
     _check_reviewer(by)
     initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if initiative.review_status != ReviewStatus.SUBMITTED:
@@ -97,7 +108,7 @@ def initiative_approve(*, initiative, by):
 
 
 @transaction.atomic
-def initiative_return(*, initiative, by, reason):
+def initiative_return(*, initiative: Initiative, by: User, reason: str) -> Initiative:
     _check_reviewer(by)
     if not (reason or "").strip():
         raise ValidationError(_("Say what the group should change before resubmitting."))
