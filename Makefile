@@ -10,7 +10,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=true SECRET_KEY=$${SECRET_KEY:-local-development-only-not-for-production}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production}
 
-.PHONY: install run test test-quick lint format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
+.PHONY: install run test test-quick lint typecheck format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ run: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# mypy with django-stubs on the typed modules: `[tool.mypy]` in pyproject.toml lists them.
+typecheck: install
+	$(TEST_ENV) $(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff check --fix .
@@ -59,7 +63,7 @@ test-quick: install
 schema-check: install
 	$(TEST_ENV) $(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 
-test: lint migrations-check schema-check pytest
+test: lint typecheck migrations-check schema-check pytest
 
 # Benchmarks (README, "Benchmarks"): they need PostgreSQL (BENCH_PG) and wrk, which is
 # installed from Debian's packages when missing.
@@ -89,4 +93,4 @@ restore: install
 	$(OPS_ENV) $(MANAGE) restore "$(FILE)" --media $(RESTORE_ARGS)
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) staticfiles .pytest_cache .mypy_cache

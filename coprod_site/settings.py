@@ -6,6 +6,7 @@ at start with a message that names the variable.
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -173,7 +174,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = _read("STATIC_ROOT", env.path, BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "coprod_site" / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (

@@ -20,7 +20,8 @@ Charts are accessible images: `role="img"`, `aria-labelledby` pointing at the
 
 import math
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 
 from django.utils.formats import number_format
 from django.utils.html import escape
@@ -40,6 +41,11 @@ MARKER_STROKE = INK
 MARKER_FILL = "#ffffff"
 NO_DATA = "—"
 
+#: A figure on a chart; None is "no data".
+Value = Decimal | float | int | None
+#: A row of the horizontal charts, ready to draw: (label, value per series, marker).
+_Row = tuple[str, list[Value], Value]
+
 LABEL_SIZE = 13
 SMALL_SIZE = 11
 LINE_HEIGHT = 16
@@ -53,7 +59,7 @@ _WIDE = set("mwMW@%")
 _CAPS = set("ABCDEFGHKLNOPQRSTUVXYZ&")
 
 
-def text_width(text, size=LABEL_SIZE, *, bold=False):
+def text_width(text: object, size: float = LABEL_SIZE, *, bold: bool = False) -> float:
     """Estimated rendered width of `text` in pixels at font size `size`."""
     em = 0.0
     for char in str(text):
@@ -72,13 +78,16 @@ def text_width(text, size=LABEL_SIZE, *, bold=False):
     return em * size * (1.12 if bold else 1.04)
 
 
-def wrap(text, max_width, size=LABEL_SIZE, *, bold=False):
+def wrap(
+    text: object, max_width: float, size: float = LABEL_SIZE, *, bold: bool = False
+) -> list[str]:
     """Split `text` into lines no wider than `max_width`; words longer than that are broken."""
 
-    def fits(value):
+    def fits(value: str) -> bool:
         return text_width(value, size, bold=bold) <= max_width
 
-    lines, current = [], ""
+    lines: list[str] = []
+    current = ""
     for word in str(text).split():
         while not fits(word) and len(word) > 1:
             # Break a very long word so that it can never overflow the label column.
@@ -101,7 +110,7 @@ def wrap(text, max_width, size=LABEL_SIZE, *, bold=False):
     return lines
 
 
-def format_value(value, *, unit="%", decimals=1):
+def format_value(value: Value, *, unit: str = "%", decimals: int = 1) -> str:
     """A value as printed on a chart: `42.0%` (`42,0%` in French), or `—` for no data."""
     if value is None:
         return NO_DATA
@@ -109,7 +118,7 @@ def format_value(value, *, unit="%", decimals=1):
     return f"{number_format(rounded, decimal_pos=decimals)}{unit}"
 
 
-def _attrs(**attrs):
+def _attrs(**attrs: object) -> str:
     parts = []
     for name, value in attrs.items():
         if value is None:
@@ -121,14 +130,23 @@ def _attrs(**attrs):
     return " ".join(parts)
 
 
-def _el(tag, inner="", **attrs):
+def _el(tag: str, inner: str = "", **attrs: object) -> str:
     """One SVG element; `inner` must already be markup (escape text before passing it)."""
     if inner:
         return f"<{tag} {_attrs(**attrs)}>{inner}</{tag}>"
     return f"<{tag} {_attrs(**attrs)}/>"
 
 
-def _text(x, y, content, *, size=LABEL_SIZE, fill=INK, anchor="start", weight=None):
+def _text(
+    x: float,
+    y: float,
+    content: object,
+    *,
+    size: float = LABEL_SIZE,
+    fill: str = INK,
+    anchor: str = "start",
+    weight: str | None = None,
+) -> str:
     return _el(
         "text",
         escape(content),
@@ -141,7 +159,15 @@ def _text(x, y, content, *, size=LABEL_SIZE, fill=INK, anchor="start", weight=No
     )
 
 
-def _label_lines(x, y_top, lines, *, size=LABEL_SIZE, anchor="end", fill=INK):
+def _label_lines(
+    x: float,
+    y_top: float,
+    lines: Iterable[str],
+    *,
+    size: float = LABEL_SIZE,
+    anchor: str = "end",
+    fill: str = INK,
+) -> str:
     """Multi-line text whose block starts at `y_top`."""
     out = []
     for index, line in enumerate(lines):
@@ -150,21 +176,21 @@ def _label_lines(x, y_top, lines, *, size=LABEL_SIZE, anchor="end", fill=INK):
     return "".join(out)
 
 
-def _tooltip(label, series_name, shown):
+def _tooltip(label: str, series_name: str | None, shown: str) -> str:
     name = f"{label}: {series_name}" if series_name else label
     return f"<title>{escape(name)} {escape(shown)}</title>"
 
 
-def _gridline(x, top, bottom, *, axis=False):
+def _gridline(x: float, top: float, bottom: float, *, axis: bool = False) -> str:
     return _el("line", x1=x, x2=x, y1=top, y2=bottom, stroke=AXIS if axis else GRID, stroke_width=1)
 
 
-def _chart_id(prefix, *parts):
+def _chart_id(prefix: str, *parts: object) -> str:
     digest = zlib.crc32("\x1f".join(str(part) for part in parts).encode("utf-8"))
     return f"{prefix}-{digest:08x}"
 
 
-def _nice_max(values):
+def _nice_max(values: Iterable[Value]) -> float:
     """A round upper bound for the axis when the scale is not fixed at 100."""
     peak = max((float(v) for v in values if v is not None), default=0.0)
     if peak <= 0:
@@ -176,7 +202,7 @@ def _nice_max(values):
     return 10 * magnitude
 
 
-def _ticks(max_value):
+def _ticks(max_value: float) -> list[float]:
     """Five or so round ticks from 0 to `max_value`."""
     raw = max_value / 4
     magnitude = 10 ** math.floor(math.log10(raw)) if raw > 0 else 1
@@ -188,7 +214,7 @@ def _ticks(max_value):
     return ticks
 
 
-def _marker(x, y_mid, half_height):
+def _marker(x: float, y_mid: float, half_height: float) -> str:
     """The reference marker: a thin vertical rule with a white diamond on it."""
     d = 5
     return _el(
@@ -209,7 +235,7 @@ def _marker(x, y_mid, half_height):
     )
 
 
-def _patterns(chart_id, count):
+def _patterns(chart_id: str, count: int) -> str:
     """Hatching for odd-numbered series: a second cue besides colour."""
     defs = []
     for index in range(1, count, 2):
@@ -224,13 +250,21 @@ def _patterns(chart_id, count):
     return f"<defs>{''.join(defs)}</defs>" if defs else ""
 
 
-def _series_fill(chart_id, index):
+def _series_fill(chart_id: str, index: int) -> str:
     if index % 2:
         return f"url(#{chart_id}-hatch{index})"
     return SERIES_FILLS[index % len(SERIES_FILLS)]
 
 
-def _legend(chart_id, x, y, width, *, series=(), marker_label=None):
+def _legend(
+    chart_id: str,
+    x: float,
+    y: float,
+    width: float,
+    *,
+    series: Sequence[str] = (),
+    marker_label: str | None = None,
+) -> tuple[str, float]:
     """Legend entries laid out left to right, wrapping; returns (markup, height)."""
     entries = []
     for index, name in enumerate(series):
@@ -256,7 +290,16 @@ def _legend(chart_id, x, y, width, *, series=(), marker_label=None):
     return "".join(out), cy - y + 10
 
 
-def _svg(chart_id, width, height, title, description, body, *, css_class):
+def _svg(
+    chart_id: str,
+    width: float,
+    height: float,
+    title: str,
+    description: str,
+    body: str,
+    *,
+    css_class: str,
+) -> SafeString:
     return mark_safe(  # noqa: S308 - every piece of text above went through escape()
         f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(css_class)}" '
         f'viewBox="0 0 {width:.0f} {height:.0f}" width="{width:.0f}" height="{height:.0f}" '
@@ -268,7 +311,14 @@ def _svg(chart_id, width, height, title, description, body, *, css_class):
     )
 
 
-def _describe(rows, *, unit, decimals, marker_label, series=None):
+def _describe(
+    rows: Sequence[_Row],
+    *,
+    unit: str,
+    decimals: int,
+    marker_label: str | None,
+    series: Sequence[str] | None = None,
+) -> str:
     """A plain-language reading of the figure for screen readers."""
     parts = []
     for label, values, marker in rows:
@@ -287,55 +337,55 @@ def _describe(rows, *, unit, decimals, marker_label, series=None):
     return "; ".join(parts) + "." if parts else _("No data.")
 
 
-def _sort_key(values):
+def _sort_key(values: Sequence[Value]) -> tuple[bool, float]:
     first = values[0] if values else None
     return (first is None, -(float(first) if first is not None else 0.0))
 
 
 def _horizontal(
     *,
-    title,
-    rows,
-    series,
-    description,
-    marker_label,
-    axis_label,
-    sort,
-    width,
-    max_value,
-    unit,
-    decimals,
-    show_title,
-    label_width,
-    chart_id,
-    css_class,
-    prefix,
-):
+    title: str,
+    rows: Iterable[tuple[object, Iterable[Value], Value]],
+    series: Sequence[str],
+    description: str,
+    marker_label: str | None,
+    axis_label: str | None,
+    sort: bool,
+    width: int,
+    max_value: float | None,
+    unit: str,
+    decimals: int,
+    show_title: bool,
+    label_width: int,
+    chart_id: str | None,
+    css_class: str,
+    prefix: str,
+) -> SafeString:
     """Shared layout of single and grouped bars. `rows` are (label, [values], marker)."""
-    rows = [(str(label), list(values), marker) for label, values, marker in rows]
+    table: list[_Row] = [(str(label), list(values), marker) for label, values, marker in rows]
     if sort:
-        rows.sort(key=lambda row: _sort_key(row[1]))
+        table.sort(key=lambda row: _sort_key(row[1]))
     n_series = max(len(series), 1)
-    all_values = [v for _l, values, m in rows for v in [*values, m]]
+    all_values = [v for _l, values, m in table for v in [*values, m]]
     scale_max = float(max_value) if max_value is not None else _nice_max(all_values)
-    chart_id = chart_id or _chart_id(prefix, title, rows)
+    chart_id = chart_id or _chart_id(prefix, title, table)
     description = description or _describe(
-        rows,
+        table,
         unit=unit,
         decimals=decimals,
         marker_label=marker_label,
         series=series if len(series) > 1 else None,
     )
 
-    longest = max((text_width(label) for label, _v, _m in rows), default=40)
+    longest = max((text_width(label) for label, _v, _m in table), default=40)
     column = min(longest, label_width) + PAD
-    wrapped = [wrap(label, column - PAD + 0.5) for label, _v, _m in rows]
+    wrapped = [wrap(label, column - PAD + 0.5) for label, _v, _m in table]
     value_room = text_width(format_value(scale_max, unit=unit, decimals=decimals), SMALL_SIZE) + 16
     plot_left = PAD + column + 6
     plot_width = max(width - plot_left - value_room - PAD, 60)
 
     body = [_patterns(chart_id, n_series)]
-    y = PAD
+    y: float = PAD
     if show_title:
         for line in wrap(title, width - 2 * PAD, LABEL_SIZE + 1, bold=True):
             body.append(_text(PAD, y + 14, line, size=LABEL_SIZE + 1, weight="600"))
@@ -347,7 +397,7 @@ def _horizontal(
         y,
         width - plot_left - PAD,
         series=series if len(series) > 1 else (),
-        marker_label=marker_label if any(m is not None for _l, _v, m in rows) else None,
+        marker_label=marker_label if any(m is not None for _l, _v, m in table) else None,
     )
     body.append(legend)
     y += legend_height + (6 if legend_height else 0)
@@ -358,10 +408,10 @@ def _horizontal(
     plot_top = y
     bars = []
 
-    def x_of(value):
+    def x_of(value: Decimal | float | int) -> float:
         return plot_left + plot_width * min(max(float(value), 0.0), scale_max) / scale_max
 
-    for (label, values, marker), lines in zip(rows, wrapped, strict=True):
+    for (label, values, marker), lines in zip(table, wrapped, strict=True):
         block = n_series * bar + (n_series - 1) * bar_gap
         text_block = len(lines) * LINE_HEIGHT
         row_height = max(block, text_block)
@@ -592,7 +642,7 @@ def stacked_bar_chart(
     plot_width = max(width - plot_left - total_room - PAD, 60)
 
     body = [_patterns(chart_id, len(series))]
-    y = PAD
+    y: float = PAD
     if show_title:
         for line in wrap(title, width - 2 * PAD, LABEL_SIZE + 1, bold=True):
             body.append(_text(PAD, y + 14, line, size=LABEL_SIZE + 1, weight="600"))

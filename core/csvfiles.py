@@ -10,16 +10,23 @@ prints it (`sql_text`, `sql_yes_no`), so millions of cells never pass through Py
 """
 
 import csv
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, cast
 
-from django.db import connection
+from django.db import connection, models
 from django.http import StreamingHttpResponse
+
+if TYPE_CHECKING:
+    from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
+
+#: A row of cells: text, numbers, dates, booleans or None, written as `neutralise` says.
+Row = Sequence[object]
 
 # A text cell starting with one of these is read as a formula by spreadsheet programs.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
-def neutralise(value):
+def neutralise(value: object) -> object:
     """Make a cell safe to open in a spreadsheet; numbers and empties pass unchanged.
 
     Only text is guarded: a negative number written as a number stays a number.
@@ -36,7 +43,7 @@ def neutralise(value):
 class _Echo:
     """A file-like object that hands back what is written, for streaming."""
 
-    def write(self, value):
+    def write(self, value: str) -> str:
         return value
 
 
@@ -44,7 +51,7 @@ class _Echo:
 _TRIGGER_CHARACTERS = frozenset(FORMULA_TRIGGERS)
 
 
-def csv_lines(header: Sequence[str], rows: Iterable[Sequence]):
+def csv_lines(header: Sequence[str], rows: Iterable[Row]) -> Iterator[str]:
     """Yield the CSV text line by line: the header, then each row neutralised."""
     writer = csv.writer(_Echo(), lineterminator="\r\n")
     yield writer.writerow(header)
@@ -53,7 +60,7 @@ def csv_lines(header: Sequence[str], rows: Iterable[Sequence]):
         yield writer.writerow(
             [
                 cell
-                if cell.__class__ is str and cell[:1] not in _TRIGGER_CHARACTERS
+                if type(cell) is str and cell[:1] not in _TRIGGER_CHARACTERS
                 else neutralise(cell)
                 for cell in row
             ]
@@ -64,9 +71,9 @@ def _header_line(header: Sequence[str]) -> str:
     return next(csv_lines(header, ()))
 
 
-def _chunks(lines, size=256):
+def _chunks(lines: Iterable[str], size: int = 256) -> Iterator[bytes]:
     """Join lines into chunks, so that the server sends kilobytes per write, not a line."""
-    chunk = []
+    chunk: list[str] = []
     for line in lines:
         chunk.append(line)
         if len(chunk) == size:
@@ -87,7 +94,9 @@ def _with_bom(chunks, bom):
     yield from chunks
 
 
-def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence], *, bom=False):
+def csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Row], *, bom: bool = False
+) -> StreamingHttpResponse:
     """A streaming download: rows are produced as the client reads them."""
     response = StreamingHttpResponse(
         _with_bom(_chunks(csv_lines(header, rows)), bom),
@@ -97,9 +106,12 @@ def csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence],
     return response
 
 
-def heading(model, field_name):
+def heading(model: type[models.Model], field_name: str) -> str:
     """A column heading from the field's verbose name, as people know it."""
-    return str(model._meta.get_field(field_name).verbose_name)
+    field = model._meta.get_field(field_name)
+    if not isinstance(field, models.Field):
+        raise TypeError(f"{model.__name__}.{field_name} is a relation's other end, not a column")
+    return str(field.verbose_name)
 
 
 # The triggers as code points: `ascii()` gives the code point of a text's first character
@@ -145,7 +157,9 @@ def spelled(sql: str, cells: Sequence[Callable[[str], str] | None]) -> str:
     return f"SELECT {columns} FROM ({sql}) t"  # noqa: S608 (no value is interpolated)
 
 
-def copy_chunks(header: Sequence[str], sql: str, params: Sequence = (), size=64 * 1024):
+def copy_chunks(
+    header: Sequence[str], sql: str, params: Sequence[object] = (), size: int = 64 * 1024
+) -> Iterator[bytes]:
     """The CSV file of `sql`'s rows, written by PostgreSQL, in chunks of bytes.
 
     `sql` is a SELECT whose columns are spelled with `sql_text` or `sql_yes_no`, or are
@@ -157,7 +171,8 @@ def copy_chunks(header: Sequence[str], sql: str, params: Sequence = (), size=64 
         # PostgreSQL quotes a lone `\.` (its end-of-data mark) and `csv` does not; every
         # export has many columns.
         raise ValueError("copy_chunks writes files of two columns or more")
-    statement = connection.ops.compose_sql(
+    # Only ever called on PostgreSQL, whose operations compose SQL with its parameters.
+    statement = cast("PostgresOperations", connection.ops).compose_sql(
         f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, NULL '{_COPY_NULL}')", params
     )
     parts = [_header_line(header).removesuffix("\r\n").encode("utf-8")]
@@ -178,8 +193,13 @@ def copy_chunks(header: Sequence[str], sql: str, params: Sequence = (), size=64 
 
 
 def copy_response(
-    filename: str, header: Sequence[str], sql: str, params: Sequence = (), *, bom=False
-):
+    filename: str,
+    header: Sequence[str],
+    sql: str,
+    params: Sequence[object] = (),
+    *,
+    bom: bool = False,
+) -> StreamingHttpResponse:
     """A streaming download of `copy_chunks`."""
     response = StreamingHttpResponse(
         _with_bom(copy_chunks(header, sql, params), bom), content_type="text/csv; charset=utf-8"

@@ -16,14 +16,14 @@ _SQLITE_UNAVAILABLE = ("SQLITE_CANTOPEN", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQ
 _SQLITE_CONFLICT = ("SQLITE_BUSY", "SQLITE_LOCKED")
 
 
-def _driver_codes(error):
+def _driver_codes(error: BaseException) -> tuple[str | None, str | None]:
     """(SQLSTATE, SQLite error name) of the driver's error behind a Django database error."""
     cause = error.__cause__
     sqlstate = getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
     return sqlstate, getattr(cause, "sqlite_errorname", None)
 
 
-def database_unavailable(error):
+def database_unavailable(error: BaseException) -> bool:
     """Whether `error` means the database cannot be reached, as opposed to a bad query, a
     broken constraint or a clash with another request."""
     if isinstance(error, InterfaceError):
@@ -39,7 +39,7 @@ def database_unavailable(error):
     return True
 
 
-def concurrent_conflict(error):
+def concurrent_conflict(error: BaseException) -> bool:
     """Whether `error` is a clash with another transaction (deadlock, serialisation)."""
     if not isinstance(error, OperationalError):
         return False

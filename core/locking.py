@@ -8,8 +8,8 @@ admin show as the stale-edit message and the API answers as 412 with the current
 
 
 class StaleEdit(Exception):
-    """Someone saved the record since the editor loaded it."""
+    """Someone saved the record since the editor loaded it (or deleted it: no version)."""
 
-    def __init__(self, current_version):
+    def __init__(self, current_version: int | None) -> None:
         super().__init__(current_version)
         self.current_version = current_version

@@ -6,9 +6,17 @@ charts and the CSV files all round here, so that a figure printed twice reads th
 """
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import overload
+
+#: What `round_half_up` takes: a number, or its text.
+Number = int | float | str | Decimal
 
 
-def round_half_up(value, places=1):
+@overload
+def round_half_up(value: Number, places: int = 1) -> Decimal: ...
+@overload
+def round_half_up(value: None, places: int = 1) -> None: ...
+def round_half_up(value: Number | None, places: int = 1) -> Decimal | None:
     """`value` (int, float, str or Decimal) to `places` decimals; None stays None."""
     if value is None:
         return None
@@ -16,7 +24,7 @@ def round_half_up(value, places=1):
     return Decimal(str(value)).quantize(step, rounding=ROUND_HALF_UP)
 
 
-def percent(part, whole, places=1):
+def percent(part: int | Decimal, whole: int | Decimal, places: int = 1) -> Decimal | None:
     """`part` as a percentage of `whole`, rounded; None when `whole` is 0 (no data)."""
     if not whole:
         return None

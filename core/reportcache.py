@@ -115,7 +115,7 @@ def data_changed():
     transaction.on_commit(replace_generation)
 
 
-def enabled():
+def enabled() -> bool:
     return settings.REPORT_CACHE_SECONDS > 0
 
 

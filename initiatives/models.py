@@ -3,6 +3,7 @@
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,9 @@ from survey.models import Country, Item, Sector
 
 from .rules import case_officers, editable_initiatives_q, visible_initiatives_q
 from .validators import validate_document
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 #: The longest text a free-text field holds (descriptions, notes, arrangements): generous,
 #: but bounded, and the same through the site, the API and the admin.
@@ -104,7 +108,7 @@ class Organisation(models.Model):
     verified = models.BooleanField(
         _("verified"), default=False, help_text=_("Checked by staff; shown as a badge.")
     )
-    members = models.ManyToManyField(
+    members: "models.ManyToManyField[User, Membership]" = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         through="Membership",
         related_name="organisations",
@@ -113,6 +117,8 @@ class Organisation(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         ordering = ["name"]
@@ -337,6 +343,8 @@ class Initiative(models.Model):
         m2m_fields=[objectives, barriers, barriers_addressed, factors],
         excluded_fields=["version"],
     )
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     # The survey question whose items each tag list draws from.
     TAG_QUESTIONS = {
@@ -461,6 +469,8 @@ class Participation(models.Model):
     role = models.CharField(_("role"), max_length=500, blank=True)
 
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         ordering = ["initiative", "phase", "partner_type"]
@@ -489,6 +499,8 @@ class AccountabilityFramework(models.Model):
     notes = long_text(_("notes"), blank=True)
 
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         verbose_name = _("accountability framework")
@@ -558,6 +570,8 @@ class BudgetFramework(models.Model):
     )
 
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         verbose_name = _("budget framework")
@@ -838,6 +852,8 @@ class Activity(models.Model):
 
     objects = ActivityQuerySet.as_manager()
     history = HistoricalRecords()
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
 
     class Meta:
         ordering = ["initiative", "date", "created_at", "pk"]

@@ -11,6 +11,11 @@ The groups are created, and brought up to date, by the data migration
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from django.apps.registry import Apps
+
 #: Apps whose every permission an administrator holds.
 ADMINISTRATOR_APPS = ("initiatives", "survey", "auth", "admin", "axes")
 
@@ -79,7 +84,7 @@ ROLES: dict[str, set[str]] = {
 }
 
 
-def sync_roles(apps) -> dict[str, int]:
+def sync_roles(apps: Apps) -> dict[str, int]:
     """Create or update the role groups; return how many permissions each holds.
 
     `apps` is a migration's app registry or the real one. The permissions of apps migrated
@@ -88,7 +93,9 @@ def sync_roles(apps) -> dict[str, int]:
     from django.contrib.auth.management import create_permissions
 
     for config in apps.get_app_configs():
-        config.models_module = getattr(config, "models_module", None) or True
+        # `create_permissions` skips an app without a models module, which a migration's
+        # app configs never have; any true value lets it run (typed as a module only).
+        config.models_module = getattr(config, "models_module", None) or True  # type: ignore[assignment]
         create_permissions(config, verbosity=0, apps=apps)
 
     Group = apps.get_model("auth", "Group")

@@ -23,6 +23,7 @@ from django.db.models import Q
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
+    from django.db.models import QuerySet
 
     from .models import Activity, Initiative, Organisation
 
@@ -77,11 +78,15 @@ can_purge = _capability(PURGE)
 # Membership of an organisation
 
 
+#: Where a user object keeps its list of organisations for the rest of the request.
+_MEMBERSHIPS_CACHE = "_coprod_active_organisations"
+
+
 def active_organisation_ids(user: Person) -> set[int]:
     """The organisations the user is an active member of (cached on the user object)."""
     if not user.is_authenticated:
         return set()
-    cached = getattr(user, "_coprod_active_organisations", None)
+    cached = getattr(user, _MEMBERSHIPS_CACHE, None)
     if cached is None:
         from .models import Membership
 
@@ -90,14 +95,14 @@ def active_organisation_ids(user: Person) -> set[int]:
                 "organisation_id", flat=True
             )
         )
-        user._coprod_active_organisations = cached
+        setattr(user, _MEMBERSHIPS_CACHE, cached)
     return cached
 
 
 def forget_memberships(user: Person) -> None:
     """Drop the cached membership list after a membership of this user changed."""
-    if hasattr(user, "_coprod_active_organisations"):
-        del user._coprod_active_organisations
+    if hasattr(user, _MEMBERSHIPS_CACHE):
+        delattr(user, _MEMBERSHIPS_CACHE)
 
 
 @rules.predicate
@@ -182,7 +187,7 @@ rules.add_perm("initiatives.read_staff_reports", can_read_all)
 rules.add_perm("initiatives.purge_person", can_purge)
 
 
-def staff_holding(permission: str):
+def staff_holding(permission: str) -> QuerySet[User]:
     """Active staff accounts that hold a Django permission, through a role or as superusers."""
     from django.contrib.auth import get_user_model
 
@@ -193,7 +198,7 @@ def staff_holding(permission: str):
     )
 
 
-def case_officers():
+def case_officers() -> QuerySet[User]:
     """Who may be assigned an initiative and is told about new submissions."""
     return staff_holding(REVIEW).order_by("username")
 
@@ -233,7 +238,7 @@ def activity_visibilities(user: Person, initiative: Initiative) -> set[str]:
     return {Visibility.PUBLIC}
 
 
-def writable_visibilities(user: Person, initiative: Initiative) -> set[str]:
+def writable_visibilities(user: Person, initiative: Initiative | None) -> set[str]:
     """Which visibilities the user may give a new timeline entry."""
     from .models import Visibility
 

@@ -6,6 +6,7 @@ are translated (see `translation.py`).
 
 import unicodedata
 import uuid
+from typing import TYPE_CHECKING, ClassVar
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
@@ -13,6 +14,12 @@ from django.db import models
 from django.db.models import Count, ExpressionWrapper, F, IntegerField, Q
 from django.db.models.functions import Cast
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    # The translated models (`translation.py`) get modeltranslation's manager when the app
+    # loads, a class made at run time that type checkers cannot find: their managers are
+    # declared for them (`objects`, and `_default_manager` where reverse relations use it).
+    from modeltranslation.manager import MultilingualManager
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
@@ -31,6 +38,8 @@ class Wave(models.Model):
     )
     notes = models.TextField(_("notes"), blank=True)
 
+    objects: ClassVar["MultilingualManager[Wave]"]
+
     class Meta:
         ordering = ["-year", "code"]
         verbose_name = _("survey wave")
@@ -45,6 +54,8 @@ class Question(models.Model):
     label = models.CharField(_("label"), max_length=200)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
+    objects: ClassVar["MultilingualManager[Question]"]
+
     class Meta:
         ordering = ["order", "code"]
         verbose_name = _("question")
@@ -54,9 +65,12 @@ class Question(models.Model):
         return self.label
 
 
-class ItemQuerySet(models.QuerySet):
-    def of_question(self, code):
+class ItemQuerySet(models.QuerySet["Item"]):
+    def of_question(self, code: str) -> "ItemQuerySet":
         return self.filter(question__code=code)
+
+
+ItemManager = models.Manager.from_queryset(ItemQuerySet)
 
 
 class Item(models.Model):
@@ -67,7 +81,8 @@ class Item(models.Model):
     label = models.CharField(_("label"), max_length=200)
     order = models.PositiveSmallIntegerField(_("order"), default=0)
 
-    objects = ItemQuerySet.as_manager()
+    objects: ClassVar["ItemManager[Item]"] = ItemManager()
+    _default_manager: ClassVar["ItemManager[Item]"]
 
     class Meta:
         ordering = ["question__order", "order", "code"]
@@ -92,6 +107,8 @@ class Sector(models.Model):
     )
     label = models.CharField(_("label"), max_length=200)
 
+    objects: ClassVar["MultilingualManager[Sector]"]
+
     class Meta:
         ordering = ["code"]
         verbose_name = _("sector")
@@ -113,6 +130,8 @@ class Country(models.Model):
         ],
     )
     name = models.CharField(_("name"), max_length=200)
+
+    objects: ClassVar["MultilingualManager[Country]"]
 
     class Meta:
         ordering = ["name"]

@@ -4,25 +4,68 @@ The token model is the project's `COPROD_API_TOKEN_MODEL` setting, found by name
 this layer knows no app (docs/ARCHITECTURE.md).
 """
 
+from __future__ import annotations
+
 import hmac
 import logging
 import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import cache
+from django.db.models import Manager
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
-from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+
+from .throttles import TokenFailureRate
+
+if TYPE_CHECKING:
+    # Type names only: DRF loads the authentication while `rest_framework.views` loads.
+    from rest_framework.request import Request
 
 security_log = logging.getLogger("coprod.security")
 
 
 _TOKEN_KEY = re.compile(r"^(?P<prefix>[0-9a-f]{8})\.[A-Za-z0-9_-]{20,100}$")
+
+
+class Token(Protocol):
+    """What authentication reads of a token, an instance of `COPROD_API_TOKEN_MODEL`."""
+
+    prefix: str
+    key_hash: str
+    revoked_at: datetime | None
+    user: AbstractBaseUser
+
+    def use_is_due(self, now: datetime) -> bool: ...
+
+
+class TokenModel(Protocol):
+    """The token model itself: its rows, and the hash that a key is checked by."""
+
+    _default_manager: Manager[Any]
+
+    @staticmethod
+    def hash_key(key: str) -> str: ...
+
+
+class _NotedRequest(HttpRequest):
+    """The Django request with what is noted on it for `ApiTokenUseMiddleware`, which
+    records it after the response: the Django request outlives DRF's wrapper."""
+
+    coprod_token_use: tuple[Token, datetime]
+    coprod_security_event: tuple[str, str]
+
+
+def _noted(request: Request) -> _NotedRequest:
+    return cast(_NotedRequest, request._request)
 
 
 class TokenAuthentication(BaseAuthentication):
@@ -42,7 +85,7 @@ class TokenAuthentication(BaseAuthentication):
 
     keyword = "Token"
 
-    def authenticate(self, request):
+    def authenticate(self, request: Request) -> tuple[AbstractBaseUser, Token] | None:
         header = get_authorization_header(request).split()
         if not header or header[0].lower() != self.keyword.lower().encode():
             return None
@@ -63,16 +106,19 @@ class TokenAuthentication(BaseAuthentication):
             raise
         now = timezone.now()
         if token.use_is_due(now):
-            # The Django request outlives DRF's wrapper; the middleware reads it there.
-            request._request.coprod_token_use = (token, now)
+            _noted(request).coprod_token_use = (token, now)
         return user, token
 
-    def authenticate_key(self, key):
-        ApiToken = apps.get_model(settings.COPROD_API_TOKEN_MODEL)
+    def authenticate_key(self, key: str) -> tuple[AbstractBaseUser, Token]:
+        ApiToken = cast(TokenModel, apps.get_model(settings.COPROD_API_TOKEN_MODEL))
         match = _TOKEN_KEY.match(key)
-        token = None
+        token: Token | None = None
         if match:
-            token = ApiToken.objects.select_related("user").filter(prefix=match["prefix"]).first()
+            token = (
+                ApiToken._default_manager.select_related("user")
+                .filter(prefix=match["prefix"])
+                .first()
+            )
         # Compare against a hash even when no token has the prefix, so timing does not
         # tell which prefixes exist.
         expected = token.key_hash if token else ApiToken.hash_key("")
@@ -84,7 +130,7 @@ class TokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("This account is disabled."))
         return token.user, token
 
-    def authenticate_header(self, request):
+    def authenticate_header(self, request: Request) -> str:
         # Makes DRF answer 401 (with WWW-Authenticate) rather than 403 to anonymous clients.
         return self.keyword
 
@@ -92,23 +138,23 @@ class TokenAuthentication(BaseAuthentication):
 class TokenFailures:
     """Failed token attempts from one client address, counted in the shared cache."""
 
-    scope = "token_failures"
+    scope = TokenFailureRate.scope
 
-    def __init__(self, request):
+    def __init__(self, request: Request) -> None:
         self.request = request
         self.address = request.META.get("REMOTE_ADDR") or "unknown"
         self.key = f"coprod:{self.scope}:{self.address}"
-        rate = api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
-        self.limit, self.window = SimpleRateThrottle.parse_rate(None, rate)
+        rate = TokenFailureRate()
+        self.limit, self.window = rate.parse_rate(rate.get_rate())
 
-    def refuse_if_over_limit(self):
+    def refuse_if_over_limit(self) -> None:
         if self.limit is not None and (cache.get(self.key) or 0) >= self.limit:
             raise exceptions.Throttled(
                 wait=self.window,
                 detail=str(_("Too many invalid tokens from your address. Try again later.")),
             )
 
-    def count(self, refusal):
+    def count(self, refusal: exceptions.AuthenticationFailed) -> None:
         if self.limit is None:
             return
         cache.add(self.key, 0, timeout=self.window)
@@ -132,14 +178,14 @@ class TokenFailures:
             )
             security_log.warning("API token attempts from %s throttled: %s", self.address, detail)
             # Recorded after the response, outside the request's transaction.
-            self.request._request.coprod_security_event = ("rate_limited", detail)
+            _noted(self.request).coprod_security_event = ("rate_limited", detail)
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "core.api.auth.TokenAuthentication"
     name = "tokenAuth"
 
-    def get_security_definition(self, auto_schema):
+    def get_security_definition(self, auto_schema: object) -> dict[str, str]:
         return {
             "type": "apiKey",
             "in": "header",

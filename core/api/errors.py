@@ -1,15 +1,17 @@
 """Every API error as `{"code", "message", "details"}`, and the documented error answers."""
 
 import logging
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, JsonResponse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers, status
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -43,7 +45,7 @@ _CODES = {
 }
 
 
-def _first_message(details):
+def _first_message(details: object) -> str:
     """The first human message in a DRF error structure, for the top-level `message`."""
     if isinstance(details, dict):
         for value in details.values():
@@ -60,7 +62,7 @@ def _first_message(details):
     return str(details)
 
 
-def _django_validation_details(exc):
+def _django_validation_details(exc: DjangoValidationError) -> dict[str, list[str]]:
     if hasattr(exc, "error_dict"):
         return {
             (api_settings.NON_FIELD_ERRORS_KEY if field == "__all__" else field): messages
@@ -69,7 +71,7 @@ def _django_validation_details(exc):
     return {api_settings.NON_FIELD_ERRORS_KEY: exc.messages}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """Every error as `{"code", "message", "details"}`, whatever raised it."""
     if isinstance(exc, StaleEdit):
         exc = PreconditionFailed(exc.current_version)
@@ -94,8 +96,9 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied(str(exc) or None)
 
     response = drf_exception_handler(exc, context)
-    if response is None:
-        return None
+    # DRF answers only its own exceptions (the Django ones became those above).
+    if response is None or not isinstance(exc, exceptions.APIException):
+        return response
 
     if isinstance(exc, exceptions.AuthenticationFailed):
         code = "authentication_failed"
@@ -142,7 +145,7 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
-def error(description):
+def error(description: str) -> OpenApiResponse:
     return OpenApiResponse(ErrorSerializer, description=description)
 
 
@@ -157,13 +160,13 @@ ERRORS = {
 }
 
 
-def errors(*codes):
+def errors(*codes: int) -> dict[int, OpenApiResponse]:
     """The documented error responses of an operation; 401 and 429-free by design."""
     return {code: ERRORS[code] for code in codes}
 
 
 @csrf_exempt  # nothing is changed; a JSON 404 must not turn into the CSRF HTML page
-def not_found(request, *args, **kwargs):
+def not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """A JSON 404 for any URL under /api/ that no endpoint matches."""
     return JsonResponse(
         {"code": "not_found", "message": str(_("No such endpoint or record.")), "details": {}},

@@ -1,15 +1,24 @@
 """Query-string hygiene: no NUL bytes, no filter quietly ignored."""
 
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters import filters as django_filters_filters
+from django_filters.filterset import BaseFilterSet
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
-class CleanQueryMixin:
+class CleanQueryMixin(APIView):
     """Refuse query strings with NUL bytes before they reach a database that rejects them."""
 
-    def initial(self, request, *args, **kwargs):
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         for key, values in request.query_params.lists():
             if "\x00" in key or any("\x00" in value for value in values):
@@ -28,10 +37,12 @@ class StrictFilterBackend(DjangoFilterBackend):
     `true`/`false`, is a 400 rather than an unfiltered list that looks like an answer.
     """
 
-    def get_filterset(self, request, queryset, view):
+    def get_filterset(
+        self, request: Request, queryset: QuerySet[Model], view: APIView
+    ) -> BaseFilterSet | None:
         filterset_class = self.get_filterset_class(view, queryset)
         if filterset_class is not None:
-            problems = {}
+            problems: dict[str, list[StrOrPromise]] = {}
             for name, declared in filterset_class.base_filters.items():
                 values = request.query_params.getlist(name)
                 multiple = isinstance(

@@ -1,14 +1,29 @@
 """Page-number and cursor pagination that refuse a malformed page, size or cursor."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination, PageNumberPagination
+
+if TYPE_CHECKING:
+    # Type names only: DRF loads the pagination while its generic views load.
+    from django.core.paginator import Paginator
+    from rest_framework.pagination import Cursor
+    from rest_framework.request import Request
 
 
 class _StrictPageSize:
     """A `page_size` that is not a whole number from 1 up is an error, not silently ignored."""
 
-    def get_page_size(self, request):
+    # Set by each pagination class below.
+    page_size: int
+    page_size_query_param: str
+    max_page_size: int
+
+    def get_page_size(self, request: Request) -> int:
         values = request.query_params.getlist(self.page_size_query_param)
         if not values:
             return self.page_size
@@ -24,7 +39,7 @@ class PagePagination(_StrictPageSize, PageNumberPagination):
     page_size_query_param = "page_size"
     max_page_size = 500
 
-    def get_page_number(self, request, paginator):
+    def get_page_number(self, request: Request, paginator: Paginator) -> int | str:
         values = request.query_params.getlist(self.page_query_param)
         if not values:
             return 1
@@ -45,7 +60,7 @@ class ResponseCursorPagination(_StrictPageSize, CursorPagination):
     max_page_size = 1000
     ordering = "pk"
 
-    def decode_cursor(self, request):
+    def decode_cursor(self, request: Request) -> Cursor | None:
         """A cursor is only ever one this API handed out; anything else is the client's error.
 
         DRF checks the cursor's shape but not its position, which for `pk` ordering must be a
@@ -65,6 +80,8 @@ class ResponseCursorPagination(_StrictPageSize, CursorPagination):
             cursor = super().decode_cursor(request)
         except exceptions.NotFound:
             raise invalid from None
-        if cursor is not None and cursor.position is not None and not cursor.position.isdigit():
+        # The stubs type the position as a number; DRF gives the text of the query string.
+        position: str | None = cursor.position if cursor is not None else None  # type: ignore[assignment]
+        if position is not None and not position.isdigit():
             raise invalid
         return cursor

@@ -5,10 +5,25 @@ a conditional UPDATE in the service that writes (docs/RULES.md); this module onl
 """
 
 import re
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
+from django.http import HttpResponseBase
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions, status
+from rest_framework.request import Request
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
+_Response = TypeVar("_Response", bound=HttpResponseBase)
+
+
+class Versioned(Protocol):
+    """A record under the version lock (an initiative)."""
+
+    @property
+    def version(self) -> int: ...
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -24,7 +39,9 @@ class PreconditionFailed(exceptions.APIException):
     )
     default_code = "stale"
 
-    def __init__(self, current_version=None, detail=None):
+    def __init__(
+        self, current_version: int | None = None, detail: "StrOrPromise | None" = None
+    ) -> None:
         super().__init__(detail)
         self.current_version = current_version
 
@@ -32,11 +49,11 @@ class PreconditionFailed(exceptions.APIException):
 _IF_MATCH = re.compile(r'^\s*(?:W/)?"?(\d{1,9})"?\s*$')
 
 
-def etag(version):
+def etag(version: int) -> str:
     return f'"{version}"'
 
 
-def if_match_version(request, *, required):
+def if_match_version(request: Request, *, required: bool) -> int | None:
     """The version the client says it read, from `If-Match`; 428 when required and missing."""
     header = request.headers.get("If-Match")
     if not header:
@@ -51,7 +68,7 @@ def if_match_version(request, *, required):
     return int(match[1])
 
 
-def check_version(initiative, request, *, required):
+def check_version(initiative: Versioned, request: Request, *, required: bool) -> int | None:
     """Raise 412 when the client's If-Match is not the initiative's current version."""
     expected = if_match_version(request, required=required)
     if expected is not None and expected != initiative.version:
@@ -59,7 +76,7 @@ def check_version(initiative, request, *, required):
     return expected
 
 
-def with_etag(response, version):
+def with_etag(response: _Response, version: int) -> _Response:
     response["ETag"] = etag(version)
     return response
 

@@ -1,16 +1,25 @@
 """What every workflow shares: the rule check and the version lock (its error, `StaleEdit`,
 lives in `core.locking`)."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 
 from core.locking import StaleEdit
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from ..models import Initiative
+
 __all__ = ["StaleEdit", "claim_version", "require"]
 
 
-def require(by, permission, obj, message):
+def require(by: User | None, permission: str, obj: Model | None, message: str) -> None:
     """Refuse the workflow unless `by` holds the rule (`initiatives/rules.py`).
 
     `by=None` is the system itself (seeding, imports, migrations), which holds every rule.
@@ -19,7 +28,7 @@ def require(by, permission, obj, message):
         raise PermissionDenied(message)
 
 
-def claim_version(*, initiative, by, expected_version):
+def claim_version(*, initiative: Initiative, by: User | None, expected_version: int | None) -> int:
     """Move the initiative to its next version if it is still at `expected_version`.
 
     One conditional UPDATE (`... WHERE version = expected`): of two writers holding the same

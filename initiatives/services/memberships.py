@@ -12,6 +12,10 @@ Who manages members: the organisation's active admins, and staff who may change 
 organisation, or withdraw their request to join, unless they are its last admin.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -20,17 +24,20 @@ from ..models import Membership, Organisation
 from ..rules import forget_memberships
 from .notifications import notify
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 MANAGE_MEMBERS = "initiatives.manage_members"
 
 
-def _lock_organisations(*pks):
+def _lock_organisations(*pks: int | None) -> list[Organisation]:
     """Lock the organisations' rows, always in the order of their ids."""
-    pks = sorted({pk for pk in pks if pk is not None})
-    locked = {o.pk: o for o in Organisation.objects.select_for_update().filter(pk__in=pks)}
-    return [locked[pk] for pk in pks if pk in locked]
+    ordered = sorted({pk for pk in pks if pk is not None})
+    locked = {o.pk: o for o in Organisation.objects.select_for_update().filter(pk__in=ordered)}
+    return [locked[pk] for pk in ordered if pk in locked]
 
 
-def _locked(membership):
+def _locked(membership: Membership) -> Membership:
     """The organisation, locked, and the membership as it is now (the caller's copy may be
     older than the lock)."""
     _lock_organisations(membership.organisation_id)
@@ -46,18 +53,18 @@ def _locked(membership):
     return current
 
 
-def _check_manager(by, organisation):
+def _check_manager(by: User | None, organisation: Organisation) -> None:
     if not (by is not None and by.has_perm(MANAGE_MEMBERS, organisation)):
         raise PermissionDenied(_("Only the organisation's admins manage its members."))
 
 
-def _is_active_admin(membership):
+def _is_active_admin(membership: Membership) -> bool:
     return (
         membership.status == Membership.Status.ACTIVE and membership.role == Membership.Role.ADMIN
     )
 
 
-def _other_admins(organisation_id, membership):
+def _other_admins(organisation_id: int, membership: Membership) -> bool:
     return (
         Membership.objects.active()
         .filter(organisation_id=organisation_id, role=Membership.Role.ADMIN)
@@ -66,7 +73,7 @@ def _other_admins(organisation_id, membership):
     )
 
 
-def check_keeps_an_admin(membership, *, removed=False):
+def check_keeps_an_admin(membership: Membership, *, removed: bool = False) -> None:
     """Refuse a change of `membership` (its new role and status, or its removal) that would
     leave the organisation it belonged to without an active admin.
 
@@ -90,12 +97,12 @@ def check_keeps_an_admin(membership, *, removed=False):
         )
 
 
-def _name(membership):
+def _name(membership: Membership) -> str:
     return membership.user.get_full_name() or membership.user.get_username()
 
 
 @transaction.atomic
-def membership_request(*, user, organisation, link=""):
+def membership_request(*, user: User, organisation: Organisation, link: str = "") -> Membership:
     """Ask to join `organisation`; its admins are told, with `link` to the page to answer."""
     exists = _("You are already a member of “%(name)s”, or have asked to join it.") % {
         "name": organisation.name
@@ -125,7 +132,7 @@ def membership_request(*, user, organisation, link=""):
 
 
 @transaction.atomic
-def membership_accept(*, membership, by):
+def membership_accept(*, membership: Membership, by: User | None) -> Membership:
     membership = _locked(membership)
     _check_manager(by, membership.organisation)
     if membership.status != Membership.Status.PENDING:
@@ -145,7 +152,7 @@ def membership_accept(*, membership, by):
 
 
 @transaction.atomic
-def membership_refuse(*, membership, by):
+def membership_refuse(*, membership: Membership, by: User | None) -> None:
     """Decline a request to join (the request is deleted; the person may ask again)."""
     membership = _locked(membership)
     _check_manager(by, membership.organisation)
@@ -159,7 +166,7 @@ def membership_refuse(*, membership, by):
 
 
 @transaction.atomic
-def membership_set_role(*, membership, by, role):
+def membership_set_role(*, membership: Membership, by: User | None, role: str) -> Membership:
     membership = _locked(membership)
     _check_manager(by, membership.organisation)
     if role not in Membership.Role.values:
@@ -171,7 +178,7 @@ def membership_set_role(*, membership, by, role):
 
 
 @transaction.atomic
-def membership_remove(*, membership, by):
+def membership_remove(*, membership: Membership, by: User | None) -> None:
     """Remove a member, or (when `by` is the member) leave the organisation."""
     membership = _locked(membership)
     if by is None or membership.user_id != by.pk:
@@ -184,7 +191,7 @@ def membership_remove(*, membership, by):
 
 
 @transaction.atomic
-def membership_save(*, membership, by):
+def membership_save(*, membership: Membership, by: User | None) -> Membership:
     """Save a membership as edited in the admin (any role, status, person or organisation),
     under the same lock and rules as the workflows above."""
     stored = Membership.objects.filter(pk=membership.pk).values_list("organisation_id", flat=True)

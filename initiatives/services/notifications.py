@@ -1,6 +1,10 @@
 """Who is told of a workflow's outcome, and how: every e-mail of coprod goes through `notify`."""
 
+from __future__ import annotations
+
 import logging
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -8,10 +12,13 @@ from django.db import transaction
 
 from ..rules import case_officers
 
+if TYPE_CHECKING:
+    from ..models import Initiative
+
 logger = logging.getLogger("coprod.notifications")
 
 
-def _case_officer_emails(initiative):
+def _case_officer_emails(initiative: Initiative) -> list[str]:
     emails = set(settings.CASE_OFFICER_EMAILS)
     if initiative.case_officer and initiative.case_officer.email:
         emails.add(initiative.case_officer.email)
@@ -20,7 +27,7 @@ def _case_officer_emails(initiative):
     return sorted(emails)
 
 
-def _group_emails(initiative):
+def _group_emails(initiative: Initiative) -> list[str]:
     if initiative.organisation is None:
         return [initiative.created_by.email] if initiative.created_by else []
     return sorted(
@@ -30,13 +37,13 @@ def _group_emails(initiative):
     )
 
 
-def single_line(text):
+def single_line(text: object) -> str:
     """`text` on one line: an e-mail header cannot hold a newline (Django refuses to send it),
     and titles and names are typed by people, who sometimes paste one in."""
     return " ".join(str(text).split())
 
 
-def notify(recipients, subject, body):
+def notify(recipients: Iterable[str], subject: str, body: str) -> None:
     """E-mail `recipients` once the current transaction commits.
 
     Sent after the commit, so that nobody hears of a change that was rolled back; the
@@ -48,7 +55,7 @@ def notify(recipients, subject, body):
         return
     subject = single_line(subject)
 
-    def send():
+    def send() -> None:
         try:
             send_mail(subject, body, None, recipients, fail_silently=False)
         except Exception:

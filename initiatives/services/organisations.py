@@ -1,14 +1,21 @@
 """Organisations and their members."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from ..models import Membership, Organisation
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
-def organisation_create(*, by, **fields):
+def organisation_create(*, by: User, **fields: Any) -> Organisation:
     """A new organisation, with its creator as its active admin, so someone can run it."""
     organisation = Organisation(**fields)
     organisation.full_clean()
@@ -24,7 +31,9 @@ def organisation_create(*, by, **fields):
 
 
 @transaction.atomic
-def organisation_update(*, organisation, by, fields=None):
+def organisation_update(
+    *, organisation: Organisation, by: User, fields: dict[str, Any] | None = None
+) -> Organisation:
     """Save changes to an organisation's details.
 
     fields: the values to set; None when the caller (an admin form) already set them on the

@@ -1,17 +1,24 @@
 """Personal data: purging a person on a data-protection request."""
 
+from __future__ import annotations
+
 import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Model, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 
 @transaction.atomic
-def user_purge(*, user, by, reason):
+def user_purge(*, user: User, by: User, reason: str) -> User:
     """Erase a person's personal data on a data-protection request.
 
     The account is kept but anonymised (so the records they worked on, and their
@@ -99,7 +106,9 @@ def user_purge(*, user, by, reason):
     return user
 
 
-def _replace_mentions(model, fields, identities, placeholder):
+def _replace_mentions(
+    model: type[Model], fields: Sequence[str], identities: Sequence[str], placeholder: str
+) -> None:
     """Replace every mention of the identities, in any case, in these text columns."""
     if not identities:
         return
@@ -112,7 +121,7 @@ def _replace_mentions(model, fields, identities, placeholder):
     for field in fields:
         for value in identities:
             mentions |= Q(**{f"{field}__icontains": value})
-    for row in model.objects.filter(mentions).only("pk", *fields):
+    for row in model._default_manager.filter(mentions).only("pk", *fields):
         for field in fields:
             setattr(row, field, pattern.sub(placeholder, getattr(row, field)))
         row.save(update_fields=fields)

@@ -1,5 +1,9 @@
 """Submitting for review, approving and returning."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -8,6 +12,11 @@ from django.utils.translation import gettext as _
 from .. import rules
 from ..models import Activity, ActivityEvent, ActivityKind, Initiative, ReviewStatus, Visibility
 from .notifications import _case_officer_emails, _group_emails, notify
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from django.contrib.auth.models import User
 
 
 class Missing(str):
@@ -24,9 +33,9 @@ class Missing(str):
 SUBMISSION_FIELDS = ("summary", "description", "lead_public_body", "start_date", "objectives")
 
 
-def missing_for_submission(initiative):
+def missing_for_submission(initiative: Initiative) -> list[str]:
     """What must be filled in before review, as phrases a volunteer understands."""
-    missing = []
+    missing: list[str] = []
     if not initiative.summary.strip():
         missing.append(Missing(_("a summary"), "summary"))
     if not initiative.description.strip():
@@ -44,7 +53,7 @@ def missing_for_submission(initiative):
     return missing
 
 
-def _review_entry(initiative, by, event, **params):
+def _review_entry(initiative: Initiative, by: User, event: str, **params: object) -> None:
     # Review entries carry return reasons: the group and staff read them, the public never.
     Activity.for_event(
         event,
@@ -56,7 +65,9 @@ def _review_entry(initiative, by, event, **params):
     ).save()
 
 
-def _set_review_status(initiative, by, status, **extra):
+def _set_review_status(
+    initiative: Initiative, by: User, status: ReviewStatus, **extra: str | datetime
+) -> None:
     now = timezone.now()
     fields = {"review_status": status, "updated_at": now, "updated_by": by, **extra}
     for name, value in fields.items():
@@ -67,7 +78,7 @@ def _set_review_status(initiative, by, status, **extra):
 
 
 @transaction.atomic
-def initiative_submit(*, initiative, by):
+def initiative_submit(*, initiative: Initiative, by: User) -> Initiative:
     initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if initiative.review_status not in (ReviewStatus.DRAFT, ReviewStatus.RETURNED):
         raise ValidationError(_("Only a draft or a returned initiative can be submitted."))
@@ -89,13 +100,13 @@ def initiative_submit(*, initiative, by):
     return initiative
 
 
-def _check_reviewer(by):
+def _check_reviewer(by: User) -> None:
     if not rules.can_review(by):
         raise PermissionDenied(_("Only staff review submissions."))
 
 
 @transaction.atomic
-def initiative_approve(*, initiative, by):
+def initiative_approve(*, initiative: Initiative, by: User) -> Initiative:
     _check_reviewer(by)
     initiative = Initiative.objects.select_for_update().get(pk=initiative.pk)
     if initiative.review_status != ReviewStatus.SUBMITTED:
@@ -114,7 +125,7 @@ def initiative_approve(*, initiative, by):
 
 
 @transaction.atomic
-def initiative_return(*, initiative, by, reason):
+def initiative_return(*, initiative: Initiative, by: User, reason: str) -> Initiative:
     _check_reviewer(by)
     if not (reason or "").strip():
         raise ValidationError(_("Say what the group should change before resubmitting."))

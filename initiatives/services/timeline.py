@@ -8,6 +8,10 @@ record open learns that it changed. Stage and review entries are written by thei
 workflows (`stages`, `review`), never here.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -15,6 +19,11 @@ from django.utils.translation import gettext as _
 from .. import rules
 from ..models import Activity, ActivityKind
 from .common import claim_version
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from ..models import Initiative
 
 #: The kinds people write; the others record what a workflow did.
 WRITTEN_KINDS = (
@@ -25,7 +34,7 @@ WRITTEN_KINDS = (
 )
 
 
-def check_entry_writer(*, by, initiative, visibility):
+def check_entry_writer(*, by: User, initiative: Initiative, visibility: str) -> None:
     """Refuse a writer who may not add to this timeline, or not with this visibility."""
     if not rules.check(by, "initiatives.add_timeline_entry", initiative):
         raise PermissionDenied(_("Only members of the owner organisation and staff add entries."))
@@ -36,7 +45,7 @@ def check_entry_writer(*, by, initiative, visibility):
         )
 
 
-def write_activity(*, activity, by, values):
+def write_activity(*, activity: Activity, by: User, values: dict[str, Any]) -> Activity:
     """Check and save one entry with `values`; the caller holds the initiative's version."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("write the entry inside the transaction that claimed the version")
@@ -59,7 +68,9 @@ def write_activity(*, activity, by, values):
 
 
 @transaction.atomic
-def activity_create(*, initiative, by, expected_version, **fields):
+def activity_create(
+    *, initiative: Initiative, by: User, expected_version: int | None, **fields: Any
+) -> Activity:
     """Add an entry to the timeline; `visibility` left out takes the writer's default."""
     fields.setdefault("visibility", "")
     activity = Activity(initiative=initiative, author=by)
@@ -68,7 +79,9 @@ def activity_create(*, initiative, by, expected_version, **fields):
 
 
 @transaction.atomic
-def activity_update(*, activity, by, expected_version, **fields):
+def activity_update(
+    *, activity: Activity, by: User, expected_version: int | None, **fields: Any
+) -> Activity:
     """Change an entry people wrote (the admin offers this); the author stays who wrote it."""
     initiative = activity.initiative
     claim_version(initiative=initiative, by=by, expected_version=expected_version)
