@@ -318,12 +318,30 @@ class SurveyManagerPermission(permissions.BasePermission):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List column mappings (survey managers)"),
-    retrieve=extend_schema(summary="A column mapping (survey managers)"),
-    create=extend_schema(summary="Save a column mapping (survey managers)"),
-    update=extend_schema(summary="Change a column mapping (survey managers)"),
-    partial_update=extend_schema(summary="Change part of a column mapping (survey managers)"),
-    destroy=extend_schema(summary="Delete a column mapping (survey managers)"),
+    list=extend_schema(
+        summary="List column mappings (survey managers)",
+        responses={200: ColumnMappingSerializer(many=True), **errors(400, 403)},
+    ),
+    retrieve=extend_schema(
+        summary="A column mapping (survey managers)",
+        responses={200: ColumnMappingSerializer, **errors(400, 403, 404)},
+    ),
+    create=extend_schema(
+        summary="Save a column mapping (survey managers)",
+        responses={201: ColumnMappingSerializer, **errors(400, 403)},
+    ),
+    update=extend_schema(
+        summary="Change a column mapping (survey managers)",
+        responses={200: ColumnMappingSerializer, **errors(400, 403, 404)},
+    ),
+    partial_update=extend_schema(
+        summary="Change part of a column mapping (survey managers)",
+        responses={200: ColumnMappingSerializer, **errors(400, 403, 404)},
+    ),
+    destroy=extend_schema(
+        summary="Delete a column mapping (survey managers)",
+        responses={204: None, **errors(400, 403, 404)},
+    ),
 )
 class ColumnMappingViewSet(viewsets.ModelViewSet):
     """How wide survey files are read: saved mappings, by name (see README, "Wide survey
@@ -350,7 +368,7 @@ class ColumnMappingViewSet(viewsets.ModelViewSet):
     def preview(self, request):
         body = MappingPreviewRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        name = body.validated_data.get("mapping")
+        name = body.validated_data.get("mapping") or None
         try:
             shown = preview(
                 body.validated_data["file"], mapping=name, rows=body.validated_data["rows"]
@@ -378,10 +396,16 @@ class JobViewSet(mixins.RetrieveModelMixin, mixins.ListModelMixin, viewsets.Gene
     def get_queryset(self):
         return visible_jobs(self.request.user)
 
-    @extend_schema(summary="Your background jobs")
+    @extend_schema(
+        summary="Your background jobs",
+        responses={200: JobSerializer(many=True), **errors(400, 404)},
+    )
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(summary="One of your background jobs: progress and outcome")
+    @extend_schema(
+        summary="One of your background jobs: progress and outcome",
+        responses={200: JobSerializer, **errors(400, 404)},
+    )
     def retrieve(self, request, *args, **kwargs):
         return super().retrieve(request, *args, **kwargs)

@@ -156,6 +156,7 @@ class SurveyImportSerializer(serializers.Serializer):
     )
     mapping = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=64,
         help_text="For a wide file: a saved column mapping's name, or a preset (`limesurvey`, "
         "`kobo`, `qualtrics`). Without it, a wide file is read through the mapping proposed "
@@ -198,7 +199,9 @@ class SurveyImportErrorSerializer(serializers.Serializer):
     line = serializers.IntegerField(allow_null=True, help_text="Line number in the file.")
     column = serializers.CharField(allow_null=True, allow_blank=True)
     cell = serializers.CharField(
-        allow_blank=True, help_text="The cell's address (`D17`) in an XLSX file; empty in CSV."
+        required=False,
+        allow_blank=True,
+        help_text="The cell's address (`D17`) in an XLSX file; empty or left out in CSV.",
     )
     value = serializers.CharField(allow_null=True, allow_blank=True)
     message = serializers.CharField()
@@ -263,6 +266,7 @@ class MappingPreviewRequestSerializer(serializers.Serializer):
     file = serializers.FileField(help_text="The wide file, CSV (UTF-8) or XLSX.")
     mapping = serializers.CharField(
         required=False,
+        allow_blank=True,
         max_length=64,
         help_text="A saved mapping's name or a preset; without it, one is proposed.",
     )
