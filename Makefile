@@ -10,7 +10,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=true SECRET_KEY=$${SECRET_KEY:-local-development-only-not-for-production}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production}
 
-.PHONY: install run test lint format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
+.PHONY: install browser-deps run test lint format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# axe-core for the accessibility tests (tests/browser/test_every_page.py), from the npm
+# registry at the version tests/browser/package-lock.json pins; never from a CDN.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser-deps: $(AXE)
 
 run: install
 	$(DEV_ENV) $(MANAGE) migrate --noinput
@@ -41,7 +50,7 @@ messages: install
 	$(DEV_ENV) $(MANAGE) makemessages -l fr --no-obsolete --ignore='.venv/*' --ignore='bench/*' --ignore='tests/*' --ignore='staticfiles/*'
 	$(DEV_ENV) $(MANAGE) compilemessages --ignore='.venv/*'
 
-pytest: install
+pytest: install browser-deps
 	$(TEST_ENV) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 # The API's OpenAPI schema must generate without a warning (docs: /api/docs/).

@@ -16,6 +16,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from coprod_site import reportcache
+from coprod_site.adminforms import LabelledInlineFormSet
 
 from .exports import export_response
 from .forms import SurveyImportForm
@@ -136,6 +137,7 @@ class WaveAdmin(admin.ModelAdmin):
 
 class ItemInline(admin.TabularInline):
     model = Item
+    formset = LabelledInlineFormSet
     fields = ("code", "label_en", "label_fr", "order")
     extra = 0
 

@@ -10,6 +10,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from coprod_site.adminforms import LabelledInlineFormSet
+
 from .. import audit, rules, services
 from ..models import (
     AccountabilityFramework,
@@ -75,6 +77,7 @@ class ParticipationInline(admin.TabularInline):
     """Who does what, phase by phase, so that it reads like the phase-by-partner matrix."""
 
     model = Participation
+    formset = LabelledInlineFormSet
     extra = 1
     fields = ("phase", "partner_type", "level", "organisation", "role")
     autocomplete_fields = ("organisation",)
