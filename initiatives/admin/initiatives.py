@@ -47,6 +47,7 @@ from .filters import (
 from .forms import (
     TAG_FIELDS,
     CaseOfficerForm,
+    ConfirmForm,
     InitiativeAddForm,
     InitiativeChangeForm,
     ReturnForm,
@@ -419,8 +420,23 @@ class InitiativeAdmin(HistoryAdmin):
         if count:
             self.message_user(request, done(count), messages.SUCCESS)
 
-    @admin.action(description=_("Approve and publish selected"), permissions=["review"])
+    @admin.action(description=_("Approve and publish selected…"), permissions=["review"])
     def approve_selected(self, request, queryset):
+        # Publishing is seen by everyone at once: the selection is confirmed first.
+        if not submitted_form(ConfirmForm, request).is_valid():
+            return action_page(
+                self,
+                request,
+                queryset,
+                ConfirmForm(),
+                title=gettext("Approve and publish"),
+                submit=gettext("Approve and publish"),
+                action="approve_selected",
+                description=gettext(
+                    "These initiatives will be published on the public site at once, and "
+                    "their groups told by e-mail."
+                ),
+            )
         self._apply(
             request,
             queryset,

@@ -76,7 +76,7 @@ def test_approve_publishes_notes_the_timeline_and_tells_the_group(
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = act(staff_client, "approve_selected", initiative)
+        response = act(staff_client, "approve_selected", initiative, apply="1")
 
     initiative.refresh_from_db()
     assert initiative.review_status == ReviewStatus.PUBLISHED
@@ -92,7 +92,7 @@ def test_approve_publishes_notes_the_timeline_and_tells_the_group(
 def test_approving_a_draft_is_refused_with_a_message(staff_client, member, organisation):
     draft = make_initiative(by=member, organisation=organisation)
 
-    response = act(staff_client, "approve_selected", draft)
+    response = act(staff_client, "approve_selected", draft, apply="1")
 
     draft.refresh_from_db()
     assert draft.review_status == ReviewStatus.DRAFT
@@ -279,3 +279,16 @@ def test_token_admin_never_shows_the_hash_and_revokes(staff_client, staff, membe
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert SecurityEvent.objects.filter(kind="token_revoked", user=member).exists()
+
+
+def test_approving_asks_for_confirmation_first(staff_client, member, organisation):
+    initiative = submitted(member, organisation)
+    response = staff_client.post(
+        CHANGELIST, {"action": "approve_selected", "_selected_action": [initiative.pk], "index": 0}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "published on the public site at once" in page
+    assert initiative.reference in page
+    initiative.refresh_from_db()
+    assert initiative.review_status == ReviewStatus.SUBMITTED  # nothing until confirmed

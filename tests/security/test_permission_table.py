@@ -281,8 +281,9 @@ SITE = [
         "initiatives:submit",
         ref("draft", "submit/"),
         method="post",
-        # A refused submission redirects too; what matters is that nothing changed.
-        answers=expect(404, (ANON, LOGIN), (MEMBER_A, WROTE), (CASE_STAFF, WROTE), (ANALYST, 403)),
+        # The draft is incomplete: those allowed get the form back (400) with its gaps
+        # marked; what matters is that nothing changed.
+        answers=expect(404, (ANON, LOGIN), (MEMBER_A, 400), (CASE_STAFF, 400), (ANALYST, 403)),
         unchanged=state_of("draft"),
         writers=(MEMBER_A, *CASE_STAFF),
     ),
@@ -467,6 +468,7 @@ SITE = [
         "/reports/indicators.csv?wave=OECD-2010&question=barriers",
         answers=EVERYONE_200,
     ),
+    Row("reports-index", "reports:index", "/reports/", answers=EVERYONE_200),
     Row("reports-maturity", "reports:maturity", "/reports/maturity/", answers=EVERYONE_200),
     Row(
         "reports-maturity-indicators",
@@ -525,6 +527,8 @@ VOCABULARY = [
 API = [
     Row("api-schema", "api:schema", "/api/schema/", answers=EVERYONE_200, api=True),
     Row("api-docs", "api:docs", "/api/docs/", answers=EVERYONE_200),
+    Row("api-index", "api:index", "/api/", answers=EVERYONE_200, api=True),
+    Row("api-index-fr", "api_index", "/fr/api/", answers=EVERYONE_200),
     Row("api-not-found", "api/^", "/api/no-such-endpoint/", answers=expect(404), api=True),
     Row(
         "api-initiative-list",
@@ -1154,7 +1158,9 @@ ADMIN_BY_HAND = [
         "admin:initiatives_initiative_changelist",
         "/admin/initiatives/initiative/?archived=all",
         method="post",
-        body=admin_action("initiative", "approve_selected", lambda w: w["submitted"].pk),
+        body=admin_action(
+            "initiative", "approve_selected", lambda w: w["submitted"].pk, {"apply": "1"}
+        ),
         # The analyst may view the list but has no such action: it redirects back to the list
         # with "No action selected"; the no-role and survey accounts cannot see the list.
         answers=expect(403, (NOT_STAFF, ADMIN_LOGIN), (CASE_STAFF, 302), (ANALYST, 302)),
