@@ -7,6 +7,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -93,22 +94,30 @@ class ParticipationInline(admin.TabularInline):
         )
 
 
+# The case file is long: past the record and who does what, each part folds away (open it
+# to read or change it).
+FOLDED = ("collapse",)
+
+
 class AccountabilityInline(admin.StackedInline):
     model = AccountabilityFramework
     can_delete = False
     max_num = 1
+    classes = FOLDED
 
 
 class BudgetInline(admin.StackedInline):
     model = BudgetFramework
     can_delete = False
     max_num = 1
+    classes = FOLDED
 
 
 class StageChangeInline(ReadOnlyInline):
     model = StageChange
     fields = ("changed_on", "from_stage", "to_stage", "reason", "changed_by", "changed_at")
     verbose_name_plural = _("stage history")
+    classes = FOLDED
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by")
@@ -117,6 +126,7 @@ class StageChangeInline(ReadOnlyInline):
 class StageProposalInline(ReadOnlyInline):
     model = StageProposal
     fields = ("proposed_at", "to_stage", "reason", "proposed_by", "status", "decided_by")
+    classes = FOLDED
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("proposed_by", "decided_by")
@@ -126,6 +136,7 @@ class TimelineInline(ReadOnlyInline):
     model = Activity
     fields = ("date", "kind", "visibility", "text", "file", "author")
     verbose_name_plural = _("timeline")
+    classes = FOLDED
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user).select_related("author")
@@ -140,6 +151,7 @@ class NewActivityInline(admin.StackedInline):
     fields = ("kind", "visibility", "date", "text", "file")
     verbose_name = _("new timeline entry")
     verbose_name_plural = _("add to the timeline")
+    classes = FOLDED
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
@@ -161,6 +173,7 @@ DATES = (_("Dates and size"), {"fields": ("start_date", "end_date", "participant
 TAGS = (
     _("Objectives, barriers and success factors"),
     {
+        "classes": FOLDED,
         "fields": TAG_FIELDS,
         "description": _(
             "From the survey's vocabulary: objectives are reasons for partnering, barriers "
@@ -181,7 +194,7 @@ class InitiativeAdmin(HistoryAdmin):
         "sector",
         "stage",
         "review_status",
-        "case_officer",
+        "officer",
         "updated_at",
     )
     list_display_links = ("reference", "title")
@@ -251,8 +264,26 @@ class InitiativeAdmin(HistoryAdmin):
 
     def get_list_display(self, request):
         if ReviewQueueFilter.is_on(request):
-            return (*self.list_display, "submitted_at")
+            # The queue: what staff decide on, and how long each has waited; no more
+            # columns than fit beside the filters at 1280 px.
+            return ("reference", "title", "country", "stage", "officer", "waiting")
         return self.list_display
+
+    @admin.display(description=_("case officer"), ordering="case_officer__last_name")
+    def officer(self, initiative):
+        """The officer's name, as the case officer filter shows it."""
+        officer = initiative.case_officer
+        if officer is None:
+            return "—"
+        return officer.get_full_name() or officer.get_username()
+
+    @admin.display(description=_("waiting"), ordering="submitted_at")
+    def waiting(self, initiative):
+        """Days since the submission (the queue is oldest first)."""
+        if initiative.submitted_at is None:
+            return "—"
+        days = (timezone.now() - initiative.submitted_at).days
+        return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_change_stage"

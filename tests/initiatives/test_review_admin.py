@@ -66,7 +66,17 @@ def test_review_queue_lists_submissions_oldest_first(staff_client, member, organ
     response = staff_client.get(CHANGELIST, {"queue": "waiting"})
 
     assert listed(response) == [older.reference, newer.reference]
-    assert "submitted_at" in response.context["cl"].list_display
+    assert "waiting" in response.context["cl"].list_display
+    page = response.content.decode()
+    assert "3 days" in page and "0 days" in page
+
+
+def test_the_officer_column_shows_names_as_its_filter_does(staff_client, member, organisation):
+    officer = StaffFactory(first_name="Grace", last_name="Okafor", username="g.okafor")
+    submitted(member, organisation, case_officer=officer)
+    page = staff_client.get(CHANGELIST).content.decode()
+    assert "Grace Okafor" in page
+    assert ">g.okafor<" not in page
 
 
 def test_approve_publishes_notes_the_timeline_and_tells_the_group(
@@ -292,3 +302,18 @@ def test_approving_asks_for_confirmation_first(staff_client, member, organisatio
     assert initiative.reference in page
     initiative.refresh_from_db()
     assert initiative.review_status == ReviewStatus.SUBMITTED  # nothing until confirmed
+
+
+def test_the_admin_index_counts_the_case_work_and_hides_the_parts(
+    staff_client, staff, member, organisation
+):
+    submitted(member, organisation)
+    submitted(member, organisation, case_officer=staff)
+    page = staff_client.get("/admin/").content.decode()
+    assert "2 waiting" in page
+    assert "1 case<" in page
+    assert "0 open" in page
+    # Parts edited on the initiative's page are not listed as tables of their own.
+    assert "/admin/initiatives/participation/" not in page
+    assert "/admin/initiatives/budgetframework/" not in page
+    assert staff_client.get("/admin/initiatives/participation/").status_code == 200
