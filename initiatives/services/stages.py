@@ -70,6 +70,7 @@ def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None):
     initiative.updated_at = timezone.now()
     initiative.updated_by = by
     initiative._history_user = by
+    initiative._change_reason = reason  # the history row says why, as the stage history does
     initiative.save()
     return change
 
