@@ -5,6 +5,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from ..models import (
@@ -70,7 +71,9 @@ def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None):
     initiative.updated_at = timezone.now()
     initiative.updated_by = by
     initiative._history_user = by
-    initiative._change_reason = reason  # the history row says why, as the stage history does
+    # The history row says why, as the stage history does (its column holds 100 characters;
+    # the stage history keeps the whole reason).
+    initiative._change_reason = Truncator(reason).chars(100)
     initiative.save()
     return change
 

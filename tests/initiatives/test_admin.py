@@ -533,3 +533,14 @@ def test_history_reads_as_one_row_per_edit_with_readable_values(staff_client, st
     assert "Objectives:</strong> — &rarr;" in edit and "Success factors" in edit
     assert "Created" in created
     assert "None" not in body and "[]" not in body and "+00:00" not in body
+
+
+def test_a_long_stage_reason_fits_the_history_row(staff):
+    initiative = make_initiative(by=staff, stage="pilot")
+    reason = "Funded by the city. " * 20
+    services.initiative_change_stage(
+        initiative=initiative, to_stage="embedded", by=staff, reason=reason, on=timezone.localdate()
+    )
+    row = initiative.history.order_by("-history_date").first()
+    assert len(row.history_change_reason) <= 100
+    assert initiative.stage_changes.last().reason == reason
