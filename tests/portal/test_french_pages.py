@@ -61,6 +61,8 @@ def matchers(messages):
         if len(literal.strip(" .,:;—-()“”")) < 4:
             continue  # too little of its own to recognise
         if PLACEHOLDER.search(english):
+            if len(literal.split()) < 2:
+                continue  # "%(n)s total" would match French words as well ("Budget total")
             parts = [re.escape(piece) for piece in PLACEHOLDER.split(english)]
             patterns.append(re.compile("^" + ".+?".join(parts) + "$", re.S))
         else:
