@@ -10,7 +10,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=true SECRET_KEY=$${SECRET_KEY:-local-development-only-not-for-production}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production}
 
-.PHONY: install run test test-quick lint typecheck format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
+.PHONY: install browser-deps run test test-quick lint typecheck format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 install: $(VENV)/.installed
+
+# axe-core for the accessibility tests (tests/browser/test_every_page.py), from the npm
+# registry at the version tests/browser/package-lock.json pins; never from a CDN.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+browser-deps: $(AXE)
 
 run: install
 	$(DEV_ENV) $(MANAGE) migrate --noinput
@@ -51,12 +60,12 @@ messages: install
 # The whole suite, spread over the machine's cores (pytest-xdist; each worker has its own
 # test database and live-server port). PYTEST_WORKERS=0 runs it in one process.
 PYTEST_WORKERS ?= auto
-pytest: install
+pytest: install browser-deps
 	$(TEST_ENV) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # A quick loop while working: everything but the slow tests (browser, schema fuzzing,
 # subprocesses, the multi-instance test).
-test-quick: install
+test-quick: install browser-deps
 	$(TEST_ENV) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
 
 # The API's OpenAPI schema must generate without a warning (docs: /api/docs/).

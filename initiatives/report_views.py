@@ -372,6 +372,11 @@ class MaturityIndicatorsView(ReportView):
             "question": question,
             "stage_on": self.params.get("stage_on"),
             "rows": rows,
+            # The page's table and sentences in the chart's order (largest share of embedded
+            # initiatives first, empty ones last); the CSV keeps the items' own order.
+            "rows_by_share": sorted(
+                rows, key=lambda row: (row.embedded_percent is None, -(row.embedded_percent or 0))
+            ),
             # Every row shares the two group totals.
             "compared": bool(rows and (rows[0].embedded_total or rows[0].pilot_total)),
             "chart": charts.maturity_against_indicators(rows, question=question, wave=wave),

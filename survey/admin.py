@@ -20,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
 from core import reportcache
+from core.adminforms import LabelledInlineFormSet
 
 from .exports import export_response
 from .forms import SurveyImportForm
@@ -145,6 +146,7 @@ class WaveAdmin(admin.ModelAdmin):
 
 class ItemInline(admin.TabularInline):
     model = Item
+    formset = LabelledInlineFormSet
     fields = ("code", "label_en", "label_fr", "order")
     extra = 0
 

@@ -79,6 +79,10 @@ class IndicatorsView(IndicatorReportMixin, View):
         wave, question, by = params["wave"], params["question"], params["by"]
         filters = {"country": params["country"], "sector": params["sector"]}
         rows = cached_indicator_rows(wave=wave, question=question, **filters)
+        # The table reads in the chart's order: largest share first, items without data last.
+        rows = sorted(
+            rows, key=lambda row: (row.percent_rounded is None, -(row.percent_rounded or 0))
+        )
         scope = [str(v) for v in filters.values() if v is not None]
         title = " · ".join([str(question.label), wave.code, *scope])
         marker = _("Published by the OECD")

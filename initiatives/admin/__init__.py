@@ -31,6 +31,9 @@ from .security import ApiTokenAdmin, SecurityEventAdmin
 admin.site.site_header = _("coprod staff admin")
 admin.site.site_title = _("coprod admin")
 admin.site.index_title = _("Case work")
+# The side list of every table repeats the index and takes the width a changelist's
+# columns need (the review queue must fit 1280 px); the breadcrumbs lead back.
+admin.site.enable_nav_sidebar = False
 
 __all__ = [
     "AccountabilityFrameworkAdmin",

@@ -1,14 +1,21 @@
 """What the admin classes of this app share."""
 
+import datetime
+
 from django.contrib import admin
 from django.contrib.admin import helpers
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Case, Value, When
 from django.template.response import TemplateResponse
+from django.utils.formats import date_format
+from django.utils.html import conditional_escape
+from django.utils.text import Truncator
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import ModelDelta
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 from .. import history, rules, services
 from ..models import Visibility
@@ -31,18 +38,81 @@ class HistoryAdmin(SimpleHistoryAdmin):
         # The one diff of initiatives/history.py, which adds what the workflows change
         # (stage, review status, archiving) to the fields a form edits.
         previous = None
-        for current in historical_records:
+        records = list(historical_records)
+        for current in records:
             if previous is not None:
                 found = history.changes(previous, current, readable=foreign_keys_are_objs)
                 delta = ModelDelta(found, [change.field for change in found], current, previous)
                 helper = self.get_historical_record_context_helper(request, previous)
                 previous.history_delta_changes = helper.context_for_delta_changes(delta)
             previous = current
+        self._one_row_per_edit(records)
+
+    #: Records this close together, by the same person, come from one edit (the record,
+    #: then each of its tag lists, are saved one after the other).
+    SAME_EDIT = datetime.timedelta(seconds=5)
+
+    def _one_row_per_edit(self, records):
+        """Fold the records of one edit into one row: the newest shows every change, the
+        others are marked `folded` (the history template leaves them out)."""
+        lead = None
+        for record in records:  # newest first
+            record.folded = False
+            record.history_delta_changes = getattr(record, "history_delta_changes", [])
+            if (
+                lead is not None
+                and record.history_user_id == lead.history_user_id
+                and lead.history_date - record.history_date <= self.SAME_EDIT
+            ):
+                record.folded = True
+                lead.history_delta_changes = [
+                    *lead.history_delta_changes,
+                    *[
+                        change
+                        for change in record.history_delta_changes
+                        if change["field"] not in {c["field"] for c in lead.history_delta_changes}
+                    ],
+                ]
+                if record.history_type == "+":
+                    lead.edit_type = gettext("Created")
+                continue
+            lead = record
+            record.edit_type = record.get_history_type_display()
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        return ReadableHistory(self.model, historical_record)
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class ReadableHistory(HistoricalRecordContextHelper):
+    """History values as people read them: names and dates rather than raw values, "—" for
+    nothing, lists joined, long text cut at a word."""
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        field = self.model._meta.get_field(change.field)
+        if isinstance(value, list):
+            return ", ".join(str(item) for item in value) or "—"
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, datetime.datetime):
+            return date_format(localtime(value), "DATETIME_FORMAT")
+        if isinstance(value, datetime.date):
+            return date_format(value, "DATE_FORMAT")
+        if isinstance(value, bool):
+            return gettext("yes") if value else gettext("no")
+        choices = dict(field.flatchoices) if getattr(field, "flatchoices", None) else {}
+        return str(choices.get(value, value))
+
+    def stringify_delta_change_values(self, change, old, new):
+        def short(value):
+            return conditional_escape(Truncator(str(value)).words(30, truncate=" …"))
+
+        return short(old), short(new)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -22,6 +22,10 @@ def stale_message(opened, current):
     ) % {"opened": opened, "current": current}
 
 
+class ConfirmForm(forms.Form):
+    """An action's confirmation page: nothing to fill in, only a button to press."""
+
+
 class InitiativeForm(forms.ModelForm):
     """The record as staff edit it; each tag list offers only its own question's items."""
 
@@ -79,18 +83,18 @@ class InitiativeForm(forms.ModelForm):
 
 class InitiativeAddForm(InitiativeForm):
     initial_stage = forms.ChoiceField(
-        label=_("maturity stage"), choices=Stage.choices, initial=Stage.PLANNED
+        label=_("Maturity stage"), choices=Stage.choices, initial=Stage.PLANNED
     )
     # When each stage began, as on the site and in the API (`services.since_field`).
     planned_since = forms.DateField(
-        label=_("planned since"), required=False, widget=AdminDateWidget
+        label=_("Planned since"), required=False, widget=AdminDateWidget
     )
-    pilot_since = forms.DateField(label=_("pilot since"), required=False, widget=AdminDateWidget)
+    pilot_since = forms.DateField(label=_("Pilot since"), required=False, widget=AdminDateWidget)
     embedded_since = forms.DateField(
-        label=_("embedded since"), required=False, widget=AdminDateWidget
+        label=_("Embedded since"), required=False, widget=AdminDateWidget
     )
     discontinued_since = forms.DateField(
-        label=_("discontinued since"),
+        label=_("Discontinued since"),
         required=False,
         widget=AdminDateWidget,
         help_text=_("Leave the current stage's date empty for today."),
@@ -138,10 +142,10 @@ class InitiativeChangeForm(InitiativeForm):
 
 
 class StageForm(forms.Form):
-    to_stage = forms.ChoiceField(label=_("new stage"), choices=Stage.choices)
-    on = forms.DateField(label=_("date"), widget=AdminDateWidget, initial=timezone.localdate)
+    to_stage = forms.ChoiceField(label=_("New stage"), choices=Stage.choices)
+    on = forms.DateField(label=_("Date"), widget=AdminDateWidget, initial=timezone.localdate)
     reason = forms.CharField(
-        label=_("reason"),
+        label=_("Reason"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Required to move an initiative out of “Discontinued”."),
@@ -200,7 +204,7 @@ class StageHistoryForm(forms.Form):
 
 class ReturnForm(forms.Form):
     reason = forms.CharField(
-        label=_("what the group should change"),
+        label=_("What the group should change"),
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         help_text=_("The group reads this on their dashboard and in the e-mail."),
     )
@@ -208,7 +212,7 @@ class ReturnForm(forms.Form):
 
 class CaseOfficerForm(forms.Form):
     case_officer = forms.ModelChoiceField(
-        label=_("case officer"),
+        label=_("Case officer"),
         queryset=get_user_model().objects.none(),
     )
 
@@ -219,7 +223,7 @@ class CaseOfficerForm(forms.Form):
 
 class DecisionNoteForm(forms.Form):
     note = forms.CharField(
-        label=_("note to the group"),
+        label=_("Note to the group"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
     )

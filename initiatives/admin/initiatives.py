@@ -12,8 +12,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+
+from core.adminforms import LabelledInlineFormSet
 
 from .. import audit, rules, services
 from ..imports import import_initiatives
@@ -51,6 +54,7 @@ from .filters import (
 from .forms import (
     TAG_FIELDS,
     CaseOfficerForm,
+    ConfirmForm,
     InitiativeAddForm,
     InitiativeChangeForm,
     RegisterImportForm,
@@ -83,6 +87,7 @@ class ParticipationInline(admin.TabularInline):
     """Who does what, phase by phase, so that it reads like the phase-by-partner matrix."""
 
     model = Participation
+    formset = LabelledInlineFormSet
     extra = 1
     fields = ("phase", "partner_type", "level", "organisation", "role")
     autocomplete_fields = ("organisation",)
@@ -97,16 +102,23 @@ class ParticipationInline(admin.TabularInline):
         )
 
 
+# The case file is long: past the record and who does what, each part folds away (open it
+# to read or change it).
+FOLDED = ("collapse",)
+
+
 class AccountabilityInline(admin.StackedInline):
     model = AccountabilityFramework
     can_delete = False
     max_num = 1
+    classes = FOLDED
 
 
 class BudgetInline(admin.StackedInline):
     model = BudgetFramework
     can_delete = False
     max_num = 1
+    classes = FOLDED
 
 
 class StageChangeInline(ReadOnlyInline):
@@ -122,6 +134,7 @@ class StageChangeInline(ReadOnlyInline):
         "confirmed_by",
     )
     verbose_name_plural = _("stage history")
+    classes = FOLDED
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("changed_by", "confirmed_by")
@@ -130,6 +143,7 @@ class StageChangeInline(ReadOnlyInline):
 class StageProposalInline(ReadOnlyInline):
     model = StageProposal
     fields = ("proposed_at", "to_stage", "reason", "proposed_by", "status", "decided_by")
+    classes = FOLDED
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("proposed_by", "decided_by")
@@ -139,6 +153,7 @@ class TimelineInline(ReadOnlyInline):
     model = Activity
     fields = ("date", "kind", "visibility", "text", "file", "author")
     verbose_name_plural = _("timeline")
+    classes = FOLDED
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user).select_related("author")
@@ -153,6 +168,7 @@ class NewActivityInline(admin.StackedInline):
     fields = ("kind", "visibility", "date", "text", "file")
     verbose_name = _("new timeline entry")
     verbose_name_plural = _("add to the timeline")
+    classes = FOLDED
 
     def get_queryset(self, request):
         return super().get_queryset(request).none()
@@ -174,6 +190,7 @@ DATES = (_("Dates and size"), {"fields": ("start_date", "end_date", "participant
 TAGS = (
     _("Objectives, barriers and success factors"),
     {
+        "classes": FOLDED,
         "fields": TAG_FIELDS,
         "description": _(
             "From the survey's vocabulary: objectives are reasons for partnering, barriers "
@@ -194,7 +211,7 @@ class InitiativeAdmin(HistoryAdmin):
         "sector",
         "stage",
         "review_status",
-        "case_officer",
+        "officer",
         "updated_at",
     )
     list_display_links = ("reference", "title")
@@ -276,8 +293,26 @@ class InitiativeAdmin(HistoryAdmin):
 
     def get_list_display(self, request):
         if ReviewQueueFilter.is_on(request):
-            return (*self.list_display, "submitted_at")
+            # The queue: what staff decide on, and how long each has waited; no more
+            # columns than fit beside the filters at 1280 px.
+            return ("reference", "title", "country", "stage", "officer", "waiting")
         return self.list_display
+
+    @admin.display(description=_("case officer"), ordering="case_officer__last_name")
+    def officer(self, initiative):
+        """The officer's name, as the case officer filter shows it."""
+        officer = initiative.case_officer
+        if officer is None:
+            return "—"
+        return officer.get_full_name() or officer.get_username()
+
+    @admin.display(description=_("waiting"), ordering="submitted_at")
+    def waiting(self, initiative):
+        """Days since the submission (the queue is oldest first)."""
+        if initiative.submitted_at is None:
+            return "—"
+        days = (timezone.now() - initiative.submitted_at).days
+        return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
 
     def get_urls(self):
         name = f"{self.opts.app_label}_{self.opts.model_name}_change_stage"
@@ -451,8 +486,23 @@ class InitiativeAdmin(HistoryAdmin):
         if count:
             self.message_user(request, done(count), messages.SUCCESS)
 
-    @admin.action(description=_("Approve and publish selected"), permissions=["review"])
+    @admin.action(description=_("Approve and publish selected…"), permissions=["review"])
     def approve_selected(self, request, queryset):
+        # Publishing is seen by everyone at once: the selection is confirmed first.
+        if not submitted_form(ConfirmForm, request).is_valid():
+            return action_page(
+                self,
+                request,
+                queryset,
+                ConfirmForm(),
+                title=gettext("Approve and publish"),
+                submit=gettext("Approve and publish"),
+                action="approve_selected",
+                description=gettext(
+                    "These initiatives will be published on the public site at once, and "
+                    "their groups told by e-mail."
+                ),
+            )
         self._apply(
             request,
             queryset,

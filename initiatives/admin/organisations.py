@@ -9,6 +9,8 @@ from django.http import HttpResponseRedirect
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.adminforms import LabelledInlineFormSet
+
 from .. import rules, services
 from ..models import Membership, Organisation
 from .base import HistoryAdmin, error_text
@@ -30,7 +32,7 @@ class MembershipForm(forms.ModelForm):
                 self.add_error(None, error)
 
 
-class MembershipFormSet(forms.BaseInlineFormSet):
+class MembershipFormSet(LabelledInlineFormSet):
     """The members of one organisation, edited together: an organisation that has an active
     admin keeps one."""
 

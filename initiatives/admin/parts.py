@@ -24,6 +24,12 @@ from .base import (
 class PartOfInitiativeAdmin(HistoryAdmin):
     list_select_related = ("initiative",)
     autocomplete_fields = ("initiative",)
+    #: Parts edited on the initiative's own page stay off the admin's index (their lists
+    #: still answer at their addresses).
+    in_index = True
+
+    def get_model_perms(self, request):
+        return super().get_model_perms(request) if self.in_index else {}
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
@@ -61,6 +67,7 @@ class VersionedPartAdmin(PartOfInitiativeAdmin):
 
 @admin.register(Participation)
 class ParticipationAdmin(VersionedPartAdmin):
+    in_index = False
     list_display = ("initiative", "phase", "partner_type", "level", "organisation")
     list_filter = ("phase", "partner_type", "level")
     search_fields = ("initiative__reference", "initiative__title", "organisation__name")
@@ -149,6 +156,8 @@ class ActivityAdmin(VersionedPartAdmin):
 
 
 class FrameworkAdmin(VersionedPartAdmin):
+    in_index = False
+
     def save_model(self, request, obj, form, change):
         saved = services.framework_save(
             initiative=obj.initiative,

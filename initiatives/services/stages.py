@@ -12,6 +12,7 @@ import datetime
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from .. import rules
@@ -281,6 +282,9 @@ def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None, _ac
         date=on,
         author=by,
     ).save()
+    # The history row says why, as the stage history does (its column holds 100 characters;
+    # the stage history keeps the whole reason).
+    initiative._change_reason = Truncator(reason).chars(100)
     _set_stage(initiative, to_stage, by=by)
     _supersede_proposals(initiative, by=by, keep=_accepting)
     return change

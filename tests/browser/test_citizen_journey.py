@@ -77,6 +77,7 @@ def _approve_in_admin(new_page, initiative, screenshot):
     page.locator("input[name=_selected_action]").first.check()
     page.locator("select[name=action]").select_option("approve_selected")
     page.locator("button[name=index]").click()
+    page.get_by_role("button", name="Approve and publish").click()  # the confirmation
     page.get_by_text("approved and published").first.wait_for()
     screenshot(page, "04-admin-approved")
 

@@ -485,3 +485,68 @@ def test_csv_export_has_codes_labels_and_neutralised_cells(staff_client, staff):
     assert row["objectives"] == "involvement|quality"
     assert other.reference not in text
     assert SecurityEvent.objects.filter(kind="data_export", user=staff).exists()
+
+
+# History -------------------------------------------------------------------------------
+
+
+def _earlier(initiative, hours):
+    """Move the history written so far back in time, as if it had happened `hours` ago."""
+    recent = initiative.history.filter(
+        history_date__gt=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    recent.update(history_date=timezone.now() - datetime.timedelta(hours=hours))
+
+
+def test_history_reads_as_one_row_per_edit_with_readable_values(staff_client, staff):
+    from survey.models import Item
+
+    initiative = make_initiative(by=staff, stage="pilot")
+    _earlier(initiative, 2)
+    # One edit of the record and two of its tag lists: three saves, one row.
+    services.initiative_update(
+        initiative=initiative,
+        by=staff,
+        expected_version=initiative.version,
+        fields={"title": "Safer streets, together"},
+        tags={
+            "objectives": list(Item.objects.filter(question__code="reasons")[:2]),
+            "factors": list(Item.objects.filter(question__code="factors")[:1]),
+        },
+    )
+    _earlier(initiative, 1)
+    initiative.refresh_from_db()
+    services.initiative_change_stage(
+        initiative=initiative,
+        to_stage="embedded",
+        by=staff,
+        reason="Funded by the city from next year.",
+        on=timezone.localdate(),
+    )
+    page = staff_client.get(
+        f"/admin/initiatives/initiative/{initiative.pk}/history/"
+    ).content.decode()
+    body = page[page.index("<tbody>") : page.index("</tbody>")]
+    rows = body.split("<tr>")[1:]
+    assert len(rows) == 3  # the stage change, the edit, the creation
+    stage, edit, created = rows
+    assert "Funded by the city from next year." in stage  # the change reason
+    assert "Pilot &rarr; Embedded" in stage
+    assert "Safer streets together &rarr; Safer streets, together" in edit
+    assert "Objectives:</strong> — &rarr;" in edit
+    assert "Success factors" in edit
+    assert "Created" in created
+    assert "None" not in body
+    assert "[]" not in body
+    assert "+00:00" not in body
+
+
+def test_a_long_stage_reason_fits_the_history_row(staff):
+    initiative = make_initiative(by=staff, stage="pilot")
+    reason = "Funded by the city. " * 20
+    services.initiative_change_stage(
+        initiative=initiative, to_stage="embedded", by=staff, reason=reason, on=timezone.localdate()
+    )
+    row = initiative.history.order_by("-history_date").first()
+    assert len(row.history_change_reason) <= 100
+    assert initiative.stage_changes.last().reason == reason

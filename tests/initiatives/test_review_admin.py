@@ -66,7 +66,18 @@ def test_review_queue_lists_submissions_oldest_first(staff_client, member, organ
     response = staff_client.get(CHANGELIST, {"queue": "waiting"})
 
     assert listed(response) == [older.reference, newer.reference]
-    assert "submitted_at" in response.context["cl"].list_display
+    assert "waiting" in response.context["cl"].list_display
+    page = response.content.decode()
+    assert "3 days" in page
+    assert "0 days" in page
+
+
+def test_the_officer_column_shows_names_as_its_filter_does(staff_client, member, organisation):
+    officer = StaffFactory(first_name="Grace", last_name="Okafor", username="g.okafor")
+    submitted(member, organisation, case_officer=officer)
+    page = staff_client.get(CHANGELIST).content.decode()
+    assert "Grace Okafor" in page
+    assert ">g.okafor<" not in page
 
 
 def test_approve_publishes_notes_the_timeline_and_tells_the_group(
@@ -76,7 +87,7 @@ def test_approve_publishes_notes_the_timeline_and_tells_the_group(
     mail.outbox.clear()
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = act(staff_client, "approve_selected", initiative)
+        response = act(staff_client, "approve_selected", initiative, apply="1")
 
     initiative.refresh_from_db()
     assert initiative.review_status == ReviewStatus.PUBLISHED
@@ -92,7 +103,7 @@ def test_approve_publishes_notes_the_timeline_and_tells_the_group(
 def test_approving_a_draft_is_refused_with_a_message(staff_client, member, organisation):
     draft = make_initiative(by=member, organisation=organisation)
 
-    response = act(staff_client, "approve_selected", draft)
+    response = act(staff_client, "approve_selected", draft, apply="1")
 
     draft.refresh_from_db()
     assert draft.review_status == ReviewStatus.DRAFT
@@ -281,3 +292,31 @@ def test_token_admin_never_shows_the_hash_and_revokes(staff_client, staff, membe
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert SecurityEvent.objects.filter(kind="token_revoked", user=member).exists()
+
+
+def test_approving_asks_for_confirmation_first(staff_client, member, organisation):
+    initiative = submitted(member, organisation)
+    response = staff_client.post(
+        CHANGELIST, {"action": "approve_selected", "_selected_action": [initiative.pk], "index": 0}
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "published on the public site at once" in page
+    assert initiative.reference in page
+    initiative.refresh_from_db()
+    assert initiative.review_status == ReviewStatus.SUBMITTED  # nothing until confirmed
+
+
+def test_the_admin_index_counts_the_case_work_and_hides_the_parts(
+    staff_client, staff, member, organisation
+):
+    submitted(member, organisation)
+    submitted(member, organisation, case_officer=staff)
+    page = staff_client.get("/admin/").content.decode()
+    assert "2 waiting" in page
+    assert "1 case<" in page
+    assert "0 open" in page
+    # Parts edited on the initiative's page are not listed as tables of their own.
+    assert "/admin/initiatives/participation/" not in page
+    assert "/admin/initiatives/budgetframework/" not in page
+    assert staff_client.get("/admin/initiatives/participation/").status_code == 200

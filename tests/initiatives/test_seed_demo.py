@@ -122,9 +122,25 @@ def assert_logins_work(printed):
     assert Membership.objects.active().count() >= Organisation.objects.count()
 
 
+def assert_it_varies_as_real_data_does():
+    """No aspect is all-or-nothing by stage: the reports' comparisons have something to show."""
+    for stage in (Stage.EMBEDDED, Stage.PILOT):
+        of_stage = Initiative.objects.filter(stage=stage)
+        total = of_stage.count()
+        for label, with_it in (
+            ("clear frameworks", of_stage.filter(factors__code="frameworks").count()),
+            ("roles written", of_stage.filter(accountability__roles_written=True).count()),
+            ("funded beyond", of_stage.filter(budget__funded_beyond_pilot=True).count()),
+        ):
+            assert 0 < with_it < total, (stage, label, with_it, total)
+    for initiative in Initiative.objects.exclude(description=""):
+        assert not initiative.description.startswith(initiative.summary), initiative
+
+
 def test_seed_demo_loads_the_demo_once_and_prints_the_logins():
     printed = seed()
     assert_initiatives_cover_the_domain()
+    assert_it_varies_as_real_data_does()
     assert_survey_is_synthetic_and_complete()
     assert_logins_work(printed)
 

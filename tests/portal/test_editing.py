@@ -346,3 +346,23 @@ def test_a_refused_submission_marks_each_missing_field_and_links_it(client, memb
     assert "Needed before submitting for review: at least one partner" in page
     initiative.refresh_from_db()
     assert initiative.review_status == ReviewStatus.DRAFT
+
+
+def test_the_dashboard_costs_the_same_queries_for_two_drafts_or_ten(client, member, organisation):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(member)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("initiatives:dashboard")).status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        make_initiative(organisation=organisation, summary="")
+    with_two = queries()
+    for _ in range(8):
+        draft = make_initiative(organisation=organisation)
+        add_participation(draft)
+    assert queries() == with_two

@@ -1436,7 +1436,9 @@ ADMIN_BY_HAND = [
         "admin:initiatives_initiative_changelist",
         "/admin/initiatives/initiative/?archived=all",
         method="post",
-        body=admin_action("initiative", "approve_selected", lambda w: w["submitted"].pk),
+        body=admin_action(
+            "initiative", "approve_selected", lambda w: w["submitted"].pk, {"apply": "1"}
+        ),
         # The analyst may view the list but has no such action: it redirects back to the list
         # with "No action selected"; the no-role and survey accounts cannot see the list.
         answers=expect(403, (NOT_STAFF, ADMIN_LOGIN), (CASE_STAFF, 302), (ANALYST, 302)),

@@ -156,7 +156,7 @@ def test_a_case_officer_works_in_the_admin(db, client, submitted):
 
     client.post(
         "/admin/initiatives/initiative/?archived=all",
-        {"action": "approve_selected", "_selected_action": [submitted.pk]},
+        {"action": "approve_selected", "_selected_action": [submitted.pk], "apply": "1"},
     )
     submitted.refresh_from_db()
     assert submitted.review_status == ReviewStatus.PUBLISHED

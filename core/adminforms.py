@@ -1,0 +1,21 @@
+"""What both apps' admin classes share: inline formsets whose controls are named."""
+
+from django.forms.models import BaseInlineFormSet
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+
+
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """A tabular inline heads its columns but labels no control; each control gets its
+    column's name and its row as an accessible name ("Level (row 2)")."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = gettext("new row") if index is None else gettext("row %(n)s") % {"n": index + 1}
+        for name, field in form.fields.items():
+            if field.widget.is_hidden:
+                continue
+            label = capfirst(str(field.label or name))
+            # The admin wraps related fields' widgets (the "+" and pencil links).
+            widget = getattr(field.widget, "widget", field.widget)
+            widget.attrs.setdefault("aria-label", f"{label} ({row})")
