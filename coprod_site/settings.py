@@ -81,11 +81,14 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_prometheus",
     "survey",
     "initiatives",
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies per view (coprod_site/metrics.py); first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "coprod_site.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "coprod_site.middleware.SecurityHeadersMiddleware",
@@ -105,6 +108,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     "coprod_site.middleware.ApiTokenUseMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "coprod_site.urls"
@@ -137,6 +141,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # reports' correlated subqueries are overestimated, and compiling them took longer than
     # running them (bench/RESULTS.md). A URL's own `?options=` wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# The same engines, wrapped by django-prometheus to count and time every query (/metrics).
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -391,6 +399,12 @@ CACHES = {
 REPORT_CACHE_SECONDS = _read("REPORT_CACHE_SECONDS", env.int, 600)
 # The largest page or CSV kept in the page cache; bigger ones are served uncached.
 PAGE_CACHE_MAX_BYTES = _read("PAGE_CACHE_MAX_BYTES", env.int, 2 * 1024 * 1024)
+
+# Metrics for the operations team at /metrics (docs/DEPLOY.md, Monitoring): answered only
+# to `Authorization: Bearer <METRICS_TOKEN>`; without a token set, the page does not exist.
+METRICS_TOKEN = _read("METRICS_TOKEN", env.str, "")
+# Read the migrations at start-up for a metric: not wanted, it would query the database.
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 LOGGING = {
     "version": 1,
