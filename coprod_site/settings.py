@@ -145,6 +145,10 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
 DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
     "django.db.backends.", "django_prometheus.db.backends.", 1
 )
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Tests on SQLite use an in-memory database, as Django does by default; said outright,
+    # because pytest-xdist's per-worker naming knows that default only by the engine's name.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
