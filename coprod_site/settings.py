@@ -85,11 +85,14 @@ INSTALLED_APPS = [
     "core",
     "django_tasks",
     "django_tasks_db",
+    "django_prometheus",
     "survey",
     "initiatives",
 ]
 
 MIDDLEWARE = [
+    # Request counts and latencies per view (core/metrics.py); first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "core.middleware.ClientAddressMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
@@ -109,6 +112,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
     "core.middleware.ApiTokenUseMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "coprod_site.urls"
@@ -141,6 +145,14 @@ if DATABASES["default"]["ENGINE"].endswith("postgresql"):
     # reports' correlated subqueries are overestimated, and compiling them took longer than
     # running them (bench/RESULTS.md). A URL's own `?options=` wins.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+# The same engines, wrapped by django-prometheus to count and time every query (/metrics).
+DATABASES["default"]["ENGINE"] = DATABASES["default"]["ENGINE"].replace(
+    "django.db.backends.", "django_prometheus.db.backends.", 1
+)
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # Tests on SQLite use an in-memory database, as Django does by default; said outright,
+    # because pytest-xdist's per-worker naming knows that default only by the engine's name.
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -435,6 +447,12 @@ JOB_HEARTBEAT_SECONDS = _read("JOB_HEARTBEAT_SECONDS", env.float, 5.0)
 JOB_STALE_SECONDS = _read("JOB_STALE_SECONDS", env.int, 60)
 # How long an export's file and a job's uploaded file are kept for their owner.
 JOB_KEEP_HOURS = _read("JOB_KEEP_HOURS", env.int, 24)
+
+# Metrics for the operations team at /metrics (docs/DEPLOY.md, Monitoring): answered only
+# to `Authorization: Bearer <METRICS_TOKEN>`; without a token set, the page does not exist.
+METRICS_TOKEN = _read("METRICS_TOKEN", env.str, "")
+# Read the migrations at start-up for a metric: not wanted, it would query the database.
+PROMETHEUS_EXPORT_MIGRATIONS = False
 
 LOGGING = {
     "version": 1,

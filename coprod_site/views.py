@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection, transaction
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template import loader
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views import defaults
@@ -26,6 +27,25 @@ def healthz(request):
     except DatabaseError:
         return JsonResponse({"status": "unavailable", "database": "down"}, status=503)
     return JsonResponse({"status": "ok", "database": "up"})
+
+
+@never_cache
+@require_GET
+@transaction.non_atomic_requests
+def metrics(request):
+    """Prometheus metrics (core/metrics.py), for the bearer of METRICS_TOKEN only:
+    404 when no token is set, 401 without the right one."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404
+    scheme, _sep, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not constant_time_compare(given.strip(), token):
+        response = HttpResponse("Unauthorized\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    from django_prometheus.exports import ExportToDjangoView
+
+    return ExportToDjangoView(request)
 
 
 def bad_request(request, exception, template_name="400.html"):

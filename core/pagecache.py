@@ -30,6 +30,7 @@ from django.utils.http import parse_etags
 from django.utils.translation import get_language
 
 from . import reportcache
+from .metrics import PAGE_CACHE, timed_cache
 
 # URL names of the pages that are public and the same for every anonymous visitor.
 CACHED_VIEWS = frozenset(
@@ -106,10 +107,13 @@ class PublicPageCacheMiddleware:
         if view_name not in CACHED_VIEWS:
             return self.get_response(request)
         if not _anonymous_request(request):
+            PAGE_CACHE.labels("bypass").inc()
             return self._private(self.get_response(request))
         key = reportcache.key("pages", [request.path, sorted(request.GET.lists()), get_language()])
         cache = reportcache.store()
-        entry = cache.get(key)
+        with timed_cache("page_get"):
+            entry = cache.get(key)
+        PAGE_CACHE.labels("miss" if entry is None else "hit").inc()
         if entry is not None:
             etag, headers, content, streamed = entry
             if _not_modified(request, etag):
@@ -131,7 +135,8 @@ class PublicPageCacheMiddleware:
         etag = _etag(content)
         headers = {name: response[name] for name in _KEPT_HEADERS if name in response}
         entry = (etag, headers, content, streamed)
-        cache.set(key, entry, settings.REPORT_CACHE_SECONDS)
+        with timed_cache("page_set"):
+            cache.set(key, entry, settings.REPORT_CACHE_SECONDS)
         if _not_modified(request, etag):
             return _public_headers(HttpResponseNotModified(), etag)
         return _public_headers(response, etag)

@@ -42,6 +42,8 @@ from django.core.cache import caches
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from .metrics import timed_cache
+
 ALIAS = "reports"
 GENERATION_KEY = "reports:generation"
 
@@ -52,12 +54,14 @@ def store():
 
 
 def _new_generation():
-    store().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
+    with timed_cache("generation_replace"):
+        store().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
 def _shared_generation():
     cache = store()
-    token = cache.get(GENERATION_KEY)
+    with timed_cache("generation_get"):
+        token = cache.get(GENERATION_KEY)
     if token is None:
         # First use, or the key fell out of the cache: a fresh token, never an old one.
         cache.add(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
@@ -134,10 +138,12 @@ def cached(key_parts, compute):
         return compute()
     entry_key = key("reports", key_parts)
     cache = store()
-    result = cache.get(entry_key)
+    with timed_cache("report_get"):
+        result = cache.get(entry_key)
     if result is None:
         result = compute()
-        cache.set(entry_key, result, timeout=settings.REPORT_CACHE_SECONDS)
+        with timed_cache("report_set"):
+            cache.set(entry_key, result, timeout=settings.REPORT_CACHE_SECONDS)
     return result
 
 

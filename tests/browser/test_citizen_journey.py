@@ -111,7 +111,7 @@ def test_a_citizen_logs_an_initiative_that_staff_publish_and_the_public_finds(ne
     public.get_by_role("heading", name="Who does what").wait_for()
     screenshot(public, "06-public-case-page")
 
-    public.get_by_role("button", name="Français").click()
+    public.get_by_role("link", name="Français").click()
     public.wait_for_url(f"**/fr/initiatives/{initiative.reference}/")
     assert public.locator("html").get_attribute("lang") == "fr"
     public.get_by_role("heading", name="Qui fait quoi").wait_for()

@@ -2,6 +2,8 @@
 few at once; past either limit a clear 429 with Retry-After."""
 
 import pytest
+from django.core import signals
+from django.db import close_old_connections
 
 from initiatives import audit
 from initiatives.models import ReviewStatus, SecurityEvent
@@ -71,7 +73,13 @@ def test_a_download_closed_early_gives_its_place_back(client, settings):
     settings.EXPORT_CONCURRENT_PER_CLIENT = 1
     abandoned = client.get(EXPORT)
     assert client.get(EXPORT).status_code == 429
-    abandoned.close()  # what the server does when the client goes away
+    # What the server does when the client goes away (without the end-of-request signal,
+    # which would close this test's database connection).
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        abandoned.close()
+    finally:
+        signals.request_finished.connect(close_old_connections)
     response = client.get(EXPORT)
     assert response.status_code == 200
     read(response)

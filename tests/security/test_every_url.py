@@ -97,6 +97,8 @@ API_NESTED_PRIVATE = {
 TABLE = {
     # Site: operations and accounts
     "healthz": {"get": PUBLIC, "post": "405 405 405 405"},
+    # No METRICS_TOKEN set: no page for anyone, whatever their role (tests/test_metrics.py).
+    "metrics": {"get": "404 404 404 404", "post": "405 405 405 405"},
     "set_language": {"post": "ok ok ok ok"},
     "login": {"get": PUBLIC, "post": "ok ok ok ok"},
     "logout": {"get": "405 405 405 405", "post": "ok ok ok ok"},

@@ -1532,6 +1532,8 @@ _NAMES = set(_ROUTES)
 NOT_IN_THE_TABLE = {
     # Operations, not permissions: open to anyone by design (tests/portal/test_healthz.py).
     "healthz",
+    # A bearer token of its own, not a role: tested in tests/test_metrics.py.
+    "metrics",
     # The language switcher: a redirect for anyone, no data behind it.
     "set_language",
     # Django's logout and the admin's logout on GET answer 405 by design (POST only).
