@@ -1,5 +1,6 @@
 """What both apps' admin classes share: inline formsets whose controls are named."""
 
+from django import forms
 from django.forms.models import BaseInlineFormSet
 from django.utils.text import capfirst
 from django.utils.translation import gettext
@@ -9,7 +10,7 @@ class LabelledInlineFormSet(BaseInlineFormSet):
     """A tabular inline heads its columns but labels no control; each control gets its
     column's name and its row as an accessible name ("Level (row 2)")."""
 
-    def add_fields(self, form, index):
+    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
         super().add_fields(form, index)
         row = gettext("new row") if index is None else gettext("row %(n)s") % {"n": index + 1}
         for name, field in form.fields.items():
@@ -17,5 +18,5 @@ class LabelledInlineFormSet(BaseInlineFormSet):
                 continue
             label = capfirst(str(field.label or name))
             # The admin wraps related fields' widgets (the "+" and pencil links).
-            widget = getattr(field.widget, "widget", field.widget)
+            widget: forms.Widget = getattr(field.widget, "widget", None) or field.widget
             widget.attrs.setdefault("aria-label", f"{label} ({row})")

@@ -88,7 +88,7 @@ def _chunks(lines: Iterable[str], size: int = 256) -> Iterator[bytes]:
 BOM = "\ufeff".encode()
 
 
-def _with_bom(chunks, bom):
+def _with_bom(chunks: Iterable[bytes], bom: bool) -> Iterator[bytes]:
     if bom:
         yield BOM
     yield from chunks

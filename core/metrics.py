@@ -9,6 +9,7 @@ count)`, where `count()` returns the number of jobs waiting; it is read at each 
 """
 
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from prometheus_client import Counter, Gauge, Histogram
@@ -28,7 +29,7 @@ QUEUE_DEPTH = Gauge("coprod_job_queue_depth", "Jobs waiting in a queue.", ["queu
 
 
 @contextmanager
-def timed_cache(operation):
+def timed_cache(operation: str) -> Iterator[None]:
     started = time.perf_counter()
     try:
         yield
@@ -36,6 +37,6 @@ def timed_cache(operation):
         CACHE_SECONDS.labels(operation).observe(time.perf_counter() - started)
 
 
-def watch_queue_depth(name, count):
+def watch_queue_depth(name: str, count: Callable[[], float]) -> None:
     """Report `count()` as the depth of queue `name` at every scrape."""
     QUEUE_DEPTH.labels(name).set_function(count)

@@ -15,21 +15,34 @@
   409 with a page that asks to try again.
 """
 
+from __future__ import annotations
+
 import logging
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import DatabaseError
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.template import loader
 
 from core import security
 from core.dberrors import concurrent_conflict, database_unavailable
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from core.api.auth import Token
+
+#: What a middleware wraps: the rest of the chain, down to the view.
+GetResponse = Callable[[HttpRequest], HttpResponseBase]
+
 logger = logging.getLogger("coprod.faults")
 
 
-def client_ip(request):
+def client_ip(request: HttpRequest) -> str | None:
     """The client's address as the rest of coprod should see it (see the middleware)."""
     return request.META.get("REMOTE_ADDR") or None
 
@@ -42,11 +55,11 @@ class ClientAddressMiddleware:
     client and is ignored. With 0 (the default), the header is ignored entirely.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
-        self.count = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
+        self.count: int = getattr(settings, "TRUSTED_PROXY_COUNT", 0)
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if self.count:
             forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
             hops = [hop.strip() for hop in forwarded.split(",") if hop.strip()]
@@ -69,10 +82,10 @@ class SecurityHeadersMiddleware:
         "X-Permitted-Cross-Domain-Policies": "none",
     }
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         for name, value in self.HEADERS.items():
             response.headers.setdefault(name, value)
@@ -92,10 +105,10 @@ class AuditMiddleware:
     view's own work is rolled back when it raises PermissionDenied.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
         self._record_staff_export(request, response)
         if response.status_code == 403:
@@ -109,7 +122,7 @@ class AuditMiddleware:
         return response
 
     @staticmethod
-    def _record_staff_export(request, response):
+    def _record_staff_export(request: HttpRequest, response: HttpResponseBase) -> None:
         """A CSV download by staff is a data export, wherever it is served from; views
         that already recorded it (with more detail) mark the request."""
         if response.status_code != 200 or getattr(request, "coprod_export_recorded", False):
@@ -136,13 +149,19 @@ class RateLimitMiddleware:
     page instead of the 403 its refusal would otherwise show as.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         return self.get_response(request)
 
-    def process_view(self, request, view_func, view_args, view_kwargs):
+    def process_view(
+        self,
+        request: HttpRequest,
+        view_func: Callable[..., HttpResponseBase],
+        view_args: tuple[Any, ...],
+        view_kwargs: dict[str, Any],
+    ) -> HttpResponse | None:
         if request.method != "POST" or request.resolver_match is None:
             return None
         name = request.resolver_match.view_name
@@ -156,12 +175,12 @@ class RateLimitMiddleware:
         )
         return self._refuse(request) if limited else None
 
-    def process_exception(self, request, exception):
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
         from django_ratelimit.exceptions import Ratelimited
 
         return self._refuse(request) if isinstance(exception, Ratelimited) else None
 
-    def _refuse(self, request):
+    def _refuse(self, request: HttpRequest) -> HttpResponse:
         security.report(
             security.RATE_LIMITED, request=request, detail=f"{request.method} {request.path}"
         )
@@ -171,7 +190,7 @@ class RateLimitMiddleware:
         return response
 
 
-def database_unavailable_response():
+def database_unavailable_response() -> HttpResponse:
     """The 503 page, rendered without touching the database (no user, no session)."""
     body = loader.get_template("503.html").render()
     response = HttpResponse(body, status=503)
@@ -181,14 +200,14 @@ def database_unavailable_response():
     return response
 
 
-def server_error(request, template_name="500.html"):
+def server_error(request: HttpRequest, template_name: str = "500.html") -> HttpResponse:
     """The 500 handler: a database outage becomes a 503, a clash with another request a
     409 that asks to try again, anything else a plain 500 page."""
     error = sys.exc_info()[1]
-    if database_unavailable(error):
+    if error is not None and database_unavailable(error):
         logger.warning("database unavailable: %s %s: %s", request.method, request.path, error)
         return database_unavailable_response()
-    if concurrent_conflict(error):
+    if error is not None and concurrent_conflict(error):
         # Already logged with its traceback by Django, as every unhandled exception.
         body = loader.get_template("409.html").render()
         response = HttpResponse(body, status=409)
@@ -206,19 +225,19 @@ class ApiTokenUseMiddleware:
     request with that token would wait. Here the write is a short statement of its own.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: GetResponse) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         response = self.get_response(request)
-        use = getattr(request, "coprod_token_use", None)
+        use: tuple[Token, datetime] | None = getattr(request, "coprod_token_use", None)
         if use is not None:
             token, when = use
             try:
                 token.record_use(when)
             except DatabaseError:
                 logger.warning("could not record the use of API token %s", token.prefix)
-        event = getattr(request, "coprod_security_event", None)
+        event: tuple[str, str] | None = getattr(request, "coprod_security_event", None)
         if event is not None:
             kind, detail = event
             security.report(kind, request=request, detail=detail)

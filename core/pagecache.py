@@ -19,11 +19,20 @@ and an `ETag`; a conditional GET whose `If-None-Match` names it gets a 304 witho
 The same views, answered to a signed-in user, say `Cache-Control: private`.
 """
 
+from __future__ import annotations
+
 import hashlib
 import itertools
+from collections.abc import Callable, Iterator
 
 from django.conf import settings
-from django.http import HttpResponse, HttpResponseNotModified, StreamingHttpResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotModified,
+    StreamingHttpResponse,
+)
+from django.http.response import HttpResponseBase
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags
@@ -61,14 +70,14 @@ _KEPT_HEADERS = (
 _MESSAGES_COOKIE = "messages"
 
 
-def _view_name(request):
+def _view_name(request: HttpRequest) -> str | None:
     try:
         return resolve(request.path_info).view_name
     except Resolver404:
         return None
 
 
-def _anonymous_request(request):
+def _anonymous_request(request: HttpRequest) -> bool:
     """Whether the request cannot be from a signed-in user nor carry messages."""
     cookies = request.COOKIES
     return (
@@ -78,29 +87,31 @@ def _anonymous_request(request):
     )
 
 
-def _etag(content):
+def _etag(content: bytes) -> str:
     return '"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"'
 
 
-def _public_headers(response, etag):
+def _public_headers(response: HttpResponseBase, etag: str) -> HttpResponseBase:
     response["ETag"] = etag
     patch_vary_headers(response, ("Cookie",))
     response["Cache-Control"] = "public, no-cache"
     return response
 
 
-def _not_modified(request, etag):
+def _not_modified(request: HttpRequest, etag: str) -> bool:
     wanted = request.META.get("HTTP_IF_NONE_MATCH")
-    return bool(wanted) and (etag in parse_etags(wanted) or wanted.strip() == "*")
+    if not wanted:
+        return False
+    return etag in parse_etags(wanted) or wanted.strip() == "*"
 
 
 class PublicPageCacheMiddleware:
     """Serve the public pages to anonymous visitors from the cache (see the module)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         if request.method != "GET" or not reportcache.enabled():
             return self.get_response(request)
         view_name = _view_name(request)
@@ -116,6 +127,7 @@ class PublicPageCacheMiddleware:
         PAGE_CACHE.labels("miss" if entry is None else "hit").inc()
         if entry is not None:
             etag, headers, content, streamed = entry
+            response: HttpResponseBase
             if _not_modified(request, etag):
                 response = HttpResponseNotModified()
             elif streamed:  # a download stays a download, as its view made it
@@ -142,13 +154,13 @@ class PublicPageCacheMiddleware:
         return _public_headers(response, etag)
 
     @staticmethod
-    def _private(response):
+    def _private(response: HttpResponseBase) -> HttpResponseBase:
         if response.status_code == 200:
             patch_cache_control(response, private=True)
         return response
 
     @staticmethod
-    def _storable(request, response):
+    def _storable(request: HttpRequest, response: HttpResponseBase) -> bool:
         if response.status_code != 200 or response.cookies:
             return False
         if getattr(getattr(request, "user", None), "is_authenticated", False):
@@ -160,14 +172,20 @@ class PublicPageCacheMiddleware:
         return not getattr(messages, "_queued_messages", None)
 
     @staticmethod
-    def _complete(response):
+    def _complete(response: HttpResponseBase) -> tuple[HttpResponseBase, bytes | None]:
         """(response, its body), with the body None when it is over PAGE_CACHE_MAX_BYTES.
         A streaming response is read whole first; a too big one goes on streaming."""
         limit = settings.PAGE_CACHE_MAX_BYTES
-        if not response.streaming:
+        if isinstance(response, HttpResponse):
             content = response.content
             return response, (content if len(content) <= limit else None)
-        chunks, size, rest = [], 0, iter(response.streaming_content)
+        if not isinstance(response, StreamingHttpResponse):
+            return response, None  # neither kind of response Django makes: no body to read
+        rest = response.streaming_content
+        if not isinstance(rest, Iterator):  # an asynchronous body: served as it comes
+            return response, None
+        chunks: list[bytes] = []
+        size = 0
         for chunk in rest:
             chunks.append(chunk)
             size += len(chunk)

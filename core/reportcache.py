@@ -34,8 +34,12 @@ docs/DEPLOY.md) for one process's change to reach the others; the deploy checks 
 otherwise.
 """
 
+from __future__ import annotations
+
 import hashlib
 import uuid
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
@@ -44,21 +48,28 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from .metrics import timed_cache
 
+if TYPE_CHECKING:
+    from django.core.cache.backends.base import BaseCache
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import Model
+
+T = TypeVar("T")
+
 ALIAS = "reports"
 GENERATION_KEY = "reports:generation"
 
 
-def store():
+def store() -> BaseCache:
     """The cache that holds the generation and the entries."""
     return caches[ALIAS]
 
 
-def _new_generation():
+def _new_generation() -> None:
     with timed_cache("generation_replace"):
         store().set(GENERATION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def _shared_generation():
+def _shared_generation() -> str:
     cache = store()
     with timed_cache("generation_get"):
         token = cache.get(GENERATION_KEY)
@@ -69,24 +80,46 @@ def _shared_generation():
     return token
 
 
-def _pending_change(connection):
+class _GenerationReplacement:
+    """The on-commit callback that replaces the shared token once the transaction commits.
+
+    `batch` is shared by every replacement of one transaction (one per savepoint level
+    written in), so that the shared token is replaced once per commit; `token` is the
+    transaction's private token while this replacement is its latest.
+    """
+
+    def __init__(self, batch: dict[str, bool]) -> None:
+        self.batch = batch
+        self.token = uuid.uuid4().hex
+
+    def __call__(self) -> None:
+        if not self.batch["done"]:
+            self.batch["done"] = True
+            _new_generation()
+
+
+def _pending_change(
+    connection: BaseDatabaseWrapper,
+) -> tuple[set[str], _GenerationReplacement] | tuple[None, None]:
     """This transaction's latest pending on-commit callback of ours, if any, with the
     savepoints it was registered in."""
-    for savepoints, func, _robust in reversed(connection.run_on_commit):
-        if getattr(func, "reportcache_batch", None) is not None:
+    # Entries are (savepoints, func, robust) since Django 4.2; the stubs still say a pair.
+    for entry in reversed(connection.run_on_commit):
+        savepoints, func = entry[0], entry[1]
+        if isinstance(func, _GenerationReplacement):
             return savepoints, func
     return None, None
 
 
-def _private_token():
+def _private_token() -> str | None:
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
         return None
     _savepoints, pending = _pending_change(connection)
-    return pending.reportcache_token if pending is not None else None
+    return pending.token if pending is not None else None
 
 
-def generation():
+def generation() -> str:
     """The data generation this request reads under: the shared token, plus the private
     one of the current transaction when it has written watched data not yet committed."""
     shared = _shared_generation()
@@ -94,7 +127,7 @@ def generation():
     return f"{shared}.{private}" if private else shared
 
 
-def data_changed():
+def data_changed() -> None:
     """Say that watched data changed. Outside a transaction the shared token is replaced at
     once; inside one, after its commit (and its own reads use a private token until then).
     """
@@ -104,33 +137,25 @@ def data_changed():
         return
     savepoints, pending = _pending_change(connection)
     if pending is not None and savepoints == set(connection.savepoint_ids):
-        pending.reportcache_token = uuid.uuid4().hex
+        pending.token = uuid.uuid4().hex
         return
     # One shared replacement per commit, however many writes and savepoints it had.
-    batch = pending.reportcache_batch if pending is not None else {"done": False}
-
-    def replace_generation():
-        if not batch["done"]:
-            batch["done"] = True
-            _new_generation()
-
-    replace_generation.reportcache_batch = batch
-    replace_generation.reportcache_token = uuid.uuid4().hex
-    transaction.on_commit(replace_generation)
+    batch = pending.batch if pending is not None else {"done": False}
+    transaction.on_commit(_GenerationReplacement(batch))
 
 
 def enabled() -> bool:
     return settings.REPORT_CACHE_SECONDS > 0
 
 
-def key(namespace, key_parts):
+def key(namespace: str, key_parts: Iterable[object]) -> str:
     """A bounded cache key for `key_parts` (anything with a stable repr) in the current
     data generation."""
     digest = hashlib.sha256(repr(tuple(key_parts)).encode()).hexdigest()
     return f"{namespace}:{generation()}:{digest}"
 
 
-def cached(key_parts, compute):
+def cached(key_parts: Iterable[object], compute: Callable[[], T]) -> T:
     """`compute()`, or its result kept from an earlier call with the same key in this
     data generation. key_parts: what the result depends on (report, parameters, language).
     """
@@ -139,7 +164,7 @@ def cached(key_parts, compute):
     entry_key = key("reports", key_parts)
     cache = store()
     with timed_cache("report_get"):
-        result = cache.get(entry_key)
+        result: T | None = cache.get(entry_key)
     if result is None:
         result = compute()
         with timed_cache("report_set"):
@@ -147,16 +172,16 @@ def cached(key_parts, compute):
     return result
 
 
-def _on_write(sender, **kwargs):
+def _on_write(sender: type[Model], **kwargs: object) -> None:
     data_changed()
 
 
-def _on_m2m(sender, action, **kwargs):
+def _on_m2m(sender: type[Model], action: str, **kwargs: object) -> None:
     if action in ("post_add", "post_remove", "post_clear"):
         data_changed()
 
 
-def watch(*models, deletes=True):
+def watch(*models: type[Model], deletes: bool = True) -> None:
     """Replace the data generation after every ORM write to `models` and to their
     many-to-many tables. deletes=False for models deleted in bulk, where a delete receiver
     would make Django load every row to send it one signal; their deletions call
@@ -168,6 +193,8 @@ def watch(*models, deletes=True):
             post_delete.connect(_on_write, sender=model, dispatch_uid=f"reportcache-delete-{label}")
         for field in model._meta.local_many_to_many:
             through = field.remote_field.through
+            if through is None:  # a field of an abstract model: no table of its own
+                continue
             m2m_changed.connect(
                 _on_m2m, sender=through, dispatch_uid=f"reportcache-m2m-{through._meta.label}"
             )

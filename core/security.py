@@ -6,9 +6,16 @@ announces an event with `report()`, and the initiatives app, when it is ready, c
 receiver that stores it. Without a receiver an event only reaches the `coprod.security` log.
 """
 
+from __future__ import annotations
+
 import logging
+from typing import TYPE_CHECKING
 
 from django.dispatch import Signal
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.http import HttpRequest
 
 logger = logging.getLogger("coprod.security")
 
@@ -20,7 +27,13 @@ RATE_LIMITED = "rate_limited"
 security_event = Signal()
 
 
-def report(kind, *, request=None, user=None, detail=""):
+def report(
+    kind: str,
+    *,
+    request: HttpRequest | None = None,
+    user: AbstractBaseUser | None = None,
+    detail: str = "",
+) -> None:
     """Announce a security event to its recorder (never raises on the recorder's behalf)."""
     if not security_event.has_listeners():
         logger.info("security event %s %s", kind, detail)

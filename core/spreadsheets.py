@@ -13,11 +13,15 @@ disk and streamed from there.
 
 import datetime
 import decimal
+import os
 import tempfile
 from collections.abc import Iterable, Sequence
+from typing import IO
 
 import xlsxwriter
 from django.http import FileResponse
+
+from .csvfiles import Row
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -31,13 +35,19 @@ WORKBOOK_OPTIONS = {
 }
 
 
-def _utc(moment):
+def _utc(moment: datetime.datetime) -> datetime.datetime:
     if moment.tzinfo is not None:
         moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
     return moment
 
 
-def write_xlsx(file, header: Sequence[str], rows: Iterable[Sequence], *, sheet="data"):
+def write_xlsx(
+    file: str | os.PathLike[str] | IO[bytes],
+    header: Sequence[str],
+    rows: Iterable[Row],
+    *,
+    sheet: str = "data",
+) -> None:
     """Write one sheet: the header row (bold, frozen), then each row with typed cells.
 
     `file` is a path or a binary file object. None is an empty cell; bool a boolean;
@@ -55,7 +65,7 @@ def write_xlsx(file, header: Sequence[str], rows: Iterable[Sequence], *, sheet="
     write_string, write_number = worksheet.write_string, worksheet.write_number
     for number, row in enumerate(rows, start=1):
         for column, value in enumerate(row):
-            kind = value.__class__
+            kind = type(value)
             if kind is str:
                 if value:
                     write_string(number, column, value)
@@ -65,9 +75,10 @@ def write_xlsx(file, header: Sequence[str], rows: Iterable[Sequence], *, sheet="
                 worksheet.write_boolean(number, column, value)
             elif kind is int or kind is float:
                 write_number(number, column, value)
-            elif kind is decimal.Decimal:
+            # `type(value)` again where the cell's own type must be known (to the type checker).
+            elif type(value) is decimal.Decimal:
                 write_number(number, column, float(value))
-            elif kind is datetime.datetime:
+            elif type(value) is datetime.datetime:
                 worksheet.write_datetime(number, column, _utc(value), moment)
             elif kind is datetime.date:
                 worksheet.write_datetime(number, column, value, day)
@@ -76,9 +87,11 @@ def write_xlsx(file, header: Sequence[str], rows: Iterable[Sequence], *, sheet="
     workbook.close()
 
 
-def xlsx_response(filename: str, header: Sequence[str], rows: Iterable[Sequence], **kwargs):
+def xlsx_response(
+    filename: str, header: Sequence[str], rows: Iterable[Row], *, sheet: str = "data"
+) -> FileResponse:
     """A download of the rows as XLSX, written to a temporary file and streamed from it."""
     file = tempfile.TemporaryFile()  # noqa: SIM115 -- closed by the response
-    write_xlsx(file, header, rows, **kwargs)
+    write_xlsx(file, header, rows, sheet=sheet)
     file.seek(0)
     return FileResponse(file, as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)

@@ -31,44 +31,57 @@ The kind of file is recognised from its first bytes (an XLSX file is a ZIP archi
 from its name.
 """
 
+from __future__ import annotations
+
 import csv
 import datetime
 import io
 import os
 import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
+from typing import IO, Self
 
+from django.core.files import File
 from django.utils.translation import gettext as _
 
 CHUNK_BYTES = 1 << 20
 _ZIP_MAGIC = b"PK\x03\x04"
 _BOM = "\ufeff"
 
+#: What `open_table` reads: a path, a Django file (an upload), a binary file, a text file.
+TableSource = str | os.PathLike[str] | IO[bytes] | io.TextIOBase
+
+#: A row of a table: its line in the file, and its cells as text.
+TableRow = tuple[int, list[str]]
+
 
 class TableError(Exception):
     """The file cannot be read on from `line` (None: not at all)."""
 
-    def __init__(self, message, *, line=None):
+    def __init__(self, message: str, *, line: int | None = None) -> None:
         super().__init__(message)
         self.message = str(message)
         self.line = line
 
 
-def open_table(source, *, multiline=False, sheet=None):
+def open_table(source: TableSource, *, multiline: bool = False, sheet: str | None = None) -> Table:
     """A `Table` over `source`: a path, a Django upload, or a binary or text file object.
 
     Raises `TableError` when the file is not a readable table at all (not an XLSX
     archive, no sheet, no header row). Close the table after use, or use it in `with`.
     """
+    raw: IO[bytes] | io.TextIOBase
     if isinstance(source, str | os.PathLike):
         raw = open(source, "rb")  # noqa: SIM115 -- closed by Table.close
         owned = True
     else:
         # Django's UploadedFile wraps the real file object; both hand back bytes.
-        raw = source.file if hasattr(source, "chunks") and hasattr(source, "file") else source
+        raw = source.file if isinstance(source, File) and source.file is not None else source
         owned = False
         if getattr(raw, "seekable", lambda: False)():
             raw.seek(0)
+    table: Table
     try:
         if isinstance(raw, io.TextIOBase):
             table = _CsvTable(_text_lines(raw), multiline=multiline)
@@ -86,7 +99,7 @@ def open_table(source, *, multiline=False, sheet=None):
     return table
 
 
-def _peek(raw, size):
+def _peek(raw: IO[bytes], size: int) -> bytes:
     if hasattr(raw, "peek"):
         return raw.peek(size)[:size]
     if getattr(raw, "seekable", lambda: False)():
@@ -102,26 +115,26 @@ class Table:
 
     kind = ""
 
-    def __init__(self):
-        self.header = []
+    def __init__(self) -> None:
+        self.header: list[str] = []
         self.header_line = 0
-        self.closers = []
-        self._rows = iter(())
+        self.closers: list[Callable[[], object]] = []
+        self._rows: Iterator[TableRow] = iter(())
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[TableRow]:
         return self._rows
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def close(self):
+    def close(self) -> None:
         while self.closers:
             self.closers.pop()()
 
-    def start(self):
+    def start(self) -> None:
         """Read up to the header row."""
         for line, values in self._rows:
             self.header = [str(name).strip() for name in values]
@@ -131,11 +144,11 @@ class Table:
             return
         raise TableError(_("The file is empty: a header row is required."), line=1)
 
-    def address(self, line, index):
+    def address(self, line: int, index: int) -> str | None:
         """The cell's address (`D17`) where the file has one; None in a CSV file."""
         return None
 
-    def where(self, line, index=None):
+    def where(self, line: int, index: int | None = None) -> str:
         """Where a value is, for a message: `D17`, or `line 17`."""
         address = self.address(line, index) if index is not None else None
         return address or _("line %(line)d") % {"line": line}
@@ -144,7 +157,7 @@ class Table:
 # --- CSV -----------------------------------------------------------------------------
 
 
-def _text_lines(stream):
+def _text_lines(stream: Iterable[str]) -> Iterator[str]:
     first = True
     for text in stream:
         if first:
@@ -153,7 +166,7 @@ def _text_lines(stream):
         yield text
 
 
-def _decoded_lines(raw):
+def _decoded_lines(raw: IO[bytes]) -> Iterator[str]:
     """Lines of a binary stream decoded as UTF-8 (BOM dropped), read chunk by chunk.
 
     A chunk ends at a line break, so that a character never straddles two chunks and the
@@ -205,7 +218,7 @@ def _decoded_lines(raw):
             return
 
 
-def _last_line_break(chunk):
+def _last_line_break(chunk: bytes) -> int:
     """Where a chunk may end: its last LF, or a CR that is not the chunk's last byte (a
     CR at the very end may be the first half of a CRLF)."""
     cut = chunk.rfind(b"\n")
@@ -218,13 +231,13 @@ def _last_line_break(chunk):
 class _CsvTable(Table):
     kind = "csv"
 
-    def __init__(self, lines, *, multiline):
+    def __init__(self, lines: Iterable[str], *, multiline: bool) -> None:
         super().__init__()
         self.multiline = multiline
         self._reader = csv.reader(lines, strict=True)
         self._rows = self._read()
 
-    def _read(self):
+    def _read(self) -> Iterator[TableRow]:
         reader = self._reader
         multiline = self.multiline
         line = 0
@@ -245,7 +258,7 @@ class _CsvTable(Table):
             ) from None
 
 
-def _unclosed_quote():
+def _unclosed_quote() -> str:
     return _(
         "A quote opened on this line is never closed on it: close it, or double a quote "
         'that is part of the value ("").'
@@ -258,7 +271,7 @@ def _unclosed_quote():
 class _XlsxTable(Table):
     kind = "xlsx"
 
-    def __init__(self, raw, *, sheet=None):
+    def __init__(self, raw: IO[bytes], *, sheet: str | None = None) -> None:
         super().__init__()
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
@@ -281,8 +294,8 @@ class _XlsxTable(Table):
             self.sheet.reset_dimensions()
         self._rows = self._read()
 
-    def _read(self):
-        width = None
+    def _read(self) -> Iterator[TableRow]:
+        width: int | None = None
         for line, cells in enumerate(self.sheet.iter_rows(values_only=True), start=1):
             values = [_text(value) for value in cells]
             if not any(values):
@@ -301,13 +314,13 @@ class _XlsxTable(Table):
                 del values[last:]
             yield line, values
 
-    def address(self, line, index):
+    def address(self, line: int, index: int) -> str:
         from openpyxl.utils import get_column_letter
 
         return f"{get_column_letter(index + 1)}{line}"
 
 
-def _text(value):
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):

@@ -46,6 +46,8 @@ class Token(Protocol):
 
     def use_is_due(self, now: datetime) -> bool: ...
 
+    def record_use(self, now: datetime) -> None: ...
+
 
 class TokenModel(Protocol):
     """The token model itself: its rows, and the hash that a key is checked by."""

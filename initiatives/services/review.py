@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -23,7 +23,9 @@ class Missing(str):
     """One thing to fill in before review: a phrase a volunteer understands, which also
     names the part of the record it is about (`field`), so that a form can mark it."""
 
-    def __new__(cls, text, field):
+    field: str
+
+    def __new__(cls, text: str, field: str) -> Self:
         missing = super().__new__(cls, text)
         missing.field = field
         return missing
