@@ -49,6 +49,7 @@ def public_pages():
         "/reports/",
         "/reports/indicators/",
         "/reports/indicators/?by=country&question=factors",
+        "/reports/waves/?question=barriers",
         "/reports/maturity/",
         "/reports/maturity/indicators/",
         "/reports/maturity/indicators/?question=barriers&country=FIN",
