@@ -14,6 +14,7 @@ left empty: they record edits made by people, and nobody edited this data.
 """
 
 import datetime
+import json
 import random
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -544,7 +545,10 @@ class Loader:
             if self.copy:
                 with cursor.cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
                     for row in rows:
-                        copy.write_row(row)
+                        # JSON columns (a timeline entry's event details) go in as JSON text.
+                        copy.write_row(
+                            [json.dumps(v) if isinstance(v, dict | list) else v for v in row]
+                        )
             else:
                 marks = ", ".join(["%s"] * len(table.columns))
                 prepared = [
