@@ -112,8 +112,8 @@ def test_import_killed_while_writing_leaves_the_database_as_before(tmp_path):
     assert not Wave.objects.filter(code="KILL-1").exists()
 
 
-# The import of a large file (thresholds lowered here) drops survey_response's foreign keys
-# and secondary indexes and builds them again; it pauses there so that the kill lands then.
+# A bulk load (`import_survey --bulk`) drops survey_response's key to the respondents and
+# its secondary indexes and builds them again; it pauses there so that the kill lands then.
 LARGE_LOAD_CHILD = """
 import os, sys, time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "coprod_site.settings")
@@ -121,14 +121,12 @@ import django
 django.setup()
 from django.core.management import call_command
 from django.db import connection
-import survey.imports as imports
-imports.BULK_MIN_ROWS, imports.BULK_SHARE = 1, 0
 def pause_before_rebuilding(execute, sql, params, many, context):
     if sql.startswith("CREATE INDEX response_"):
         time.sleep(600)
     return execute(sql, params, many, context)
 with connection.execute_wrapper(pause_before_rebuilding):
-    call_command("import_survey", sys.argv[1], create_wave=True)
+    call_command("import_survey", sys.argv[1], create_wave=True, bulk=True)
 """
 
 
