@@ -1,6 +1,7 @@
 """`manage.py backup` then `manage.py restore` into a fresh database gives back every
 record and every history entry, byte for byte, and the uploaded documents."""
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -35,8 +36,21 @@ def _rows(cursor, quote):
     contents = {}
     for table, pk in _tables():
         cursor.execute(f"SELECT * FROM {quote(table)} ORDER BY {quote(pk)}")  # noqa: S608
-        contents[table] = [tuple(row) for row in cursor.fetchall()]
+        contents[table] = [tuple(_plain(value) for value in row) for row in cursor.fetchall()]
     return contents
+
+
+def _plain(value):
+    """JSON columns as text: Django's cursor hands them over as text, a bare psycopg one
+    parses them."""
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True)
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.dumps(json.loads(value), sort_keys=True)
+        except ValueError:
+            return value
+    return value
 
 
 def _make_records(staff, member):
