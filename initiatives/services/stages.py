@@ -361,9 +361,9 @@ def stage_history_record(*, initiative, to_stage, on, by, reason):
     return entry
 
 
-@transaction.atomic
-def stage_history_correct(*, entry, by, reason, on=None, to_stage=None):
-    """Correct an entry's date or stage (staff), with a reason kept in the entry's history."""
+def _correctable(entry, *, by, reason):
+    """The locked initiative, its stage history and `entry` as it stands in it, for a
+    correction or removal by staff with a reason."""
     initiative = _lock(entry.initiative)
     require(by, "initiatives.review_case", initiative, _("Only staff correct the stage history."))
     _require_reason(reason)
@@ -371,6 +371,13 @@ def stage_history_correct(*, entry, by, reason, on=None, to_stage=None):
     target = next((e for e in entries if e.pk == entry.pk), None)
     if target is None:
         raise ValidationError(_("This entry is no longer in the stage history."))
+    return initiative, entries, target
+
+
+@transaction.atomic
+def stage_history_correct(*, entry, by, reason, on=None, to_stage=None):
+    """Correct an entry's date or stage (staff), with a reason kept in the entry's history."""
+    initiative, entries, target = _correctable(entry, by=by, reason=reason)
     before = _entry_params(target, "before_")
     if on is not None:
         target.changed_on = _as_date(on)
@@ -392,13 +399,7 @@ def stage_history_correct(*, entry, by, reason, on=None, to_stage=None):
 @transaction.atomic
 def stage_history_remove(*, entry, by, reason):
     """Remove a wrong entry (staff); the entry's history keeps it with the reason."""
-    initiative = _lock(entry.initiative)
-    require(by, "initiatives.review_case", initiative, _("Only staff correct the stage history."))
-    _require_reason(reason)
-    entries = _entries(initiative)
-    target = next((e for e in entries if e.pk == entry.pk), None)
-    if target is None:
-        raise ValidationError(_("This entry is no longer in the stage history."))
+    initiative, entries, target = _correctable(entry, by=by, reason=reason)
     remaining = [e for e in entries if e.pk != target.pk]
     if not remaining:
         raise ValidationError(_("The stage history needs at least one entry."))
