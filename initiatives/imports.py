@@ -48,6 +48,8 @@ from .services.common import StaleEdit
 
 #: The most problems listed; past it the import stops reading (it writes nothing anyway).
 MAX_ERRORS = 100
+# Rows between two calls of an import's progress callback.
+PROGRESS_EVERY = 200
 REQUIRED_TO_CREATE = ("title", "country", "sector", "level")
 
 RECORD_TEXT = ("title", "summary", "description", "lead_public_body")
@@ -590,11 +592,13 @@ def _apply(row, parsed, by, result, seen):
         result.created.append((row.line, initiative.reference))
 
 
-def import_initiatives(source, *, by, dry_run=False):
+def import_initiatives(source, *, by, dry_run=False, progress=None):
     """Import the register in `source` (a path, an upload or a binary file); see the module.
 
     `by` is who imports (None: the system, as the management command runs). Returns an
-    `ImportResult`; nothing is written unless it is ok and not a dry run.
+    `ImportResult`; nothing is written unless it is ok and not a dry run. `progress`, if
+    given, is called with the number of rows read since its last call, every
+    `PROGRESS_EVERY` rows and once at the end (a background job's progress bar).
     """
     if by is not None and not by.has_perm("initiatives.import_register"):
         raise PermissionDenied(_("Only staff who review and change any initiative import."))
@@ -606,7 +610,7 @@ def import_initiatives(source, *, by, dry_run=False):
         result.error_count = 1
         return result
     with table, transaction.atomic():
-        _import_rows(table, by, result)
+        _import_rows(table, by, result, progress)
         if not result.ok or dry_run:
             transaction.set_rollback(True)
     return result
@@ -616,7 +620,7 @@ def _where_line(line):
     return _("line %(line)d") % {"line": line} if line else _("the file")
 
 
-def _import_rows(table, by, result):
+def _import_rows(table, by, result, progress=None):
     header = table.header
     known = set(header) & READ
     if not known & {"reference", "title"}:
@@ -635,9 +639,13 @@ def _import_rows(table, by, result):
         return
     vocabulary = _Vocabulary()
     seen = {}
+    reported = 0
     try:
         for line, values in table:
             result.rows += 1
+            if progress and result.rows - reported == PROGRESS_EVERY:
+                progress(PROGRESS_EVERY)
+                reported = result.rows
             row = _Row(table, line, values, header)
             parsed = _parse(row, vocabulary)
             if not row.problems:
@@ -655,3 +663,5 @@ def _import_rows(table, by, result):
     except TableError as error:
         result.errors.append(Problem(error.line, None, _where_line(error.line), error.message))
         result.error_count += 1
+    if progress and result.rows > reported:
+        progress(result.rows - reported)

@@ -216,6 +216,19 @@ def test_rows_without_a_reference_create_initiatives_with_their_history(
     assert created.stage == Stage.PLANNED
 
 
+def test_progress_is_told_every_row_read(exporter, staff, register, monkeypatch):
+    monkeypatch.setattr("initiatives.imports.PROGRESS_EVERY", 1)
+    counts = []
+
+    result = import_initiatives(
+        upload(export(exporter, "csv"), "csv"), by=staff, dry_run=True, progress=counts.append
+    )
+
+    assert result.ok, result.errors
+    assert sum(counts) == result.rows == 2
+    assert counts == [1, 1]
+
+
 def test_a_stale_version_is_refused_and_nothing_is_written(exporter, staff, register):
     first, _second = register
     content = csv_edit(export(exporter, "csv"), {(1, "title"): "Renamed"})
