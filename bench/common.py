@@ -1,7 +1,8 @@
 """What every benchmark script shares: where things are, the databases, timing, memory.
 
-The benchmarks use their own PostgreSQL databases (`coprod_bench_*`) on the server named by
-BENCH_PG (default postgres://postgres@127.0.0.1:5432), created and dropped here and nowhere
+The benchmarks use their own PostgreSQL databases (`coprod_bench_*`, or another prefix named
+by BENCH_DB_PREFIX) on the server named by BENCH_PG (default
+postgres://postgres@127.0.0.1:5432), created and dropped here and nowhere
 else. Results go to `bench/results/<scale>/<goal>.json`; `bench/report.py` turns them into
 `bench/RESULTS.md`.
 """
@@ -25,6 +26,11 @@ RESULTS = BENCH / "results"
 PYTHON = sys.executable
 
 SERVER = os.environ.get("BENCH_PG", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+# The start of every benchmark database's name; another prefix (BENCH_DB_PREFIX, which must
+# start with "coprod_") keeps a second run on the same server apart from the first.
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "coprod_bench")
+if not DB_PREFIX.startswith("coprod_"):
+    raise SystemExit(f"BENCH_DB_PREFIX must start with 'coprod_', not {DB_PREFIX!r}")
 
 # Three data sets per scale: the small one is the baseline of "pages don't grow", the middle
 # one the 100k-row point of "memory grows by less than 20%", the large one national scale.
@@ -62,7 +68,7 @@ BENCH_USER = "bench-staff"
 
 
 def database_name(scale, size):
-    return f"coprod_bench_{scale}_{size}"
+    return f"{DB_PREFIX}_{scale}_{size}"
 
 
 def database_url(scale, size):

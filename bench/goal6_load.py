@@ -40,10 +40,10 @@ def free_port():
 
 
 class Gunicorn:
-    def __init__(self, scale, size):
+    def __init__(self, scale, size, *, log="gunicorn.log", **settings):
         self.port = free_port()
-        self.log = DATA / "gunicorn.log"
-        self.env = env_for(scale, size, CONN_MAX_AGE="60")
+        self.log = DATA / log
+        self.env = env_for(scale, size, CONN_MAX_AGE="60", **settings)
 
     def __enter__(self):
         self.log_file = open(self.log, "w")
@@ -80,9 +80,9 @@ class Gunicorn:
             self.process.kill()
         self.log_file.close()
 
-    def get(self, path, timeout=30):
+    def get(self, path, timeout=30, headers=None):
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        connection.request("GET", path)
+        connection.request("GET", path, headers=headers or {})
         response = connection.getresponse()
         body = response.read()
         connection.close()
@@ -92,7 +92,8 @@ class Gunicorn:
         return f"http://127.0.0.1:{self.port}"
 
 
-def wrk(base, path, seconds):
+def wrk(base, path, seconds, headers=()):
+    """wrk's figures for `seconds` of 16 connections on `path`; headers: ("Name: value", ...)."""
     done = subprocess.run(
         [
             "wrk",
@@ -101,6 +102,7 @@ def wrk(base, path, seconds):
             f"-d{seconds}s",
             "--timeout=10s",
             "--latency",
+            *(f"--header={header}" for header in headers),
             base + path,
         ],
         capture_output=True,

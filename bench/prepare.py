@@ -10,6 +10,7 @@ import sys
 
 from common import (
     BENCH_USER,
+    DB_PREFIX,
     PYTHON,
     SCALES,
     SEED,
@@ -47,7 +48,7 @@ def prepare(scale, size, fresh):
         return None
     with psycopg_connect(dbname="postgres") as conn:
         # Only ever the benchmark's own databases, by their fixed names.
-        assert name.startswith("coprod_bench_")
+        assert name.startswith(DB_PREFIX + "_")
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     run([PYTHON, "manage.py", "migrate", "--noinput", "-v0"], env=env)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.db.models import Max
@@ -45,6 +46,7 @@ from initiatives.models import (
     Stage,
     StageChange,
 )
+from initiatives.roles import CASE_OFFICER
 from survey.models import Country, Item, Respondent, Response, Sector, Wave
 
 # The OECD members, where the survey was run; initiatives and respondents come from these.
@@ -600,6 +602,9 @@ def generate(*, initiatives, responses, seed, waves, analyze=True):
                 rows = chunk.get(model)
                 if rows:
                     loader.write(generator.tables[model], rows)
+        # The officers follow cases, so they hold the role that may (rules.case_officers()):
+        # an edit of a case then validates its case officer as the site's would.
+        Group.objects.get(name=CASE_OFFICER).user_set.add(*generator.officers)
         for year, last in generator.last_reference.items():
             ReferenceSequence.objects.update_or_create(year=year, defaults={"last": last})
         reset_sequences(generator.tables)

@@ -13,7 +13,7 @@ from bench.scale_data import (
     Vocabulary,
     generated_models,
 )
-from initiatives import services
+from initiatives import rules, services
 from initiatives.models import (
     Initiative,
     Participation,
@@ -40,6 +40,14 @@ def test_it_makes_the_counts_asked_for(generated):
     assert Wave.objects.filter(synthetic=True).count() == 3
     assert Participation.objects.count() >= 120
     assert StageChange.objects.count() >= 120
+
+
+def test_every_case_officer_may_follow_cases_so_a_case_can_be_edited(generated):
+    assigned = Initiative.objects.exclude(case_officer=None)
+    officers = set(assigned.values_list("case_officer", flat=True))
+    assert officers
+    assert officers <= set(rules.case_officers().values_list("pk", flat=True))
+    assigned.first().full_clean()
 
 
 def test_every_stage_and_review_status_is_present(generated):

@@ -1,0 +1,684 @@
+"""Goal 8: public pages at cache speed, measured side by side in one run.
+
+    python bench/goal8_cached_load.py [--quick] [--skip-import]
+
+On the large data set, gunicorn as in goal 6 (2 gthread workers x 4 threads), with Redis as
+the shared cache (`BENCH_REDIS`, default redis://127.0.0.1:6379/11, emptied first: the
+benchmark's own database number), so that a write through one worker process reaches the
+pages of the other. Four measurements:
+
+1. Load: wrk, 16 connections, `BENCH_LOAD_SECONDS` (60) a page: /healthz (the ceiling),
+   then the anonymous public list, a case page, the maturity report and the indicator
+   report. Each page should reach 25% of /healthz's requests per second, p99 < 250 ms,
+   no error.
+2. Freshness: the same loads again while a writer makes one write a second through the API
+   (in turn: the case's title, archiving a published initiative, one survey answer turned
+   over) and, after each, fetches the four pages as a new visitor and checks that each
+   shows the state after the write. Every page that does not is a miss; there must be none.
+3. Signed in: the public list and the case page as the bench superuser (a session cookie),
+   on this server and on a second one started with PAGE_CACHE_ENABLED=false, in turn.
+4. Import: the public list's latency, one request at a time (every 50 ms), idle and during
+   `manage.py import_survey` of a million rows, with --bulk and without; the median during
+   should stay within 2x of the idle median. An uncached render of the list (a query the
+   cache has never seen) is probed beside it, to show what the database itself answers.
+
+Traffic goes to 127.0.0.1 only; every loop is bounded in count and time.
+"""
+
+import http.client
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+from common import (
+    BENCH,
+    BENCH_USER,
+    DATA,
+    PYTHON,
+    ROOT,
+    SRC,
+    django_setup,
+    env_for,
+    load_average,
+    other_load,
+    psycopg_connect,
+    save,
+    scale_from_argv,
+)
+from goal6_load import Gunicorn, wrk
+from pages import parameters, url
+
+REDIS = os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/11")
+CACHE = {"CACHE_URL": REDIS}
+CEILING = ("/healthz (ceiling)", "/healthz")
+PAGES = [
+    ("public list", "/initiatives/"),
+    ("case page", "/initiatives/{reference}/"),
+    ("maturity pipeline", "/reports/maturity/"),
+    ("indicator report", "/reports/indicators/?wave={wave}&question=barriers"),
+]
+SIGNED_IN = [("public list", "/initiatives/"), ("case page", "/initiatives/{reference}/")]
+# The goals.
+SHARE_OF_CEILING = 0.25
+P99_MS = 250
+IMPORT_SLOWDOWN = 2.0
+# The waves the import measurement writes (removed before each run).
+IMPORT_WAVES = {"bulk": "LOAD8-BULK", "normal": "LOAD8-NORMAL"}
+IMPORT_ROWS = {"full": 1_000_000, "quick": 100_000}
+PROBE_EVERY = 0.05
+# The data set: national scale unless BENCH_SIZE names a smaller one (for a trial run).
+SIZE = os.environ.get("BENCH_SIZE", "large")
+IDLE_PROBE_SECONDS = 15
+RESULTS_MD = ROOT / "bench" / "RESULTS.md"
+SECTION = "## Public pages at cache speed (goal 8)"
+
+
+# ---------------------------------------------------------------- setup
+
+
+def flush_redis():
+    """Empty the benchmark's own Redis database, so no entry of an earlier run answers."""
+    import redis
+
+    redis.Redis.from_url(REDIS).flushdb()
+
+
+def remove_import_waves(scale):
+    with psycopg_connect(scale, SIZE) as conn:
+        for code in IMPORT_WAVES.values():
+            row = conn.execute("SELECT id FROM survey_wave WHERE code = %s", [code]).fetchone()
+            if not row:
+                continue
+            conn.execute(
+                "DELETE FROM survey_response WHERE respondent_id IN "
+                "(SELECT id FROM survey_respondent WHERE wave_id = %s)",
+                row,
+            )
+            conn.execute("DELETE FROM survey_respondent WHERE wave_id = %s", row)
+            conn.execute("DELETE FROM survey_wave WHERE id = %s", row)
+
+
+def credentials_and_targets(scale, params):
+    """A session cookie and an API token of the bench superuser, the initiatives that the
+    writer will archive, and a survey answer of the indicator report's wave to turn over."""
+    os.environ.update(CACHE)
+    django_setup(scale, SIZE)
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from initiatives.models import ApiToken, Initiative, ReviewStatus
+    from survey.models import Response
+
+    user = get_user_model().objects.get(username=BENCH_USER)
+    client = Client()
+    client.force_login(user)
+    _token, key = ApiToken.issue(user=user, name=f"bench {uuid.uuid4().hex[:8]}")
+    archive = list(
+        Initiative.objects.filter(review_status=ReviewStatus.PUBLISHED, archived_at__isnull=True)
+        .exclude(reference=params["reference"])
+        .order_by("-pk")
+        .values_list("reference", flat=True)[:400]
+    )
+    answer = (
+        Response.objects.filter(
+            respondent__wave__code=params["wave"], item__question__code="barriers"
+        )
+        .select_related("respondent__country", "respondent__wave", "sector", "item__question")
+        .order_by("pk")
+        .first()
+    )
+    flip = {
+        "wave": answer.respondent.wave.code,
+        "country": answer.respondent.country.code,
+        "respondent": answer.respondent.code,
+        "sector": answer.sector.code,
+        "question": answer.item.question.code,
+        "item": answer.item.code,
+        "affirmative": answer.affirmative,
+    }
+    cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    return cookie, key, archive, flip
+
+
+# ---------------------------------------------------------------- HTTP
+
+
+def request(port, method, path, *, body=None, headers=None, timeout=60):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def multipart(fields, file_name, file_bytes):
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, value in fields.items():
+        disposition = f'Content-Disposition: form-data; name="{name}"'
+        parts.append(f"--{boundary}\r\n{disposition}\r\n\r\n{value}\r\n".encode())
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{file_name}"\r\n'
+        "Content-Type: text/csv\r\n\r\n".encode()
+        + file_bytes
+        + b"\r\n"
+    )
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def number(text):
+    return int(re.sub(r"\D", "", text))
+
+
+# ---------------------------------------------------------------- the writer
+
+
+class Writer:
+    """One write a second through the API, each followed by a look at the four pages."""
+
+    def __init__(self, server, token, params, archive, flip):
+        self.server = server
+        self.auth = {"Authorization": f"Token {token}", "Accept": "application/json"}
+        self.reference = params["reference"]
+        self.paths = {name: url(template, params) for name, template in PAGES}
+        self.archive = archive
+        self.flip = flip
+        self.stop = threading.Event()
+        self.writes = {"title": 0, "archive": 0, "answer": 0}
+        self.failed_writes = []
+        self.misses = {name: 0 for name, _ in PAGES}
+        self.checks = 0
+        self.examples = []
+        self.write_ms = []
+        self.expected = {}
+
+    # What each page shows of the state the writer changes.
+    def observe(self, name, body):
+        text = body.decode()
+        if name in ("public list", "case page"):
+            return self.expected["title"] in text
+        if name == "maturity pipeline":
+            match = re.search(
+                r'headline__number">([^<]+)</span> <span class="headline__label">All initiatives',
+                text,
+            )
+            return match and number(match.group(1))
+        match = re.search(
+            rf"<code>{re.escape(self.flip['item'])}</code></th>\s*<td class=\"num\">([^<]+)</td>",
+            text,
+        )
+        return match and number(match.group(1))
+
+    def wanted(self, name):
+        if name in ("public list", "case page"):
+            return True
+        return self.expected["total" if name == "maturity pipeline" else "ticked"]
+
+    def start_state(self):
+        status, headers, body = request(
+            self.server.port, "GET", f"/api/initiatives/{self.reference}/", headers=self.auth
+        )
+        assert status == 200, body[:500]
+        self.etag = headers["ETag"]
+        self.expected["title"] = json.loads(body)["title"]
+        for name in ("maturity pipeline", "indicator report"):
+            status, _, body = request(self.server.port, "GET", self.paths[name])
+            assert status == 200
+            value = self.observe(name, body)
+            assert value, f"{name}: the figure the writer watches is not on the page"
+            self.expected["total" if name == "maturity pipeline" else "ticked"] = value
+
+    def write_title(self, n):
+        title = f"Load check {n} {uuid.uuid4().hex[:8]}"
+        status, headers, body = request(
+            self.server.port,
+            "PATCH",
+            f"/api/initiatives/{self.reference}/",
+            body=json.dumps({"title": title}),
+            headers={**self.auth, "Content-Type": "application/json", "If-Match": self.etag},
+        )
+        if status == 200:
+            self.etag = headers["ETag"]
+            self.expected["title"] = title
+        return status, body
+
+    def write_archive(self, n):
+        reference = self.archive.pop()
+        status, _, body = request(
+            self.server.port, "DELETE", f"/api/initiatives/{reference}/", headers=self.auth
+        )
+        if status == 204:
+            self.expected["total"] -= 1
+        return status, body
+
+    def write_answer(self, n):
+        flip = self.flip
+        flip["affirmative"] = not flip["affirmative"]
+        row = [flip[k] for k in ("wave", "country", "respondent", "sector", "question", "item")]
+        csv = "wave,country,respondent,sector,question,item,answer\n" + ",".join(
+            [*row, "yes" if flip["affirmative"] else "no"]
+        )
+        body, content_type = multipart({"replace": "true"}, "answer.csv", csv.encode())
+        status, _, answer = request(
+            self.server.port,
+            "POST",
+            "/api/survey/responses/import/",
+            body=body,
+            headers={**self.auth, "Content-Type": content_type},
+        )
+        if status in (200, 201):
+            self.expected["ticked"] += 1 if flip["affirmative"] else -1
+        else:
+            flip["affirmative"] = not flip["affirmative"]
+        return status, answer
+
+    def check(self, n, kind):
+        for name, path in self.paths.items():
+            status, _, body = request(self.server.port, "GET", path)
+            self.checks += 1
+            seen = self.observe(name, body) if status == 200 else None
+            if seen != self.wanted(name):
+                self.misses[name] += 1
+                if len(self.examples) < 10:
+                    self.examples.append(
+                        {"write": n, "kind": kind, "page": name, "status": status, "seen": seen}
+                    )
+
+    def run(self):
+        kinds = [
+            ("title", self.write_title),
+            ("archive", self.write_archive),
+            ("answer", self.write_answer),
+        ]
+        n = 0
+        next_at = time.monotonic()
+        while not self.stop.is_set() and self.archive:
+            kind, write = kinds[n % len(kinds)]
+            n += 1
+            started = time.perf_counter()
+            status, body = write(n)
+            self.write_ms.append((time.perf_counter() - started) * 1000)
+            if status >= 300:
+                self.failed_writes.append({"kind": kind, "status": status, "body": body[:300]})
+            else:
+                self.writes[kind] += 1
+                self.check(n, kind)
+            next_at += 1.0
+            self.stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def summary(self):
+        return {
+            "writes": self.writes,
+            "failed_writes": self.failed_writes[:5],
+            "failed_write_count": len(self.failed_writes),
+            "write_p50_ms": round(statistics.median(self.write_ms), 1) if self.write_ms else None,
+            "page_checks": self.checks,
+            "misses": self.misses,
+            "miss_examples": self.examples,
+        }
+
+
+# ---------------------------------------------------------------- the import probe
+
+
+class Probe(threading.Thread):
+    """GET `path` one request at a time, every PROBE_EVERY seconds, keeping latencies."""
+
+    def __init__(self, port, path, unique=False):
+        super().__init__(daemon=True)
+        self.port, self.path, self.unique = port, path, unique
+        self.latencies = []
+        self.errors = 0
+        self.mark = threading.Event()
+        self.halt = threading.Event()
+
+    def run(self):
+        n = 0
+        deadline = time.monotonic() + 3600  # bounded whatever happens
+        while not self.halt.is_set() and time.monotonic() < deadline:
+            n += 1
+            path = f"{self.path}?probe={uuid.uuid4().hex}" if self.unique else self.path
+            started = time.perf_counter()
+            try:
+                status, _, _ = request(self.port, "GET", path, timeout=60)
+            except OSError:
+                status = None
+            elapsed = (time.perf_counter() - started) * 1000
+            if status == 200:
+                self.latencies.append(elapsed)
+            else:
+                self.errors += 1
+            self.halt.wait(PROBE_EVERY)
+
+    def take(self):
+        taken, self.latencies = self.latencies, []
+        errors, self.errors = self.errors, 0
+        return taken, errors
+
+
+def latency_summary(values, errors):
+    if not values:
+        return {"requests": 0, "errors": errors}
+    ordered = sorted(values)
+    return {
+        "requests": len(values),
+        "errors": errors,
+        "p50_ms": round(statistics.median(ordered), 1),
+        "p90_ms": round(ordered[int(len(ordered) * 0.9) - 1], 1),
+        "max_ms": round(ordered[-1], 1),
+    }
+
+
+def survey_file(scale, wave):
+    rows = IMPORT_ROWS[scale]
+    path = DATA / f"survey-{rows}-{wave}.csv"
+    if not path.exists():
+        script = str(BENCH / "survey_generate.py")
+        subprocess.run([PYTHON, script, str(rows), "-o", str(path), "--wave", wave], check=True)
+    return path, rows
+
+
+def import_under_probe(scale, server, path_kind):
+    wave = IMPORT_WAVES[path_kind]
+    path, rows = survey_file(scale, wave)
+    cached = Probe(server.port, "/initiatives/")
+    uncached = Probe(server.port, "/initiatives/", unique=True)
+    for probe in (cached, uncached):
+        probe.start()
+    time.sleep(IDLE_PROBE_SECONDS)
+    idle = {"cached": cached.take(), "uncached": uncached.take()}
+    args = [PYTHON, "manage.py", "import_survey", str(path), "--create-wave"]
+    if path_kind == "bulk":
+        args.append("--bulk")
+    started = time.perf_counter()
+    done = subprocess.run(
+        args,
+        cwd=SRC,
+        env=env_for(scale, SIZE, **CACHE),
+        capture_output=True,
+        text=True,
+        timeout=3600,
+        check=False,
+    )
+    seconds = time.perf_counter() - started
+    during = {"cached": cached.take(), "uncached": uncached.take()}
+    for probe in (cached, uncached):
+        probe.halt.set()
+        probe.join(timeout=120)
+    result = {
+        "command": " ".join(args[1:]).replace(str(DATA) + "/", ""),
+        "rows": rows,
+        "exit_code": done.returncode,
+        "output": (done.stdout + done.stderr).strip().splitlines()[-3:],
+        "seconds": round(seconds, 1),
+    }
+    for name in ("cached", "uncached"):
+        idle_summary = latency_summary(*idle[name])
+        during_summary = latency_summary(*during[name])
+        ratio = (
+            round(during_summary["p50_ms"] / idle_summary["p50_ms"], 2)
+            if idle_summary.get("p50_ms") and during_summary.get("p50_ms")
+            else None
+        )
+        result[name] = {"idle": idle_summary, "during": during_summary, "ratio": ratio}
+    return result
+
+
+# ---------------------------------------------------------------- the run
+
+
+def load_pages(server, params, seconds, results, label):
+    for name, template in [CEILING, *PAGES] if label == "idle" else PAGES:
+        path = url(template, params)
+        status, _ = server.get(path, timeout=120)  # warm the workers and the cache
+        if status != 200:
+            results[name] = {"path": path, "skipped": f"HTTP {status}"}
+            continue
+        results[name] = {"path": path, **wrk(server.base(), path, seconds)}
+        page = results[name]
+        print(
+            f"{label} {name}: {page['rps']} rps, p50 {page['p50_ms']} ms, "
+            f"p99 {page['p99_ms']} ms, errors {page['errors']}",
+            flush=True,
+        )
+
+
+def judge(results):
+    load = results["load"]
+    ceiling = load[CEILING[0]]["rps"]
+    verdicts = {}
+    for name, _ in PAGES:
+        page = load[name]
+        share = page["rps"] / ceiling if ceiling else 0
+        page["share_of_ceiling"] = round(share, 3)
+        verdicts[f"load: {name}"] = (
+            share >= SHARE_OF_CEILING and page["p99_ms"] < P99_MS and page["errors"] == 0
+        )
+    writer = results["freshness"]["writer"]
+    verdicts["freshness: every page shows each write"] = (
+        writer["page_checks"] > 0
+        and sum(writer["misses"].values()) == 0
+        and writer["failed_write_count"] == 0
+    )
+    for name, both in results["signed_in"].items():
+        # "No slower": within the noise of a shared machine (5%).
+        both["ratio"] = round(both["page cache on"]["rps"] / both["page cache off"]["rps"], 3)
+        verdicts[f"signed in: {name}"] = both["ratio"] >= 0.95
+    for kind, measured in results.get("import", {}).items():
+        ratio = measured["cached"]["ratio"]
+        verdicts[f"import ({kind}): public list median"] = (
+            measured["exit_code"] == 0 and ratio is not None and ratio <= IMPORT_SLOWDOWN
+        )
+    return verdicts
+
+
+def _yes(flag):
+    return "**yes**" if flag else "**no**"
+
+
+def _ms(value):
+    return "—" if value is None else f"{value:,.1f} ms"
+
+
+def section(data):
+    """The markdown of this benchmark's section of RESULTS.md."""
+    verdicts = data["verdicts"]
+    load = data["load"]
+    ceiling = load[CEILING[0]]
+    lines = [
+        SECTION,
+        "",
+        f"_`python bench/goal8_cached_load.py`, measured {data['measured_at']} at commit "
+        f"`{data['commit']}`; load average {data['load_average_at_start']} at the start, "
+        f"{data['load_average_at_end']} at the end (2 cores, shared with other work: "
+        f"{'; '.join(data['other_load'][:3])}). Absolute figures are noisy; the ratios are "
+        "taken in the same run._",
+        "",
+        f"gunicorn 2 gthread workers x 4 threads, DEBUG off, CONN_MAX_AGE=60, Redis "
+        f"(`{data['gunicorn']['cache']}`) as the shared cache of both processes; "
+        f"`wrk -t2 -c16 -d{data['seconds_per_page']}s` per page, one after another, on the "
+        "national data set (100,000 initiatives, 1,000,000 survey records). Anonymous visitors "
+        "get the public pages from the page cache (`core/pagecache.py`).",
+        "",
+        "### Load: each page at least 25% of /healthz, p99 < 250 ms, no error",
+        "",
+        "| page | requests | req/s | share of /healthz | p50 | p99 | errors | holds |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+        f"| /healthz (ceiling) | {ceiling['requests']:,} | {ceiling['rps']:,.0f} | 100% | "
+        f"{_ms(ceiling['p50_ms'])} | {_ms(ceiling['p99_ms'])} | {ceiling['errors']} | |",
+    ]
+    for name, _ in PAGES:
+        page = load[name]
+        lines.append(
+            f"| {name} (`{page['path']}`) | {page['requests']:,} | {page['rps']:,.0f} | "
+            f"{page['share_of_ceiling']:.0%} | {_ms(page['p50_ms'])} | {_ms(page['p99_ms'])} | "
+            f"{page['errors']} | {_yes(verdicts[f'load: {name}'])} |"
+        )
+    writer = data["freshness"]["writer"]
+    writes = writer["writes"]
+    lines += [
+        "",
+        "### A write a second: each page shows it at the next request",
+        "",
+        f"The same loads again while a writer, through the API with a token, makes one write "
+        f"a second in turn: the case's title (PATCH, {writes['title']}), archiving a published "
+        f"initiative (DELETE, {writes['archive']}; the maturity report's total falls by one), "
+        f"one survey answer turned over (import with `replace`, {writes['answer']}; the "
+        f"indicator report's count for that item moves by one). After each write it fetches "
+        f"the four pages as a new anonymous visitor and checks each shows the state after the "
+        f"write: {writer['page_checks']:,} checks, {sum(writer['misses'].values())} misses, "
+        f"{writer['failed_write_count']} failed writes (median write {writer['write_p50_ms']} "
+        f"ms). Holds: {_yes(verdicts['freshness: every page shows each write'])}.",
+        "",
+        "| page | req/s under writes | p50 | p99 | errors | misses |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, _ in PAGES:
+        page = data["freshness"]["pages"][name]
+        lines.append(
+            f"| {name} | {page['rps']:,.0f} | {_ms(page['p50_ms'])} | {_ms(page['p99_ms'])} | "
+            f"{page['errors']} | {writer['misses'][name]} |"
+        )
+    lines += [
+        "",
+        "### Signed in: no slower than without the page cache",
+        "",
+        "As the bench superuser (a session cookie), on this server and on a second one started "
+        "with `PAGE_CACHE_ENABLED=false`, in turn, twice each; req/s is the mean of the two "
+        "runs. Holds when the ratio is at least 0.95 (the noise of a shared machine).",
+        "",
+        "| page | page cache on: req/s (runs) | off: req/s (runs) | on / off | p99 on | p99 off "
+        "| holds |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, both in data["signed_in"].items():
+        on, off = both["page cache on"], both["page cache off"]
+        lines.append(
+            f"| {name} (`{both['path']}`) | {on['rps']:,.1f} ({', '.join(map(str, on['runs']))})"
+            f" | {off['rps']:,.1f} ({', '.join(map(str, off['runs']))}) | {both['ratio']:.2f} | "
+            f"{_ms(on['p99_ms'])} | {_ms(off['p99_ms'])} | {_yes(verdicts[f'signed in: {name}'])} |"
+        )
+    if data.get("import"):
+        lines += [
+            "",
+            "### During a survey import: the public list's median within 2x of idle",
+            "",
+            f"One request at a time every {PROBE_EVERY * 1000:.0f} ms, for "
+            f"{IDLE_PROBE_SECONDS} s idle and then during `manage.py import_survey` into a new "
+            "wave. *Public list*: `/initiatives/` as an anonymous visitor gets it (the page "
+            "cache). *Uncached render*: the same list with a query the cache has never seen, "
+            "so each request renders from the database.",
+            "",
+            "| import | rows | seconds | public list p50 idle | during | ratio | holds | "
+            "uncached render p50 idle | during | ratio | errors during |",
+            "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|",
+        ]
+        for kind, measured in data["import"].items():
+            cached, uncached = measured["cached"], measured["uncached"]
+            errors = cached["during"]["errors"] + uncached["during"]["errors"]
+            lines.append(
+                f"| `{measured['command']}` (exit {measured['exit_code']}) | "
+                f"{measured['rows']:,} | {measured['seconds']} | "
+                f"{_ms(cached['idle'].get('p50_ms'))} | {_ms(cached['during'].get('p50_ms'))} | "
+                f"{cached['ratio']} | {_yes(verdicts[f'import ({kind}): public list median'])} | "
+                f"{_ms(uncached['idle'].get('p50_ms'))} | "
+                f"{_ms(uncached['during'].get('p50_ms'))} | {uncached['ratio']} | {errors} |"
+            )
+    lines += ["", "Goals: " + "; ".join(f"{k}: {_yes(v)}" for k, v in verdicts.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text):
+    """Replace (or add) this benchmark's section, leaving the rest of RESULTS.md alone."""
+    current = RESULTS_MD.read_text() if RESULTS_MD.exists() else "# Benchmark results\n\n"
+    parts = re.split(r"(?m)^(?=## )", current)
+    kept = [part for part in parts if not part.startswith(SECTION)]
+    RESULTS_MD.write_text("".join(kept).rstrip() + "\n\n" + text.rstrip() + "\n")
+
+
+def main():
+    if "--report" in sys.argv:  # write the section again from the last saved result
+        write_section(section(json.loads((BENCH / "results" / "full" / "goal8.json").read_text())))
+        return
+    scale = scale_from_argv()
+    seconds = int(os.environ.get("BENCH_LOAD_SECONDS", 60 if scale == "full" else 15))
+    params = parameters(scale, SIZE)
+    remove_import_waves(scale)
+    flush_redis()  # after the removal, which wrote without telling the cache
+    cookie, token, archive, flip = credentials_and_targets(scale, params)
+    results = {
+        "seconds_per_page": seconds,
+        "gunicorn": {"workers": 2, "threads": 4, "cache": REDIS},
+        "load_average_at_start": load_average(),
+        "other_load": other_load(),
+        "load": {},
+        "freshness": {"pages": {}},
+        "signed_in": {},
+    }
+    with (
+        Gunicorn(scale, SIZE, **CACHE) as server,
+        Gunicorn(
+            scale, SIZE, log="gunicorn-nocache.log", PAGE_CACHE_ENABLED="false", **CACHE
+        ) as plain,
+    ):
+        load_pages(server, params, seconds, results["load"], "idle")
+
+        writer = Writer(server, token, params, archive, flip)
+        writer.start_state()
+        thread = threading.Thread(target=writer.run, daemon=True)
+        thread.start()
+        load_pages(server, params, seconds, results["freshness"]["pages"], "writes")
+        writer.stop.set()
+        thread.join(timeout=120)
+        results["freshness"]["writer"] = writer.summary()
+        print("writer:", results["freshness"]["writer"], flush=True)
+
+        for name, template in SIGNED_IN:
+            path = url(template, params)
+            both = results["signed_in"][name] = {"path": path}
+            for target in (server, plain):
+                status, _ = target.get(path, timeout=120, headers={"Cookie": cookie})
+                assert status == 200, f"signed in {path}: HTTP {status}"
+            # In turn, twice, so that a burst of other work on the machine falls on both.
+            runs = {"page cache on": [], "page cache off": []}
+            for _ in range(2):
+                for label, target in (("page cache on", server), ("page cache off", plain)):
+                    runs[label].append(
+                        wrk(target.base(), path, seconds // 4, headers=[f"Cookie: {cookie}"])
+                    )
+            for label, measured in runs.items():
+                both[label] = {
+                    "rps": round(sum(m["rps"] for m in measured) / len(measured), 2),
+                    "requests": sum(m["requests"] for m in measured),
+                    "p50_ms": max(m["p50_ms"] for m in measured),
+                    "p99_ms": max(m["p99_ms"] for m in measured),
+                    "errors": sum(m["errors"] for m in measured),
+                    "runs": [m["rps"] for m in measured],
+                }
+                print(f"signed in {name}, {label}: {both[label]['rps']} rps", flush=True)
+
+        if "--skip-import" not in sys.argv:
+            results["import"] = {}
+            for kind in ("bulk", "normal"):
+                results["import"][kind] = import_under_probe(scale, server, kind)
+                print(f"import {kind}:", results["import"][kind], flush=True)
+    results["load_average_at_end"] = load_average()
+    results["verdicts"] = judge(results)
+    print(json.dumps(results["verdicts"], indent=2), flush=True)
+    saved = save(scale, "goal8", results)
+    if scale == "full" and SIZE == "large":
+        write_section(section(saved))
+
+
+if __name__ == "__main__":
+    main()
