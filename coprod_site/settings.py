@@ -411,6 +411,8 @@ CACHES = {
 # How long a cached report or public page lives at most; a change of the data ends it at
 # once. 0 turns both caches off.
 REPORT_CACHE_SECONDS = _read("REPORT_CACHE_SECONDS", env.int, 600)
+# Whether anonymous GETs of the public pages are served from that cache (core/pagecache.py).
+PAGE_CACHE_ENABLED = _read("PAGE_CACHE_ENABLED", _strict_bool, True)
 # The largest page or CSV kept in the page cache; bigger ones are served uncached.
 PAGE_CACHE_MAX_BYTES = _read("PAGE_CACHE_MAX_BYTES", env.int, 2 * 1024 * 1024)
 

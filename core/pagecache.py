@@ -112,7 +112,7 @@ class PublicPageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase:
-        if request.method != "GET" or not reportcache.enabled():
+        if request.method != "GET" or not settings.PAGE_CACHE_ENABLED or not reportcache.enabled():
             return self.get_response(request)
         view_name = _view_name(request)
         if view_name not in CACHED_VIEWS:
