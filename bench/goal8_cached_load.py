@@ -13,8 +13,9 @@ pages of the other. Four measurements:
    no error.
 2. Freshness: the same loads again while a writer makes one write a second through the API
    (in turn: the case's title, archiving a published initiative, one survey answer turned
-   over) and, after each, fetches the four pages as a new visitor and checks that each
-   shows the state after the write. Every page that does not is a miss; there must be none.
+   from no to yes, turned back at the end) and, after each, a checker fetches the four
+   pages as a new visitor and checks that each shows the state after the write. Every page
+   that does not is a miss; there must be none.
 3. Signed in: the public list and the case page as the bench superuser (a session cookie),
    on this server and on a second one started with PAGE_CACHE_ENABLED=false, in turn.
 4. Import: the public list's latency, one request at a time (every 50 ms), idle and during
@@ -69,6 +70,7 @@ SHARE_OF_CEILING = 0.25
 P99_MS = 250
 IMPORT_SLOWDOWN = 2.0
 # The waves the import measurement writes (removed before each run).
+ANSWER_COLUMNS = ("wave", "country", "respondent", "sector", "question", "item")
 IMPORT_WAVES = {"bulk": "LOAD8-BULK", "normal": "LOAD8-NORMAL"}
 IMPORT_ROWS = {"full": 1_000_000, "quick": 100_000}
 PROBE_EVERY = 0.05
@@ -106,7 +108,8 @@ def remove_import_waves(scale):
 
 def credentials_and_targets(scale, params):
     """A session cookie and an API token of the bench superuser, the initiatives that the
-    writer will archive, and a survey answer of the indicator report's wave to turn over."""
+    writer will archive, and answers "no" to one item of the indicator report's question
+    and wave, which it will turn to "yes"."""
     os.environ.update(CACHE)
     django_setup(scale, SIZE)
     from django.conf import settings
@@ -126,25 +129,34 @@ def credentials_and_targets(scale, params):
         .order_by("-pk")
         .values_list("reference", flat=True)[:400]
     )
-    answer = (
+    first = (
         Response.objects.filter(
             respondent__wave__code=params["wave"], item__question__code="barriers"
         )
-        .select_related("respondent__country", "respondent__wave", "sector", "item__question")
         .order_by("pk")
+        .values_list("item__code", flat=True)
         .first()
     )
-    flip = {
-        "wave": answer.respondent.wave.code,
-        "country": answer.respondent.country.code,
-        "respondent": answer.respondent.code,
-        "sector": answer.sector.code,
-        "question": answer.item.question.code,
-        "item": answer.item.code,
-        "affirmative": answer.affirmative,
-    }
+    answers = [
+        {
+            "wave": r.respondent.wave.code,
+            "country": r.respondent.country.code,
+            "respondent": r.respondent.code,
+            "sector": r.sector.code,
+            "question": r.item.question.code,
+            "item": r.item.code,
+        }
+        for r in Response.objects.filter(
+            respondent__wave__code=params["wave"],
+            item__question__code="barriers",
+            item__code=first,
+            affirmative=False,
+        )
+        .select_related("respondent__country", "respondent__wave", "sector", "item__question")
+        .order_by("pk")[:400]
+    ]
     cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
-    return cookie, key, archive, flip
+    return cookie, key, archive, answers
 
 
 # ---------------------------------------------------------------- HTTP
@@ -184,45 +196,63 @@ def number(text):
 
 
 class Writer:
-    """One write a second through the API, each followed by a look at the four pages."""
+    """One write a second through the API. After each, a checker fetches the four pages as
+    a new visitor and checks that each shows the state after that write (or a later one:
+    the checks of one write may overlap the next write, so every figure only moves one way).
+    """
 
-    def __init__(self, server, token, params, archive, flip):
+    CHECKERS = 6  # checks under way at once, at most; past that the writer waits
+
+    def __init__(self, server, token, params, archive, answers):
         self.server = server
         self.auth = {"Authorization": f"Token {token}", "Accept": "application/json"}
         self.reference = params["reference"]
         self.paths = {name: url(template, params) for name, template in PAGES}
-        self.archive = archive
-        self.flip = flip
+        self.archive = list(archive)
+        self.answers = list(answers)  # answers "no" of one item, turned to "yes" one by one
+        self.turned = []
+        self.item = answers[0]["item"]
         self.stop = threading.Event()
+        self.slots = threading.BoundedSemaphore(self.CHECKERS)
+        self.lock = threading.Lock()
+        self.checkers = []
         self.writes = {"title": 0, "archive": 0, "answer": 0}
         self.failed_writes = []
+        self.late = 0
         self.misses = {name: 0 for name, _ in PAGES}
         self.checks = 0
+        self.check_ms = []
         self.examples = []
         self.write_ms = []
-        self.expected = {}
+        self.state = {}
 
-    # What each page shows of the state the writer changes.
     def observe(self, name, body):
+        """The figure of `name` that the writer moves, as the page shows it."""
         text = body.decode()
         if name in ("public list", "case page"):
-            return self.expected["title"] in text
+            numbers = [int(n) for n in re.findall(r"Load check (\d+) ", text)]
+            return max(numbers, default=0)
         if name == "maturity pipeline":
             match = re.search(
                 r'headline__number">([^<]+)</span> <span class="headline__label">All initiatives',
                 text,
             )
-            return match and number(match.group(1))
-        match = re.search(
-            rf"<code>{re.escape(self.flip['item'])}</code></th>\s*<td class=\"num\">([^<]+)</td>",
-            text,
-        )
-        return match and number(match.group(1))
+        else:
+            match = re.search(
+                rf"<code>{re.escape(self.item)}</code></th>\s*<td class=\"num\">([^<]+)</td>",
+                text,
+            )
+        return number(match.group(1)) if match else None
 
-    def wanted(self, name):
+    @staticmethod
+    def shows(name, seen, state):
+        if seen is None:
+            return False
         if name in ("public list", "case page"):
-            return True
-        return self.expected["total" if name == "maturity pipeline" else "ticked"]
+            return seen >= state["title"]
+        if name == "maturity pipeline":
+            return seen <= state["total"]  # archiving takes one off each time
+        return seen >= state["ticked"]  # each answer turned from no to yes adds one
 
     def start_state(self):
         status, headers, body = request(
@@ -230,13 +260,13 @@ class Writer:
         )
         assert status == 200, body[:500]
         self.etag = headers["ETag"]
-        self.expected["title"] = json.loads(body)["title"]
-        for name in ("maturity pipeline", "indicator report"):
+        self.state["title"] = 0
+        for name, key in (("maturity pipeline", "total"), ("indicator report", "ticked")):
             status, _, body = request(self.server.port, "GET", self.paths[name])
-            assert status == 200
+            assert status == 200, f"{name}: HTTP {status}"
             value = self.observe(name, body)
-            assert value, f"{name}: the figure the writer watches is not on the page"
-            self.expected["total" if name == "maturity pipeline" else "ticked"] = value
+            assert value is not None, f"{name}: the figure the writer watches is not on the page"
+            self.state[key] = value
 
     def write_title(self, n):
         title = f"Load check {n} {uuid.uuid4().hex[:8]}"
@@ -249,7 +279,7 @@ class Writer:
         )
         if status == 200:
             self.etag = headers["ETag"]
-            self.expected["title"] = title
+            self.state["title"] = n
         return status, body
 
     def write_archive(self, n):
@@ -258,17 +288,15 @@ class Writer:
             self.server.port, "DELETE", f"/api/initiatives/{reference}/", headers=self.auth
         )
         if status == 204:
-            self.expected["total"] -= 1
+            self.state["total"] -= 1
         return status, body
 
-    def write_answer(self, n):
-        flip = self.flip
-        flip["affirmative"] = not flip["affirmative"]
-        row = [flip[k] for k in ("wave", "country", "respondent", "sector", "question", "item")]
-        csv = "wave,country,respondent,sector,question,item,answer\n" + ",".join(
-            [*row, "yes" if flip["affirmative"] else "no"]
+    def import_answers(self, answers, value):
+        header = "wave,country,respondent,sector,question,item,answer\n"
+        rows = [",".join([*(a[k] for k in ANSWER_COLUMNS), value]) + "\n" for a in answers]
+        body, content_type = multipart(
+            {"replace": "true"}, "answers.csv", (header + "".join(rows)).encode()
         )
-        body, content_type = multipart({"replace": "true"}, "answer.csv", csv.encode())
         status, _, answer = request(
             self.server.port,
             "POST",
@@ -276,23 +304,41 @@ class Writer:
             body=body,
             headers={**self.auth, "Content-Type": content_type},
         )
-        if status in (200, 201):
-            self.expected["ticked"] += 1 if flip["affirmative"] else -1
-        else:
-            flip["affirmative"] = not flip["affirmative"]
         return status, answer
 
-    def check(self, n, kind):
-        for name, path in self.paths.items():
-            status, _, body = request(self.server.port, "GET", path)
-            self.checks += 1
-            seen = self.observe(name, body) if status == 200 else None
-            if seen != self.wanted(name):
-                self.misses[name] += 1
-                if len(self.examples) < 10:
-                    self.examples.append(
-                        {"write": n, "kind": kind, "page": name, "status": status, "seen": seen}
-                    )
+    def write_answer(self, n):
+        answer = self.answers.pop()
+        status, body = self.import_answers([answer], "yes")
+        if status in (200, 201):
+            self.turned.append(answer)
+            self.state["ticked"] += 1
+        return status, body
+
+    def restore_answers(self):
+        """Turn the answers back to "no", so that the data set is as it was."""
+        if self.turned:
+            status, body = self.import_answers(self.turned, "no")
+            assert status in (200, 201), body[:500]
+
+    def check(self, n, kind, state):
+        try:
+            for name, path in self.paths.items():
+                started = time.perf_counter()
+                status, _, body = request(self.server.port, "GET", path)
+                elapsed = (time.perf_counter() - started) * 1000
+                seen = self.observe(name, body) if status == 200 else None
+                with self.lock:
+                    self.checks += 1
+                    self.check_ms.append(elapsed)
+                    if not self.shows(name, seen, state):
+                        self.misses[name] += 1
+                        if len(self.examples) < 10:
+                            self.examples.append(
+                                {"write": n, "kind": kind, "page": name, "status": status,
+                                 "seen": seen, "wanted": state}
+                            )  # fmt: skip
+        finally:
+            self.slots.release()
 
     def run(self):
         kinds = [
@@ -301,8 +347,8 @@ class Writer:
             ("answer", self.write_answer),
         ]
         n = 0
-        next_at = time.monotonic()
-        while not self.stop.is_set() and self.archive:
+        next_at = began = time.monotonic()
+        while not self.stop.is_set() and self.archive and self.answers:
             kind, write = kinds[n % len(kinds)]
             n += 1
             started = time.perf_counter()
@@ -312,17 +358,32 @@ class Writer:
                 self.failed_writes.append({"kind": kind, "status": status, "body": body[:300]})
             else:
                 self.writes[kind] += 1
-                self.check(n, kind)
+                if not self.slots.acquire(blocking=False):
+                    self.late += 1
+                    self.slots.acquire()
+                checker = threading.Thread(
+                    target=self.check, args=(n, kind, dict(self.state)), daemon=True
+                )
+                checker.start()
+                self.checkers.append(checker)
             next_at += 1.0
             self.stop.wait(max(0.0, next_at - time.monotonic()))
+        self.seconds = time.monotonic() - began
+        for checker in self.checkers:
+            checker.join(timeout=120)
 
     def summary(self):
+        ordered = sorted(self.check_ms)
         return {
             "writes": self.writes,
+            "writes_per_second": round(sum(self.writes.values()) / self.seconds, 2),
             "failed_writes": self.failed_writes[:5],
             "failed_write_count": len(self.failed_writes),
+            "writes_late_for_a_checker": self.late,
             "write_p50_ms": round(statistics.median(self.write_ms), 1) if self.write_ms else None,
             "page_checks": self.checks,
+            "check_p50_ms": round(statistics.median(ordered), 1) if ordered else None,
+            "check_max_ms": round(ordered[-1], 1) if ordered else None,
             "misses": self.misses,
             "miss_examples": self.examples,
         }
@@ -533,12 +594,16 @@ def section(data):
         f"The same loads again while a writer, through the API with a token, makes one write "
         f"a second in turn: the case's title (PATCH, {writes['title']}), archiving a published "
         f"initiative (DELETE, {writes['archive']}; the maturity report's total falls by one), "
-        f"one survey answer turned over (import with `replace`, {writes['answer']}; the "
-        f"indicator report's count for that item moves by one). After each write it fetches "
-        f"the four pages as a new anonymous visitor and checks each shows the state after the "
-        f"write: {writer['page_checks']:,} checks, {sum(writer['misses'].values())} misses, "
-        f"{writer['failed_write_count']} failed writes (median write {writer['write_p50_ms']} "
-        f"ms). Holds: {_yes(verdicts['freshness: every page shows each write'])}.",
+        f"one survey answer turned from no to yes (import with `replace`, {writes['answer']}; "
+        f"the indicator report's count for that item rises by one; turned back after the "
+        f"run). After each write a checker fetches the four pages as a new anonymous visitor "
+        f"and checks that each shows the state after that write or a later one: "
+        f"{writer['page_checks']:,} checks (median {writer['check_p50_ms']} ms, longest "
+        f"{writer['check_max_ms']} ms), {sum(writer['misses'].values())} misses, "
+        f"{writer['failed_write_count']} failed writes, {writer['writes_late_for_a_checker']} "
+        f"writes late, {writer['writes_per_second']} writes a second (median write "
+        f"{writer['write_p50_ms']} ms). "
+        f"Holds: {_yes(verdicts['freshness: every page shows each write'])}.",
         "",
         "| page | req/s under writes | p50 | p99 | errors | misses |",
         "|---|---:|---:|---:|---:|---:|",
@@ -615,7 +680,7 @@ def main():
     params = parameters(scale, SIZE)
     remove_import_waves(scale)
     flush_redis()  # after the removal, which wrote without telling the cache
-    cookie, token, archive, flip = credentials_and_targets(scale, params)
+    cookie, token, archive, answers = credentials_and_targets(scale, params)
     results = {
         "seconds_per_page": seconds,
         "gunicorn": {"workers": 2, "threads": 4, "cache": REDIS},
@@ -633,13 +698,14 @@ def main():
     ):
         load_pages(server, params, seconds, results["load"], "idle")
 
-        writer = Writer(server, token, params, archive, flip)
+        writer = Writer(server, token, params, archive, answers)
         writer.start_state()
         thread = threading.Thread(target=writer.run, daemon=True)
         thread.start()
         load_pages(server, params, seconds, results["freshness"]["pages"], "writes")
         writer.stop.set()
-        thread.join(timeout=120)
+        thread.join(timeout=300)
+        writer.restore_answers()
         results["freshness"]["writer"] = writer.summary()
         print("writer:", results["freshness"]["writer"], flush=True)
 

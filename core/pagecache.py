@@ -13,6 +13,13 @@ Never cached:
 - a response that is not a 200, sets a cookie, says `private` or `no-store`, has messages
   queued, or is larger than PAGE_CACHE_MAX_BYTES.
 
+One render per page and data generation: the first visitor who misses renders the page,
+and those who miss it meanwhile wait for that render's entry (up to FILL_WAIT_SECONDS)
+rather than each render the same page. Without this, each change of the data sent every
+concurrent visitor of a costly report into the same computation at once, and under a steady
+trickle of writes the report never got into the cache at all. The entry they wait for is
+still one of the current generation, so it shows every change committed before it.
+
 Headers: `Vary: Cookie` (a signed-in user gets another page from the same URL),
 `Cache-Control: public, no-cache` (anyone may keep it, but must ask again before each use)
 and an `ETag`; a conditional GET whose `If-None-Match` names it gets a 304 without a body.
@@ -23,7 +30,9 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.http import (
@@ -40,6 +49,12 @@ from django.utils.translation import get_language
 
 from . import reportcache
 from .metrics import PAGE_CACHE, timed_cache
+
+if TYPE_CHECKING:
+    from django.core.cache.backends.base import BaseCache
+
+# (ETag, kept headers, body, whether the view streamed it)
+Entry = tuple[str, dict[str, str], bytes, bool]
 
 # URL names of the pages that are public and the same for every anonymous visitor.
 CACHED_VIEWS = frozenset(
@@ -68,6 +83,10 @@ _KEPT_HEADERS = (
     "X-Content-Type-Options",
 )
 _MESSAGES_COOKIE = "messages"
+# How long a visitor waits for another's render of the same page before rendering it too,
+# and how often it looks for the entry meanwhile.
+FILL_WAIT_SECONDS = 10.0
+FILL_POLL_SECONDS = 0.02
 
 
 def _view_name(request: HttpRequest) -> str | None:
@@ -98,6 +117,22 @@ def _public_headers(response: HttpResponseBase, etag: str) -> HttpResponseBase:
     return response
 
 
+def _entry_of_another_render(cache: BaseCache, key: str) -> Entry | None:
+    """The entry that another request is rendering for `key`, once it is there; None when
+    that render ended without keeping one (or took too long): then render it here."""
+    marker = key + ":filling"
+    deadline = time.monotonic() + FILL_WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(FILL_POLL_SECONDS)
+        found = cache.get_many([key, marker])
+        if key in found:
+            entry: Entry = found[key]
+            return entry
+        if marker not in found:
+            return None
+    return None
+
+
 def _not_modified(request: HttpRequest, etag: str) -> bool:
     wanted = request.META.get("HTTP_IF_NONE_MATCH")
     if not wanted:
@@ -124,6 +159,11 @@ class PublicPageCacheMiddleware:
         cache = reportcache.store()
         with timed_cache("page_get"):
             entry = cache.get(key)
+        filling = False
+        if entry is None:
+            filling = cache.add(key + ":filling", True, FILL_WAIT_SECONDS)
+            if not filling:
+                entry = _entry_of_another_render(cache, key)
         PAGE_CACHE.labels("miss" if entry is None else "hit").inc()
         if entry is not None:
             etag, headers, content, streamed = entry
@@ -135,6 +175,15 @@ class PublicPageCacheMiddleware:
             else:
                 response = HttpResponse(content, headers=headers)
             return _public_headers(response, etag)
+        try:
+            return self._render_and_keep(request, cache, key)
+        finally:
+            if filling:
+                cache.delete(key + ":filling")
+
+    def _render_and_keep(
+        self, request: HttpRequest, cache: BaseCache, key: str
+    ) -> HttpResponseBase:
         response = self.get_response(request)
         if not self._storable(request, response):
             if getattr(getattr(request, "user", None), "is_authenticated", False):
@@ -146,7 +195,7 @@ class PublicPageCacheMiddleware:
             return response
         etag = _etag(content)
         headers = {name: response[name] for name in _KEPT_HEADERS if name in response}
-        entry = (etag, headers, content, streamed)
+        entry: Entry = (etag, headers, content, streamed)
         with timed_cache("page_set"):
             cache.set(key, entry, settings.REPORT_CACHE_SECONDS)
         if _not_modified(request, etag):
