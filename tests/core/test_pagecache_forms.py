@@ -11,8 +11,11 @@ from django.test import Client
 from django.urls import include, path
 
 from core import reportcache
+from initiatives.models import ReviewStatus
+from tests.factories import make_initiative
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
+with_a_form = pytest.mark.urls(__name__)
 
 FORM = engines["django"].from_string(
     '<form method="post" action="/send/">{% csrf_token %}<button>Send</button></form>'
@@ -54,6 +57,7 @@ def token_in(response):
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.content.decode())[1]
 
 
+@with_a_form
 def test_a_page_with_a_form_token_is_never_kept_for_another_visitor():
     first, second = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
     page = first.get("/initiatives/")
@@ -72,6 +76,7 @@ def test_a_page_with_a_form_token_is_never_kept_for_another_visitor():
     assert stranger.post("/send/", {"csrfmiddlewaretoken": token_in(page)}).status_code == 403
 
 
+@with_a_form
 def test_a_visitor_who_already_has_a_token_cookie_gets_a_form_that_works():
     visitor = Client(enforce_csrf_checks=True)
     visitor.get("/initiatives/")
@@ -80,6 +85,7 @@ def test_a_visitor_who_already_has_a_token_cookie_gets_a_form_that_works():
     assert visitor.post("/send/", {"csrfmiddlewaretoken": token_in(again)}).status_code == 200
 
 
+@with_a_form
 def test_a_page_without_a_form_is_kept_even_for_a_visitor_with_a_token_cookie():
     visitor = Client()
     visitor.get("/initiatives/")  # now holds a csrftoken cookie, not a session
@@ -90,6 +96,7 @@ def test_a_page_without_a_form_is_kept_even_for_a_visitor_with_a_token_cookie():
     assert visitor.get("/initiatives/codebook.csv")["ETag"] == first["ETag"]
 
 
+@with_a_form
 def test_the_page_cache_can_be_turned_off_without_the_report_cache(settings):
     settings.PAGE_CACHE_ENABLED = False
     response = Client().get("/initiatives/codebook.csv")
@@ -98,3 +105,18 @@ def test_the_page_cache_can_be_turned_off_without_the_report_cache(settings):
     assert reportcache.enabled()
     assert reportcache.cached(["a report"], lambda: 1) == 1
     assert reportcache.cached(["a report"], lambda: 2) == 1
+
+
+def test_the_public_pages_carry_no_form_token_for_an_anonymous_visitor():
+    # So the cache keeps them; a form token on one of them would make it uncacheable.
+    initiative = make_initiative(title="Night walks", review_status=ReviewStatus.PUBLISHED)
+    for url in (
+        "/",
+        "/initiatives/",
+        f"/initiatives/{initiative.reference}/",
+        "/reports/maturity/",
+    ):
+        response = Client().get(url)
+        assert response.status_code == 200
+        assert b"csrfmiddlewaretoken" not in response.content
+        assert "ETag" in response
