@@ -16,8 +16,9 @@ pages of the other. Four measurements:
    from no to yes, turned back at the end) and, after each, a checker fetches the four
    pages as a new visitor and checks that each shows the state after the write. Every page
    that does not is a miss; there must be none.
-3. Signed in: the public list and the case page as the bench superuser (a session cookie),
-   on this server and on a second one started with PAGE_CACHE_ENABLED=false, in turn.
+3. Signed in (measured before 2): the public list and the case page as the bench superuser
+   (a session cookie), on this server and on a second one started with
+   PAGE_CACHE_ENABLED=false, in turn.
 4. Import: the public list's latency, one request at a time (every 50 ms), idle and during
    `manage.py import_survey` of a million rows, with --bulk and without; the median during
    should stay within 2x of the idle median. An uncached render of the list (a query the
@@ -533,6 +534,22 @@ def unanswered_checks(writer):
     return 4 * sum(writer["writes"].values()) - writer["page_checks"]
 
 
+def drain(server, limit=120):
+    """Wait until the server answers /healthz quickly again: requests that wrk gave up on
+    are still being answered after a phase ends. Returns the seconds waited."""
+    started = time.monotonic()
+    while time.monotonic() - started < limit:
+        began = time.perf_counter()
+        try:
+            server.get("/healthz", timeout=limit)
+        except OSError:
+            continue
+        if time.perf_counter() - began < 0.1:
+            break
+        time.sleep(1)
+    return round(time.monotonic() - started, 1)
+
+
 def judge(results):
     load = results["load"]
     ceiling = load[CEILING[0]]["rps"]
@@ -755,17 +772,7 @@ def main():
     ):
         load_pages(server, params, seconds, results["load"], "idle")
 
-        writer = Writer(server, token, params, archive, answers)
-        writer.start_state()
-        thread = threading.Thread(target=writer.run, daemon=True)
-        thread.start()
-        load_pages(server, params, seconds, results["freshness"]["pages"], "writes")
-        writer.stop.set()
-        thread.join(timeout=300)
-        writer.restore_answers()
-        results["freshness"]["writer"] = writer.summary()
-        print("writer:", results["freshness"]["writer"], flush=True)
-
+        # Signed in before the writes, whose abandoned renders may outlast their phase.
         for name, template in SIGNED_IN:
             path = url(template, params)
             both = results["signed_in"][name] = {"path": path}
@@ -789,6 +796,18 @@ def main():
                     "runs": [m["rps"] for m in measured],
                 }
                 print(f"signed in {name}, {label}: {both[label]['rps']} rps", flush=True)
+
+        writer = Writer(server, token, params, archive, answers)
+        writer.start_state()
+        thread = threading.Thread(target=writer.run, daemon=True)
+        thread.start()
+        load_pages(server, params, seconds, results["freshness"]["pages"], "writes")
+        writer.stop.set()
+        thread.join(timeout=300)
+        results["freshness"]["drained_seconds"] = drain(server)
+        writer.restore_answers()
+        results["freshness"]["writer"] = writer.summary()
+        print("writer:", results["freshness"]["writer"], flush=True)
 
         if "--skip-import" not in sys.argv:
             results["import"] = {}
