@@ -11,7 +11,7 @@ import django_filters
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
@@ -33,10 +33,14 @@ TABLE_FORMATS = {"csv": csv_response, "xlsx": xlsx_response}
 
 def countries_with_data():
     """The countries a report can say something about: a published initiative or a survey
-    respondent there."""
+    respondent there.
+
+    Two uncorrelated `IN` lists, each read once: the same test as two `EXISTS` joined by OR,
+    which PostgreSQL ran once per country as a scan that stops at the first row, and so
+    read the whole table for every country without one (52 s at national scale)."""
     return Country.objects.filter(
-        Exists(reports.public_initiatives().filter(country=OuterRef("pk")))
-        | Exists(Respondent.objects.filter(country=OuterRef("pk")))
+        Q(pk__in=reports.public_initiatives().values("country"))
+        | Q(pk__in=Respondent.objects.values("country"))
     )
 
 
