@@ -586,27 +586,34 @@ def judge(results):
 FINDINGS = """\
 Found while measuring, and changed:
 
-- **A report under writes never reached the cache.** Each write makes a new data generation,
-  and every visitor who then missed the page rendered it at once: the maturity report, which
-  takes about half a second alone at this scale, was being rendered by all 16 connections
-  after every write, and no render finished before the next write made it useless. The
-  first run (commit `2ec6e61`) served the maturity report at 6 req/s under writes, and the
-  checks after each write waited so long that the writer made 7 writes in 4 minutes instead
-  of 240. Now the first visitor who misses renders the page and those who miss it meanwhile
-  wait for that render (`core/pagecache.py`, `FILL_WAIT_SECONDS`; tests in
-  `tests/core/test_pagecache_fill.py`), and the writer checks each write beside the load so
-  that it keeps to one write a second.
+- **The maturity reports took 40 to 50 s to render at national scale**, and a write a
+  second needs them rendered again after every write. Nearly all of it was one query: the
+  report filters' country menu (`countries_with_data()` in `initiatives/report_views.py`),
+  two `EXISTS` joined by OR, which PostgreSQL ran once per country (249) as a scan that
+  stops at its first row, so it read the whole initiatives table for each of the 211
+  countries without one: 52 s under EXPLAIN ANALYZE. Two uncorrelated `IN` lists give the
+  same countries in 0.3 s (`e0ba313`; tests in `tests/reports/test_countries_with_data.py`).
+  The run before it (`bb0cb5f`) served the maturity report at 0.25 req/s under writes, 28
+  of its checker's page fetches got no answer within 60 s, and the writer managed 0.08
+  writes a second; no page it did get was stale.
+- **After each write every visitor who missed a page rendered it at once**: 16 connections
+  rendering the same report. Now the first visitor who misses renders it and those who miss
+  it meanwhile wait for that render, up to `FILL_WAIT_SECONDS` (`core/pagecache.py`; tests
+  in `tests/core/test_pagecache_fill.py`). The entry they get is of the current generation,
+  so it shows every write acknowledged before they asked.
 - **The generated case officers did not hold the case-officer role**, so an edit of a
-  generated case was refused for its case officer (`user instance with id 27 is not a valid
-  choice`): `bench/scale_data.py` now gives them the role (test in
+  generated case through the API was refused for its case officer (`user instance with id
+  27 is not a valid choice`): `bench/scale_data.py` now gives them the role (test in
   `tests/perf/test_generate_scale_data.py`).
 - **Pages that carry a form token** (CSRF) are never kept: the token sets a cookie, and a
   response that sets a cookie is not stored; each visitor gets a form whose token works, and
   a page without a form is still served from the cache to a visitor who holds a token cookie
   (`tests/core/test_pagecache_forms.py`). No public page embeds a form token for an
-  anonymous visitor today: the language switch is links, and the filters are GET forms.
-- `PAGE_CACHE_ENABLED=false` turns the page cache off alone (the report cache stays), for
-  the signed-in comparison above and for operators.
+  anonymous visitor today (tested): the language switch is links, the filters GET forms.
+- `PAGE_CACHE_ENABLED=false` turns the page cache off alone (the report cache stays on), for
+  the signed-in comparison and for operators. The signed-in pages are measured before the
+  writes: measured after them, the server with the page cache was still answering requests
+  that wrk had given up on, and looked slower (0.91 of the other, `bb0cb5f`).
 """
 
 
