@@ -614,6 +614,16 @@ Found while measuring, and changed:
   the signed-in comparison and for operators. The signed-in pages are measured before the
   writes: measured after them, the server with the page cache was still answering requests
   that wrk had given up on, and looked slower (0.91 of the other, `bb0cb5f`).
+- **Signed in: not shown slower, not shown equal.** On a signed-in request the page cache
+  only resolves the URL and looks at the cookies. The ratios above (runs in the order on,
+  off, on, off while the machine's load fell) come from single 15-second runs that cross
+  each other (public list: on 8.9 and 6.1 req/s, off 6.8 and 11.1), far wider than the 5%
+  the verdict allows. A separate check right after, in the order on, off, off, on (load
+  average 8 to 13), gave public list on 19.4 and 21.1, off 24.6 and 18.3 (0.94); case page
+  on 29.0 and 29.1, off 28.6 and 27.8 (1.03). The benchmark now runs in that order; the
+  goal needs a quieter machine or longer runs to be settled either way.
+- The writer made 0.82 writes a second, not 1: each write is itself a request to the loaded
+  server (median 0.95 s), and it waits when six checks are already under way.
 """
 
 
