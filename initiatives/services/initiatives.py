@@ -14,6 +14,12 @@ from .common import StaleEdit, claim_version, require
 
 def next_reference(*, year):
     """Hand out the next `COP-<year>-<nnnn>`; locked, so never twice, never reused."""
+    return next_references(year=year, count=1)[0]
+
+
+def next_references(*, year, count):
+    """Hand out the next `count` references of `year` in one locked update (a batch of an
+    import), in order; as `next_reference`, never twice, never reused."""
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -21,9 +27,10 @@ def next_reference(*, year):
         except IntegrityError:
             pass  # another transaction created the year's row first
         sequence = ReferenceSequence.objects.select_for_update().get(year=year)
-        sequence.last += 1
+        first = sequence.last + 1
+        sequence.last += count
         sequence.save(update_fields=["last"])
-    return f"COP-{year}-{sequence.last:04d}"
+    return [f"COP-{year}-{number:04d}" for number in range(first, sequence.last + 1)]
 
 
 def creatable_stages(by):
@@ -53,17 +60,28 @@ def check_owner(*, by, organisation, current=None):
         )
 
 
-@transaction.atomic
-def initiative_create(
-    *, by, stage=Stage.PLANNED, stage_date=None, stage_dates=None, history=None, tags=None, **fields
-):
-    """Create an initiative with its reference and the stage history it starts with.
+#: The foreign keys of a new initiative that a batch checks against what it read once.
+LOOKED_UP = ("country", "sector", "organisation", "created_by", "updated_by")
 
-    `stage` is where it is today and `stage_dates` ({stage: date}) when each stage began
-    (`stages.check_initial_history`); `stage_date` alone dates the current stage, and with
-    neither the history starts on the day it is recorded. `history` ([(stage, date)] in
-    order, as an import gives it) states the whole history instead; its last stage is the
-    current one.
+
+def initiative_build(
+    *,
+    by,
+    stage=Stage.PLANNED,
+    stage_date=None,
+    stage_dates=None,
+    history=None,
+    tags=None,
+    looked_up=False,
+    **fields,
+):
+    """The new initiative as `initiative_create` checks it, not saved yet, and the stage
+    history it starts with ([(stage, date)]); see `initiative_create` for the arguments.
+
+    `looked_up=True` says the caller checked the foreign keys (`LOOKED_UP`) against what
+    the database holds, read once for many records (an import's batch): `full_clean` then
+    does not look each one up again, nor ask the database about the check constraint, whose
+    rule `Initiative.clean` states and the insert enforces.
     """
     check_initial_stage(by=by, stage=stage)
     check_owner(by=by, organisation=fields.get("organisation"))
@@ -82,12 +100,39 @@ def initiative_create(
     initiative = Initiative(created_by=by, updated_by=by, stage=stage, **fields)
     initiative.created_at = fields.get("created_at", now)
     initiative.updated_at = fields.get("updated_at", initiative.created_at)
-    initiative.full_clean(exclude=["reference"])
+    if looked_up:
+        initiative.full_clean(exclude=["reference", *LOOKED_UP], validate_constraints=False)
+    else:
+        initiative.full_clean(exclude=["reference"])
     initiative.clean_tags(tags or {})
-    initiative.reference = next_reference(year=initiative.created_at.year)
     # Token-authenticated API requests have no user on the Django request, so the history
     # middleware cannot tell who created the record; say it here.
     initiative._history_user = by
+    return initiative, steps
+
+
+@transaction.atomic
+def initiative_create(
+    *, by, stage=Stage.PLANNED, stage_date=None, stage_dates=None, history=None, tags=None, **fields
+):
+    """Create an initiative with its reference and the stage history it starts with.
+
+    `stage` is where it is today and `stage_dates` ({stage: date}) when each stage began
+    (`stages.check_initial_history`); `stage_date` alone dates the current stage, and with
+    neither the history starts on the day it is recorded. `history` ([(stage, date)] in
+    order, as an import gives it) states the whole history instead; its last stage is the
+    current one.
+    """
+    initiative, steps = initiative_build(
+        by=by,
+        stage=stage,
+        stage_date=stage_date,
+        stage_dates=stage_dates,
+        history=history,
+        tags=tags,
+        **fields,
+    )
+    initiative.reference = next_reference(year=initiative.created_at.year)
     initiative.save()
     for field, items in (tags or {}).items():
         getattr(initiative, field).set(items)

@@ -145,23 +145,35 @@ def check_history(steps, *, today=None, names=None):
             )
 
 
-def write_initial_history(*, initiative, steps, by, reason=""):
-    """The first entries of a new initiative's history (called by `initiative_create`)."""
+def initial_history(*, initiative, steps, by, reason=""):
+    """The first entries of a new initiative's history, not saved yet (an import's batch
+    saves many at once; `write_initial_history` saves them one by one)."""
     now = timezone.now()
     confirmed = _confirms(by)
+    entries = []
     previous = ""
     for stage, on in steps:
-        StageChange.objects.create(
+        entry = StageChange(
             initiative=initiative,
             from_stage=previous,
             to_stage=stage,
             changed_on=on,
+            changed_at=now,
             changed_by=by,
             reason=reason or StageChange.RECORDED,
             confirmed_at=now if confirmed else None,
             confirmed_by=by if confirmed else None,
         )
+        entry._history_user = by
+        entries.append(entry)
         previous = stage
+    return entries
+
+
+def write_initial_history(*, initiative, steps, by, reason=""):
+    """The first entries of a new initiative's history (called by `initiative_create`)."""
+    for entry in initial_history(initiative=initiative, steps=steps, by=by, reason=reason):
+        entry.save()
 
 
 def _entries(initiative):
