@@ -94,6 +94,13 @@ READ = {
     "stage",
     "stage_history",
 }
+# The codes of each choice, read once (an enum builds its list again at each `.values`).
+STAGES = frozenset(Stage.values)
+LEVELS = frozenset(Level.values)
+PHASES = frozenset(Phase.values)
+PARTNER_TYPES = frozenset(PartnerType.values)
+PARTICIPATION_LEVELS = frozenset(ParticipationLevel.values)
+EVIDENCE_LEVELS = frozenset(EvidenceLevel.values)
 #: A stage history as a file states it: [(stage, date)] in order.
 Steps = list[tuple[str, datetime.date]]
 YES = {"yes", "true", "1", "y"}
@@ -224,7 +231,7 @@ def _parse_history(row: Row) -> Steps | None:
     steps: Steps = []
     for entry in value.split("|"):
         stage, _sep, on = entry.strip().partition(":")
-        if stage not in Stage.values:
+        if stage not in STAGES:
             row.problem(
                 "stage_history",
                 _("Unknown stage “%(stage)s” in “%(entry)s”.") % {"stage": stage, "entry": entry},
@@ -266,9 +273,9 @@ def _parse_grid(row: Row) -> dict[tuple[str, str], str]:
             continue
         phase, partner, level = parts
         for code, allowed in (
-            (phase, Phase.values),
-            (partner, PartnerType.values),
-            (level, ParticipationLevel.values),
+            (phase, PHASES),
+            (partner, PARTNER_TYPES),
+            (level, PARTICIPATION_LEVELS),
         ):
             if code not in allowed:
                 row.problem(
@@ -325,7 +332,7 @@ def parse(row: Row, vocabulary: Vocabulary) -> Parsed:
     if row.has("sector"):
         fields["sector_id"] = row.code("sector", vocabulary.sectors, pad=2)
     if row.has("level"):
-        fields["level"] = row.code("level", Level.values)
+        fields["level"] = row.code("level", LEVELS)
     if row.has("organisation"):
         name = row.text("organisation").strip()
         if name and name not in vocabulary.organisations:
@@ -357,8 +364,8 @@ def parse(row: Row, vocabulary: Vocabulary) -> Parsed:
             value = row.decimal(column)
         else:
             value = row.text(column).strip()
-            if value and value not in EvidenceLevel.values:
-                row.code(column, EvidenceLevel.values)
+            if value and value not in EVIDENCE_LEVELS:
+                row.code(column, EVIDENCE_LEVELS)
         frameworks.setdefault(name, {})[field_name] = value
     history = _parse_history(row) if row.has("stage_history") else None
     return Parsed(reference, version, fields, tags, grid, frameworks, history)
