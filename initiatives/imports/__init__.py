@@ -13,9 +13,9 @@ any, or for a dry run, the transaction is rolled back and nothing is written. Th
 says what each row did (created, updated, unchanged). A row that updates is written by
 `initiative_update`, `write_grid`, `write_framework` and `stage_history_replace` in a
 savepoint of its own. New initiatives are checked as they are read by the functions
-`initiative_create` checks with, and written `BATCH_ROWS` at a time (`imports.batch`):
-10,000 of them take seconds rather than a quarter of an hour. The cells are parsed in
-`imports.rows`.
+`initiative_create` checks with, and written `BATCH_ROWS` at a time (`imports.batch`),
+in a number of queries that does not grow with the rows (bench/RESULTS.md, "The
+register"). The cells are parsed in `imports.rows`.
 
 Cells a spreadsheet might read as formulas were written with a leading `'` by the CSV
 export; it is taken off again, so that they come back as they were typed.
