@@ -235,7 +235,9 @@ def initiative_resource():
     class InitiativeResource(resources.ModelResource):
         country = fields.Field("country", "country", widgets.ForeignKeyWidget(Country, "code"))
         sector = fields.Field("sector", "sector", widgets.ForeignKeyWidget(Sector, "code"))
-        factors = fields.Field("factors", "factors", FactorsWidget(Item, separator="|", field="code"))
+        factors = fields.Field(
+            "factors", "factors", FactorsWidget(Item, separator="|", field="code")
+        )
 
         class Meta:
             model = Initiative

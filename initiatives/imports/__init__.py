@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -311,6 +311,8 @@ def _import_rows(
     vocabulary = Vocabulary()
     seen: dict[str, str] = {}
     batch = Batch(by)
+    # A batch needs the new rows' ids back from its inserts (PostgreSQL, SQLite >= 3.35).
+    batched = BATCH_ROWS and connection.features.can_return_rows_from_bulk_insert
     reported = 0
     try:
         for line, values in table:
@@ -321,7 +323,7 @@ def _import_rows(
             row = Row(table, line, values, header)
             parsed = parse(row, vocabulary)
             if not row.problems:
-                if parsed.reference or not BATCH_ROWS:
+                if parsed.reference or not batched:
                     # Rows are told in the file's order: the new ones before go first.
                     result.created.extend(batch.write())
                     _apply_one(row, parsed, by, result, seen)
