@@ -229,3 +229,17 @@ def test_the_queries_of_a_batch_do_not_grow_with_its_rows(staff, organisation):
         # SQLite takes at most 999 values in one statement, so Django splits an insert of
         # many rows into several: a few more statements, still not one per row.
         assert sum(many.values()) < sum(few.values()) + 10, (few, many)
+
+
+def test_without_ids_back_from_inserts_each_row_goes_through_the_services(
+    staff, organisation, monkeypatch
+):
+    monkeypatch.setattr(type(connection.features), "can_return_rows_from_bulk_insert", False)
+    monkeypatch.setattr(
+        "initiatives.imports.Batch.add", lambda *args: pytest.fail("no batch without ids")
+    )
+
+    result = import_initiatives(register(3, organisation), by=staff)
+
+    assert result.ok, result.errors
+    assert Initiative.objects.count() == 3
