@@ -101,6 +101,10 @@ def test_the_admin_previews_a_large_file_in_a_job_then_applies_it(officer_client
     page = officer_client.get(response["Location"]).content.decode()
     assert "Preview, nothing written: 2 to create, 0 to update, 0 unchanged." in page
     assert "Apply this import" in page
+    french = officer_client.get(f"/fr/jobs/{preview.pk}/").content.decode()
+    assert "Import du registre" in french
+    assert "Rien n’est encore écrit" in french
+    assert "Appliquer cet import" in french
 
     response = officer_client.post(f"/jobs/{preview.pk}/apply/", {"admin": "1"})
     applied = Job.objects.exclude(pk=preview.pk).get()
