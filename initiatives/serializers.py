@@ -473,6 +473,11 @@ class RegisterImportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField(
         default=False, help_text="Check the file and say what would happen; write nothing."
     )
+    background = serializers.BooleanField(
+        default=False,
+        help_text="Run as a background job: the answer is 202 with the job; follow its `url`. "
+        "A file over the server's JOB_IMPORT_BYTES always runs as one.",
+    )
 
 
 class RegisterRowSerializer(serializers.Serializer):

@@ -8,6 +8,7 @@ use autocomplete or raw ids.
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db.models import Count
@@ -499,7 +500,9 @@ class JobAdmin(admin.ModelAdmin):
         from .views import job_context
 
         reap_stale_jobs()
-        job = visible_jobs(request.user).filter(pk=object_id).first()
+        # `get_object` reads past an id that is no job's (a mistyped or relative URL: a
+        # 404-like redirect, not a server error).
+        job = self.get_object(request, unquote(object_id))
         extra = job_context(job) if job is not None else {}
         extra.pop("job", None)
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

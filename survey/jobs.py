@@ -1,5 +1,5 @@
-"""Long work in the background: survey imports and large exports, as `Job` rows run by a
-worker.
+"""Long work in the background: survey imports, large exports and the register import of
+initiatives, as `Job` rows run by a worker.
 
 The task engine (django-tasks: its database backend by default, RQ on Redis in
 production, see settings `TASKS_BACKEND` and docs/DEPLOY.md) only carries a job's id to a
@@ -17,6 +17,11 @@ so that another engine can carry the ids without a change here.
   one job per lock be running, so a second import waits in its worker until the first ends.
   Imports into different waves wait for each other too: they write the same tables, and a
   large import locks them.
+- Kinds of job from the apps above the survey (the register import of initiatives) are
+  run by the runner that app registers (`register_kind`, from its `AppConfig.ready`), with
+  the permission it names: only people holding it start, see or retry such a job.
+- A dry run (`params["dry_run"]`) that found nothing wrong can be applied: `job_apply`
+  starts the same job for real, on the same kept file.
 """
 
 import logging
@@ -69,7 +74,7 @@ def survey_export_start(*, owner, wave=None):
 
 def job_retry(*, job, by):
     """Run a failed job again (its owner only); returns it."""
-    if by != job.owner:
+    if by != job.owner or not may_start(by, job.kind):
         raise PermissionDenied
     updated = Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).update(
         status=Job.Status.QUEUED,
@@ -86,9 +91,43 @@ def job_retry(*, job, by):
     return job
 
 
+def job_apply(*, job, by):
+    """Run for real a dry run that ended without a problem (its owner only); returns the new
+    job, or the one already started from it."""
+    if by != job.owner or not may_start(by, job.kind):
+        raise PermissionDenied
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if not applicable(job):
+            raise PermissionDenied
+        if job.params.get("applied"):
+            return Job.objects.get(pk=job.params["applied"])
+        applied = job_start(
+            kind=job.kind, owner=job.owner, params={**job.params, "dry_run": False}, lock=job.lock
+        )
+        job.params = {**job.params, "applied": str(applied.pk)}
+        job.save(update_fields=["params"])
+    return applied
+
+
+def applicable(job):
+    """A dry run that ended without a problem: it can be run for real."""
+    return bool(
+        job.params.get("dry_run") and job.status == Job.Status.DONE and job.outcome.get("ok")
+    )
+
+
 def visible_jobs(user):
-    """The jobs a person may see: their own."""
-    return Job.objects.filter(owner=user)
+    """The jobs a person may see: their own, of the kinds they may start."""
+    jobs = Job.objects.filter(owner=user)
+    refused = [kind for kind, permission in _PERMISSIONS.items() if not user.has_perm(permission)]
+    return jobs.exclude(kind__in=refused) if refused else jobs
+
+
+def may_start(user, kind):
+    """Whether `user` may start a job of `kind` (kinds registered with a permission)."""
+    permission = _PERMISSIONS.get(kind)
+    return permission is None or user.has_perm(permission)
 
 
 def _stopped_message():
@@ -188,9 +227,8 @@ def _claim(job_id):
         except IntegrityError:
             # Another job holding the same lock is running.
             if not waiting:
-                Job.objects.filter(pk=job_id).update(
-                    phase=_("Waiting for another survey import to end")
-                )
+                kind = Job.objects.values_list("kind", flat=True).get(pk=job_id)
+                Job.objects.filter(pk=job_id).update(phase=_waiting_message(kind))
                 waiting = True
             if time.monotonic() > deadline:
                 return None
@@ -263,7 +301,13 @@ def _finish(job, status, beat, *, message=None):
     Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(**fields)
 
 
-def _count_lines(source):
+def _waiting_message(kind):
+    if kind == Job.Kind.SURVEY_IMPORT:
+        return _("Waiting for another survey import to end")
+    return _("Waiting for another import to end")
+
+
+def count_lines(source):
     """A quick upper bound on a CSV file's rows, for the progress bar; None for XLSX."""
     head = source.read(4)
     if head.startswith(b"PK"):
@@ -281,7 +325,7 @@ def _run_survey_import(job, beat):
 
     params = job.params
     with open_upload(params["upload"], owner=job.owner) as source:
-        total = _count_lines(source)
+        total = count_lines(source)
         Job.objects.filter(pk=job.pk).update(rows_total=total)
         result = import_survey(
             source,
@@ -329,3 +373,17 @@ _RUNNERS = {
     Job.Kind.SURVEY_IMPORT: _run_survey_import,
     Job.Kind.SURVEY_EXPORT: _run_survey_export,
 }
+#: Kind → the permission asked of whoever starts, sees or retries a job of that kind.
+_PERMISSIONS: dict[str, str] = {}
+
+
+def register_kind(kind, runner, *, permission):
+    """Run jobs of `kind` with `runner(job, beat)`, for people holding `permission`.
+
+    For the apps above the survey, which the survey may not import: they call this from
+    their `AppConfig.ready`. The runner returns the job's status (DONE), having set
+    `job.outcome` and `job.message`, and reports rows through `beat.add_rows`; an exception
+    fails the job, with a retry.
+    """
+    _RUNNERS[kind] = runner
+    _PERMISSIONS[kind] = permission

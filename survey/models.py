@@ -400,6 +400,9 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         SURVEY_IMPORT = "survey_import", _("survey import")
         SURVEY_EXPORT = "survey_export", _("survey export")
+        # Run by the initiatives app's runner (initiatives/jobs.py), which the survey
+        # cannot import.
+        REGISTER_IMPORT = "register_import", _("register import")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("waiting for a worker")

@@ -18,7 +18,15 @@ from core.csvfiles import csv_response
 from core.spreadsheets import xlsx_response
 
 from .forms import IndicatorForm, WaveComparisonForm
-from .jobs import export_available, export_expires_at, job_retry, reap_stale_jobs, visible_jobs
+from .jobs import (
+    applicable,
+    export_available,
+    export_expires_at,
+    job_apply,
+    job_retry,
+    reap_stale_jobs,
+    visible_jobs,
+)
 from .models import Country, Sector
 from .reports import cached_indicator_rows, wave_comparison
 
@@ -229,6 +237,7 @@ def job_context(job):
         "expires_at": export_expires_at(job),
         "keep_hours": settings.JOB_KEEP_HOURS,
         "refresh_seconds": 2,
+        "applicable": applicable(job),
     }
 
 
@@ -239,6 +248,17 @@ class JobRetryView(JobMixin, View):
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = reverse("jobs:detail", args=[job.pk])
         return redirect(target)
+
+
+class JobApplyView(JobMixin, View):
+    """Run for real a dry run that found nothing wrong; on to the new job's page (in the
+    admin when asked from there)."""
+
+    def post(self, request, pk):
+        job = job_apply(job=self.get_job(pk), by=request.user)
+        if request.POST.get("admin"):
+            return redirect("admin:survey_job_change", job.pk)
+        return redirect("jobs:detail", job.pk)
 
 
 class JobDownloadView(JobMixin, View):

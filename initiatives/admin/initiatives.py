@@ -4,6 +4,7 @@ import os
 import secrets
 import tempfile
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IS_POPUP_VAR
@@ -20,6 +21,7 @@ from core.adminforms import LabelledInlineFormSet
 
 from .. import audit, rules, services
 from ..imports import import_initiatives
+from ..jobs import register_import_start
 from ..models import (
     AccountabilityFramework,
     Activity,
@@ -665,6 +667,8 @@ class InitiativeAdmin(HistoryAdmin):
         """Upload a register: a preview first (a dry run), then "Apply" imports the same file.
 
         The uploaded file waits in a temporary file, named in the session, between the two.
+        A file over JOB_IMPORT_BYTES is previewed by a background job instead, whose page
+        applies it as a second job (initiatives/jobs.py).
         """
         if not request.user.has_perm("initiatives.import_register"):
             raise PermissionDenied
@@ -688,7 +692,11 @@ class InitiativeAdmin(HistoryAdmin):
             if result.written:
                 self.message_user(request, str(result.summary()), messages.SUCCESS)
         elif request.method == "POST" and form.is_valid():
-            path = _keep_upload(request.FILES["file"])
+            upload = request.FILES["file"]
+            if upload.size > settings.JOB_IMPORT_BYTES:
+                job = register_import_start(owner=request.user, upload=upload, dry_run=True)
+                return HttpResponseRedirect(reverse("admin:survey_job_change", args=[job.pk]))
+            path = _keep_upload(upload)
             result = import_initiatives(path, by=request.user, dry_run=True)
             if result.ok:
                 token = secrets.token_urlsafe(16)
