@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from .models import Job, Wave
-from .uploads import forget_upload, open_upload
+from .uploads import forget_upload, open_upload, upload_kept
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,19 @@ def job_apply(*, job, by):
 
 
 def applicable(job):
-    """A dry run that ended without a problem: it can be run for real."""
+    """A dry run that ended without a problem, whose file is still kept: it can be run for
+    real."""
+    return _clean_dry_run(job) and (
+        bool(job.params.get("applied")) or upload_kept(job.params.get("upload"), owner=job.owner)
+    )
+
+
+def preview_expired(job):
+    """A clean dry run never applied whose file is no longer kept (`KEEP_HOURS`)."""
+    return _clean_dry_run(job) and not applicable(job)
+
+
+def _clean_dry_run(job):
     return bool(
         job.params.get("dry_run") and job.status == Job.Status.DONE and job.outcome.get("ok")
     )

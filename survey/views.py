@@ -20,6 +20,7 @@ from core.spreadsheets import xlsx_response
 from .forms import IndicatorForm, WaveComparisonForm
 from .jobs import (
     applicable,
+    preview_expired,
     export_available,
     export_expires_at,
     job_apply,
@@ -29,6 +30,7 @@ from .jobs import (
 )
 from .models import Country, Sector
 from .reports import cached_indicator_rows, wave_comparison
+from .uploads import KEEP_HOURS
 
 CSV_COLUMNS = (
     "wave",
@@ -238,6 +240,8 @@ def job_context(job):
         "keep_hours": settings.JOB_KEEP_HOURS,
         "refresh_seconds": 2,
         "applicable": applicable(job),
+        "preview_expired": preview_expired(job),
+        "upload_keep_hours": KEEP_HOURS,
     }
 
 

@@ -292,3 +292,21 @@ def test_only_a_clean_dry_run_can_be_applied(officer, officer_client):
     for job in (imported, refused, waiting):
         assert officer_client.post(f"/jobs/{job.pk}/apply/").status_code == 403
     assert Job.objects.count() == 3
+
+
+def test_a_preview_whose_file_is_no_longer_kept_says_so_instead_of_offering_to_apply(
+    officer, officer_client
+):
+    from survey.uploads import forget_upload
+
+    preview = run(register_import_start(owner=officer, upload=register_file(register_text(2))))
+    assert "Apply this import" in officer_client.get(f"/jobs/{preview.pk}/").content.decode()
+    forget_upload(preview.params["upload"], owner=officer)  # as forget_old_uploads does
+
+    page = officer_client.get(f"/jobs/{preview.pk}/").content.decode()
+
+    assert "Apply this import" not in page
+    assert "has been removed: upload it again" in page
+    assert officer_client.post(f"/jobs/{preview.pk}/apply/").status_code == 403
+    assert Job.objects.count() == 1
+    assert not Initiative.objects.exists()
