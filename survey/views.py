@@ -20,11 +20,11 @@ from core.spreadsheets import xlsx_response
 from .forms import IndicatorForm, WaveComparisonForm
 from .jobs import (
     applicable,
-    preview_expired,
     export_available,
     export_expires_at,
     job_apply,
     job_retry,
+    preview_expired,
     reap_stale_jobs,
     visible_jobs,
 )
