@@ -5,6 +5,7 @@ import secrets
 import tempfile
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IS_POPUP_VAR
 from django.contrib.admin.utils import unquote
@@ -343,6 +344,14 @@ class InitiativeAdmin(HistoryAdmin):
             self.message_user(request, error_text(exc), messages.ERROR)
             return HttpResponseRedirect(request.path)
 
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        if "change_reason" in form.fields:
+            context["reason_fieldset"] = helpers.Fieldset(
+                form, name=gettext("Your change"), fields=("change_reason",)
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = InitiativeAddForm if obj is None else InitiativeChangeForm
         form = super().get_form(request, obj, change, **kwargs)
@@ -366,14 +375,15 @@ class InitiativeAdmin(HistoryAdmin):
         obj._state.db = created._state.db
 
     def save_related(self, request, form, formsets, change):
-        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
+        if change and (form.edited() or any(fs.has_changed() for fs in formsets)):
             # One version check covers the record and its inlines: all is saved, or nothing.
             services.initiative_update(
                 initiative=form.instance,
                 by=request.user,
                 expected_version=form.cleaned_data["opened_version"],
-                fields=form.record_values(form.changed_data),
-                tags=form.tag_values(form.changed_data),
+                fields=form.record_values(form.edited()),
+                tags=form.tag_values(form.edited()),
+                reason=form.cleaned_data["change_reason"],
             )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
