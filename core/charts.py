@@ -337,6 +337,31 @@ def _describe(
     return "; ".join(parts) + "." if parts else _("No data.")
 
 
+def _value_label(
+    end: float, mid: float, text: str, marker_x: float | None, *, solid: bool, room: float
+) -> str:
+    """A bar's figure, always at the bar's end: just after it, or, where the marker would
+    run through it there, inside the end of a solid bar wide enough to hold it (in white).
+    Otherwise it stays after the bar with a white halo, drawn over the marker."""
+    width = text_width(text, SMALL_SIZE)
+    crossed = marker_x is not None and end - 8 <= marker_x <= end + width + 10
+    if crossed and solid and width + 8 <= room:
+        return _text(end - 4, mid + 4, text, size=SMALL_SIZE, fill="#ffffff", anchor="end")
+    if crossed:
+        return _el(
+            "text",
+            escape(text),
+            x=end + 4,
+            y=mid + 4,
+            font_size=SMALL_SIZE,
+            fill=INK,
+            stroke="#ffffff",
+            stroke_width=3,
+            paint_order="stroke",
+        )
+    return _text(end + 4, mid + 4, text, size=SMALL_SIZE, fill=INK)
+
+
 def _sort_key(values: Sequence[Value]) -> tuple[bool, float]:
     first = values[0] if values else None
     return (first is None, -(float(first) if first is not None else 0.0))
@@ -418,6 +443,7 @@ def _horizontal(
         bars_top = y + (row_height - block) / 2
         bars.append(_label_lines(plot_left - 8, y + (row_height - text_block) / 2, lines))
         marker_x = x_of(marker) if marker is not None else None
+        labels = []
         for index in range(n_series):
             value = values[index] if index < len(values) else None
             top = bars_top + index * (bar + bar_gap)
@@ -438,12 +464,14 @@ def _horizontal(
                     fill=_series_fill(chart_id, index),
                 )
             )
-            text_x = end + 4
-            if marker_x is not None and end - 8 <= marker_x <= end + text_width(label_text) + 10:
-                text_x = marker_x + 9
-            bars.append(_text(text_x, mid + 4, label_text, size=SMALL_SIZE, fill=INK))
+            labels.append(
+                _value_label(
+                    end, mid, label_text, marker_x, solid=not index % 2, room=end - plot_left
+                )
+            )
         if marker_x is not None:
             bars.append(_marker(marker_x, bars_top + block / 2, block / 2 + 3))
+        bars.extend(labels)  # over the marker, so that the marker never hides a figure
         y += row_height + group_gap
     plot_bottom = y - group_gap / 2
 
