@@ -120,12 +120,14 @@ def initiative_create(
 def _save_as_one_edit(
     initiative: Initiative,
     *,
-    tags: Mapping[str, Iterable[Item]],
+    tags: Tags,
     by: User | None,
     reason: str,
     created: bool = False,
+    save: bool = True,
 ) -> None:
-    """Save the record and set its tag lists, writing one history row for all of it.
+    """Save the record (unless not `save`) and set its tag lists, writing one history row
+    for all of it.
 
     simple-history would write a row at the save and at each tag list set (a removal and an
     addition each); one edit is one row, written once everything is saved, so that it holds
@@ -138,7 +140,8 @@ def _save_as_one_edit(
     initiative._change_reason = Truncator(reason).chars(100) if reason else None
     initiative.skip_history_when_saving = True  # type: ignore[attr-defined]
     try:
-        initiative.save()
+        if save:
+            initiative.save()
         for field, items in tags.items():
             getattr(initiative, field).set(items)
     finally:
@@ -159,7 +162,8 @@ def initiative_set_tags(
 
     items = list(items)
     validate_tags(field, items)
-    _save_as_one_edit(initiative, tags={field: items}, by=by, reason=reason)
+    initiative.refresh_from_db()  # the history row records the record as it is saved
+    _save_as_one_edit(initiative, tags={field: items}, by=by, reason=reason, save=False)
 
 
 def _locked_copy(initiative: Initiative) -> Initiative:
