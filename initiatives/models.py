@@ -23,6 +23,27 @@ from .validators import validate_document
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
+
+class EditHistory(HistoricalRecords):
+    """simple-history's records, which also let a service write the one row of an edit.
+
+    simple-history writes a row at each save of the record and at each change of a tracked
+    tag list, so one edit of the record and two tag lists would be five rows. The services
+    save the record and its tag lists without rows (`skip_history_when_saving`), then write
+    one row (`Initiative.edit_history.write`) holding the record and its tag lists as saved.
+    """
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            sender.edit_history = self
+
+    def write(self, instance, *, created):
+        """The history row of `instance` as it is now saved, its tag lists included; who and
+        why come from `instance._history_user` and `instance._change_reason`."""
+        self.create_historical_record(instance, "+" if created else "~")
+
+
 #: The longest text a free-text field holds (descriptions, notes, arrangements): generous,
 #: but bounded, and the same through the site, the API and the admin.
 LONG_TEXT_LIMIT = 20_000
@@ -339,12 +360,16 @@ class Initiative(models.Model):
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     objects = InitiativeQuerySet.as_manager()
-    history = HistoricalRecords(
+    history = EditHistory(
         m2m_fields=[objectives, barriers, barriers_addressed, factors],
         excluded_fields=["version"],
     )
     #: Who the next history row names; the services set it before they save.
     _history_user: "User | None"
+    #: Why (the stage change's reason, the editor's note); `None` when nothing was said.
+    _change_reason: str | None
+    #: Set on the class by `EditHistory`.
+    edit_history: "EditHistory"
 
     # The survey question whose items each tag list draws from.
     TAG_QUESTIONS = {

@@ -126,13 +126,13 @@ class InitiativeViewSet(
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields, tags = serializer.split()
+        fields, tags, reason = serializer.split()
         stage = fields.pop("stage", Stage.PLANNED)
         dates = services.stage_dates_from(fields)
         for name in map(services.since_field, services.STAGE_ORDER):
             fields.pop(name, None)
         initiative = services.initiative_create(
-            by=request.user, stage=stage, stage_dates=dates, tags=tags, **fields
+            by=request.user, stage=stage, stage_dates=dates, tags=tags, reason=reason, **fields
         )
         return self._respond(initiative, status.HTTP_201_CREATED)
 
@@ -142,7 +142,7 @@ class InitiativeViewSet(
         serializer = self.get_serializer(initiative, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         expected = check_version(initiative, request, required=True)
-        fields, tags = serializer.split()
+        fields, tags, reason = serializer.split()
         fields.pop("stage", None)
         for name in map(services.since_field, services.STAGE_ORDER):
             fields.pop(name, None)
@@ -152,6 +152,7 @@ class InitiativeViewSet(
             expected_version=expected,
             fields=fields,
             tags=tags,
+            reason=reason,
         )
         return self._respond(initiative)
 
