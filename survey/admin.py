@@ -26,7 +26,6 @@ from .exports import export_response
 from .forms import SurveyImportForm
 from .imports import import_survey
 from .jobs import reap_stale_jobs, survey_export_start, survey_import_start, visible_jobs
-from .mappings import preview
 from .models import (
     ColumnMapping,
     Country,
@@ -40,6 +39,7 @@ from .models import (
     Wave,
 )
 from .uploads import forget_upload, keep_upload, open_upload
+from .widefiles import preview
 
 
 def wave_contents(wave):

@@ -19,11 +19,15 @@ so that another engine can carry the ids without a change here.
   large import locks them.
 """
 
+from __future__ import annotations
+
 import logging
 import tempfile
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -38,6 +42,12 @@ from django_tasks import task
 from .models import Job, Wave
 from .uploads import forget_upload, open_upload
 
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
+
 logger = logging.getLogger(__name__)
 
 SURVEY_IMPORT_LOCK = "survey-import"
@@ -46,14 +56,16 @@ LOCK_POLL_SECONDS = 1.0
 LOCK_WAIT_SECONDS = 6 * 3600
 
 
-def job_start(*, kind, owner, params, lock=""):
+def job_start(*, kind: str, owner: User, params: dict[str, Any], lock: str = "") -> Job:
     """Record a job and hand it to the workers once the caller's transaction commits."""
     job = Job.objects.create(kind=kind, owner=owner, params=params, lock=lock)
     transaction.on_commit(lambda: run_job.enqueue(str(job.pk)))
     return job
 
 
-def survey_import_start(*, owner, upload_key, name="", size=None, **options):
+def survey_import_start(
+    *, owner: User, upload_key: str, name: str = "", size: int | None = None, **options: Any
+) -> Job:
     """A survey import as a job: the file kept by `uploads.keep_upload`, and the options of
     `import_survey` (mapping, wave, create_wave, create_items, replace)."""
     params = {"upload": upload_key, "name": name, "size": size, **options}
@@ -62,12 +74,12 @@ def survey_import_start(*, owner, upload_key, name="", size=None, **options):
     )
 
 
-def survey_export_start(*, owner, wave=None):
+def survey_export_start(*, owner: User, wave: Wave | None = None) -> Job:
     params = {"wave": wave.code if wave is not None else ""}
     return job_start(kind=Job.Kind.SURVEY_EXPORT, owner=owner, params=params)
 
 
-def job_retry(*, job, by):
+def job_retry(*, job: Job, by: User) -> Job:
     """Run a failed job again (its owner only); returns it."""
     if by != job.owner:
         raise PermissionDenied
@@ -86,19 +98,19 @@ def job_retry(*, job, by):
     return job
 
 
-def visible_jobs(user):
+def visible_jobs(user: User) -> QuerySet[Job]:
     """The jobs a person may see: their own."""
     return Job.objects.filter(owner=user)
 
 
-def _stopped_message():
+def _stopped_message() -> str:
     return _(
         "The worker running this job stopped (it was killed or restarted) and nothing of "
         "it was written. Retry it."
     )
 
 
-def reap_stale_jobs(*, now=None):
+def reap_stale_jobs(*, now: datetime | None = None) -> int:
     """Running jobs whose worker has not beaten for JOB_STALE_SECONDS: failed, to retry."""
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
@@ -107,22 +119,24 @@ def reap_stale_jobs(*, now=None):
     )
 
 
-def export_expires_at(job):
+def export_expires_at(job: Job) -> datetime | None:
     if not job.finished_at:
         return None
     return job.finished_at + timedelta(hours=settings.JOB_KEEP_HOURS)
 
 
-def export_available(job):
+def export_available(job: Job) -> bool:
+    expires_at = export_expires_at(job)
     return bool(
         job.status == Job.Status.DONE
         and job.result_file
-        and export_expires_at(job) > timezone.now()
+        and expires_at is not None
+        and expires_at > timezone.now()
         and default_storage.exists(job.result_file)
     )
 
 
-def prune_jobs(*, now=None):
+def prune_jobs(*, now: datetime | None = None) -> int:
     """Delete export files and kept uploads past JOB_KEEP_HOURS; returns how many files."""
     from .uploads import forget_old_uploads
 
@@ -138,12 +152,12 @@ def prune_jobs(*, now=None):
 
 
 @task()
-def run_job(job_id):
+def run_job(job_id: str) -> None:
     """The task engine's entry point: run one job by its id."""
     execute_job(job_id)
 
 
-def execute_job(job_id):
+def execute_job(job_id: str) -> None:
     """Claim the job (waiting for its lock), run it, record how it ended."""
     reap_stale_jobs()
     job = _claim(job_id)
@@ -171,7 +185,7 @@ def execute_job(job_id):
     _finish(job, status, beat)
 
 
-def _claim(job_id):
+def _claim(job_id: str) -> Job | None:
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     waiting = False
     while True:
@@ -205,26 +219,31 @@ def _claim(job_id):
 class _Heartbeat:
     """A thread that writes the job's progress and a heartbeat on its own connection."""
 
-    def __init__(self, job):
+    def __init__(self, job: Job) -> None:
         self.job = job
         self.rows_read = 0
         self.rows_written = 0
-        self.phase = None
+        self.phase: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def add_rows(self, count):
+    def add_rows(self, count: int) -> None:
         self.rows_read += count
 
-    def __enter__(self):
+    def __enter__(self) -> _Heartbeat:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self._stop.set()
         self._thread.join()
 
-    def _run(self):
+    def _run(self) -> None:
         try:
             while not self._stop.wait(settings.JOB_HEARTBEAT_SECONDS):
                 self.write()
@@ -234,8 +253,8 @@ class _Heartbeat:
 
             connection.close()
 
-    def write(self):
-        fields = {"heartbeat_at": timezone.now(), "rows_read": self.rows_read}
+    def write(self) -> None:
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now(), "rows_read": self.rows_read}
         if self.phase:
             fields["phase"] = self.phase
         try:
@@ -245,8 +264,8 @@ class _Heartbeat:
             logger.debug("heartbeat of job %s skipped", self.job.pk, exc_info=True)
 
 
-def _finish(job, status, beat, *, message=None):
-    fields = {
+def _finish(job: Job, status: str, beat: _Heartbeat, *, message: str | None = None) -> None:
+    fields: dict[str, Any] = {
         "status": status,
         "finished_at": timezone.now(),
         "heartbeat_at": timezone.now(),
@@ -263,7 +282,7 @@ def _finish(job, status, beat, *, message=None):
     Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(**fields)
 
 
-def _count_lines(source):
+def _count_lines(source: IO[bytes]) -> int | None:
     """A quick upper bound on a CSV file's rows, for the progress bar; None for XLSX."""
     head = source.read(4)
     if head.startswith(b"PK"):
@@ -276,7 +295,7 @@ def _count_lines(source):
     return max(count - 1, 0)
 
 
-def _run_survey_import(job, beat):
+def _run_survey_import(job: Job, beat: _Heartbeat) -> str:
     from .imports import import_survey
 
     params = job.params
@@ -302,7 +321,7 @@ def _run_survey_import(job, beat):
     return Job.Status.DONE
 
 
-def _run_survey_export(job, beat):
+def _run_survey_export(job: Job, beat: _Heartbeat) -> str:
     from .exports import export_lines
 
     wave = None
@@ -325,7 +344,7 @@ def _run_survey_export(job, beat):
     return Job.Status.DONE
 
 
-_RUNNERS = {
+_RUNNERS: dict[str, Callable[[Job, _Heartbeat], str]] = {
     Job.Kind.SURVEY_IMPORT: _run_survey_import,
     Job.Kind.SURVEY_EXPORT: _run_survey_export,
 }
