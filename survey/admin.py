@@ -402,21 +402,7 @@ def _save_mapping_url(shown):
     if shown is None or shown.mapping is None or shown.mapping.pk is not None:
         return ""
     fields = shown.as_dict()["mapping"]
-    initial = {
-        name: fields[name]
-        for name in (
-            "name",
-            "respondent_column",
-            "country_column",
-            "sector_column",
-            "columns",
-            "answered",
-            "shown_columns",
-            "yes_values",
-            "no_values",
-            "skip_rows",
-        )
-    }
+    initial = {name: fields[name] for name in ("name", *ColumnMapping.READING_FIELDS)}
     return reverse("admin:survey_columnmapping_add") + "?" + urlencode(initial)
 
 

@@ -65,6 +65,16 @@ class Errors:
                 {"line": line, "column": column, "value": shown(value), "message": str(message)}
             )
 
+    def add_wrong_width(self, line: int, fields: Sequence[str], width: int) -> None:
+        """A row with another number of fields than the header."""
+        self.add(
+            line,
+            "",
+            ",".join(fields),
+            _("Expected %(expected)d fields, found %(found)d.")
+            % {"expected": width, "found": len(fields)},
+        )
+
     def merge(self, others: Iterable[Problem], count: int) -> None:
         """Add set-level errors (already limited) and their total."""
         self.count += count
@@ -244,13 +254,7 @@ def read_rows(
                 progress(since_progress)
             since_progress = 0
         if len(fields) != width:
-            errors.add(
-                line,
-                "",
-                ",".join(fields),
-                _("Expected %(expected)d fields, found %(found)d.")
-                % {"expected": width, "found": len(fields)},
-            )
+            errors.add_wrong_width(line, fields, width)
             continue
         bad = False
         # Each value is first looked up as it is (the common case, and the fast one);

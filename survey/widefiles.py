@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from core.tables import TableError, TableRow, TableSource, open_table
 
 from .importrows import (
+    PROGRESS_EVERY,
     Errors,
     Problem,
     Progress,
@@ -212,17 +213,11 @@ def read_wide_rows(
             continue
         count += 1
         since_progress += 1
-        if progress and since_progress == 10000:
+        if progress and since_progress == PROGRESS_EVERY:
             progress(since_progress)
             since_progress = 0
         if len(values) != width:
-            errors.add(
-                line,
-                "",
-                ",".join(values),
-                _("Expected %(expected)d fields, found %(found)d.")
-                % {"expected": width, "found": len(values)},
-            )
+            errors.add_wrong_width(line, values, width)
             continue
         row = check_row(
             line,
@@ -321,15 +316,7 @@ class Preview:
                 "name": mapping.name,
                 "saved": mapping.pk is not None,
                 "preset": mapping.preset,
-                "respondent_column": mapping.respondent_column,
-                "country_column": mapping.country_column,
-                "sector_column": mapping.sector_column,
-                "columns": mapping.columns,
-                "answered": mapping.answered,
-                "shown_columns": mapping.shown_columns,
-                "yes_values": mapping.yes_values,
-                "no_values": mapping.no_values,
-                "skip_rows": mapping.skip_rows,
+                **{name: getattr(mapping, name) for name in ColumnMapping.READING_FIELDS},
             },
             "ignored": self.ignored,
             "problems": self.problems,
@@ -370,9 +357,15 @@ def preview(
         for group in plan.groups:
             by_question.setdefault(group.question, []).extend(cell[3] for cell in group.cells)
 
-        def add(row: StagedRow) -> None:
-            line, _wave, respondent, country, sector, item_id, answer = row
-            question, item = codes[item_id]
+        def show(
+            line: int,
+            respondent: str,
+            country: str,
+            sector: str,
+            question: str,
+            item: str,
+            ticked: str,
+        ) -> None:
             result.answers.append(
                 {
                     "line": line,
@@ -381,23 +374,17 @@ def preview(
                     "sector": sector,
                     "question": question,
                     "item": item,
-                    "answer": "yes" if answer else "no",
+                    "answer": ticked,
                 }
             )
 
+        def add(row: StagedRow) -> None:
+            line, _wave, respondent, country, sector, item_id, answer = row
+            show(line, respondent, country, sector, *codes[item_id], "yes" if answer else "no")
+
         def skipped(line: int, respondent: str, country: str, sector: str, question: str) -> None:
             for item in by_question.get(question, []):
-                result.answers.append(
-                    {
-                        "line": line,
-                        "respondent": respondent,
-                        "country": country,
-                        "sector": sector,
-                        "question": question,
-                        "item": item,
-                        "answer": "",
-                    }
-                )
+                show(line, respondent, country, sector, question, item, "")
 
         if plan.groups:
             try:
