@@ -161,6 +161,15 @@ class ReportView(TemplateView):
     def filter_data(self):
         return self.request.GET
 
+    def with_latest_wave(self):
+        """The query, with the newest survey wave when it names none."""
+        data = self.request.GET.copy()
+        if not data.get("wave"):
+            wave = Wave.objects.order_by("-year", "code").first()
+            if wave:
+                data["wave"] = wave.code
+        return data
+
     def get(self, request, *args, **kwargs):
         self.filterset = self.filterset_class(
             self.filter_data(), queryset=self.base_queryset(), request=request

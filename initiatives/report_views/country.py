@@ -3,7 +3,7 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from survey.models import Country, Question, Wave
+from survey.models import Country, Question
 
 from .. import charts, reports
 from ..models import Stage
@@ -34,12 +34,7 @@ class CountryProfileView(ReportView):
         return reports.public_initiatives().filter(country=self.country)
 
     def filter_data(self):
-        data = self.request.GET.copy()
-        if not data.get("wave"):
-            wave = Wave.objects.order_by("-year", "code").first()
-            if wave:
-                data["wave"] = wave.code
-        return data
+        return self.with_latest_wave()
 
     def build(self, queryset):
         wave = self.params.get("wave")

@@ -3,8 +3,6 @@
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from survey.models import Wave
-
 from .. import charts, reports
 from ..models import Stage
 from .base import IndicatorFilterSet, ReportView, stage_header, stage_rows
@@ -105,11 +103,7 @@ class MaturityIndicatorsView(ReportView):
 
     def filter_data(self):
         # Defaults that make the page meaningful on the first visit.
-        data = self.request.GET.copy()
-        if not data.get("wave"):
-            wave = Wave.objects.order_by("-year", "code").first()
-            if wave:
-                data["wave"] = wave.code
+        data = self.with_latest_wave()
         if not data.get("question"):
             data["question"] = "factors"
         return data
