@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
 from core import reportcache
-from core.adminforms import LabelledInlineFormSet
+from core.adminforms import LabelledInlineFormSet, ReadOnlyAdmin
 
 from .exports import export_response
 from .forms import SurveyImportForm
@@ -449,7 +449,7 @@ if admin.site.is_registered(DBTaskResult):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdmin):
     """Each person's background jobs, with the job page's progress and outcome."""
 
     list_display = ("__str__", "kind", "status", "rows_read", "rows_written", "created_at")
@@ -471,15 +471,6 @@ class JobAdmin(admin.ModelAdmin):
         # Listed among the survey's models for whoever works with them; the pages
         # themselves answer any staff member about their own jobs.
         return request.user.has_module_perms("survey")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from .views import job_context
