@@ -21,13 +21,12 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
 from core import reportcache
-from core.adminforms import LabelledInlineFormSet
+from core.adminforms import LabelledInlineFormSet, ReadOnlyAdmin
 
 from .exports import export_response
 from .forms import SurveyImportForm
 from .imports import import_survey
 from .jobs import reap_stale_jobs, survey_export_start, survey_import_start, visible_jobs
-from .mappings import preview
 from .models import (
     ColumnMapping,
     Country,
@@ -41,6 +40,7 @@ from .models import (
     Wave,
 )
 from .uploads import forget_upload, keep_upload, open_upload
+from .widefiles import preview
 
 
 def wave_contents(wave):
@@ -403,21 +403,7 @@ def _save_mapping_url(shown):
     if shown is None or shown.mapping is None or shown.mapping.pk is not None:
         return ""
     fields = shown.as_dict()["mapping"]
-    initial = {
-        name: fields[name]
-        for name in (
-            "name",
-            "respondent_column",
-            "country_column",
-            "sector_column",
-            "columns",
-            "answered",
-            "shown_columns",
-            "yes_values",
-            "no_values",
-            "skip_rows",
-        )
-    }
+    initial = {name: fields[name] for name in ("name", *ColumnMapping.READING_FIELDS)}
     return reverse("admin:survey_columnmapping_add") + "?" + urlencode(initial)
 
 
@@ -464,7 +450,7 @@ if admin.site.is_registered(DBTaskResult):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdmin):
     """Each person's background jobs, with the job page's progress and outcome."""
 
     list_display = ("__str__", "kind", "status", "rows_read", "rows_written", "created_at")
@@ -486,15 +472,6 @@ class JobAdmin(admin.ModelAdmin):
         # Listed among the survey's models for whoever works with them; the pages
         # themselves answer any staff member about their own jobs.
         return request.user.has_module_perms("survey")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from .views import job_context

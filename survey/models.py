@@ -312,6 +312,19 @@ class ColumnMapping(models.Model):
         ("kobo", "KoboToolbox"),
         ("qualtrics", "Qualtrics"),
     ]
+    #: The fields that say how a file is read: what a preview shows, the admin's "save this
+    #: mapping" link carries and the API reads and writes, beside the name.
+    READING_FIELDS = (
+        "respondent_column",
+        "country_column",
+        "sector_column",
+        "columns",
+        "answered",
+        "shown_columns",
+        "yes_values",
+        "no_values",
+        "skip_rows",
+    )
 
     name = models.CharField(
         _("name"),

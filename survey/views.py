@@ -53,25 +53,49 @@ def _group_names(by, codes):
     return {sector.code: str(sector) for sector in Sector.objects.filter(code__in=codes)}
 
 
-class IndicatorReportMixin:
-    """Reads and checks the parameters shared by the page and its CSV twin."""
+class ReportParametersMixin:
+    """Reads and checks the parameters a report page shares with its CSV twin, and refuses
+    bad ones: the page shows the form's problems, the file says them in plain text.
+    Subclasses name the `form_class` (a form with `from_query`)."""
+
+    template_name = ""
 
     def parameters(self):
-        form = IndicatorForm.from_query(self.request.GET)
+        """(form, parameters), or (form, None) when the query is not valid."""
+        form = self.form_class.from_query(self.request.GET)
         if not form.is_valid():
             return form, None
-        data = form.cleaned_data
-        return form, {
+        return form, self.clean_parameters(form.cleaned_data)
+
+    def clean_parameters(self, data):
+        return data
+
+    @staticmethod
+    def problems(form):
+        return [str(error) for errors in form.errors.values() for error in errors]
+
+    def refused_page(self, form):
+        context = {"form": form, "problems": self.problems(form)}
+        return render(self.request, self.template_name, context, status=400)
+
+    def refused_file(self, form):
+        message = _("Bad report parameters: %(problems)s") % {
+            "problems": " ".join(self.problems(form))
+        }
+        return HttpResponse(message + "\n", status=400, content_type="text/plain; charset=utf-8")
+
+
+class IndicatorReportMixin(ReportParametersMixin):
+    form_class = IndicatorForm
+
+    def clean_parameters(self, data):
+        return {
             "wave": data["wave"],
             "question": data["question"],
             "country": data["country"],
             "sector": data["sector"],
             "by": data["by"] or None,
         }
-
-    @staticmethod
-    def problems(form):
-        return [str(error) for errors in form.errors.values() for error in errors]
 
 
 class IndicatorsView(IndicatorReportMixin, View):
@@ -80,12 +104,7 @@ class IndicatorsView(IndicatorReportMixin, View):
     def get(self, request):
         form, params = self.parameters()
         if params is None:
-            return render(
-                request,
-                self.template_name,
-                {"form": form, "problems": self.problems(form)},
-                status=400,
-            )
+            return self.refused_page(form)
         wave, question, by = params["wave"], params["question"], params["by"]
         filters = {"country": params["country"], "sector": params["sector"]}
         rows = cached_indicator_rows(wave=wave, question=question, **filters)
@@ -172,12 +191,7 @@ class IndicatorsCsvView(IndicatorReportMixin, View):
     def get(self, request):
         form, params = self.parameters()
         if params is None:
-            message = _("Bad report parameters: %(problems)s") % {
-                "problems": " ".join(self.problems(form))
-            }
-            return HttpResponse(
-                message + "\n", status=400, content_type="text/plain; charset=utf-8"
-            )
+            return self.refused_file(form)
         wave, question, by = params["wave"], params["question"], params["by"]
         country, sector = params["country"], params["sector"]
         rows = cached_indicator_rows(
@@ -296,18 +310,8 @@ WAVE_CSV_COLUMNS = (
 )
 
 
-class WaveComparisonMixin:
-    """Reads and checks the parameters shared by the page and its CSV twin."""
-
-    def parameters(self):
-        form = WaveComparisonForm.from_query(self.request.GET)
-        if not form.is_valid():
-            return form, None
-        return form, form.cleaned_data
-
-    @staticmethod
-    def problems(form):
-        return [str(error) for errors in form.errors.values() for error in errors]
+class WaveComparisonMixin(ReportParametersMixin):
+    form_class = WaveComparisonForm
 
     @staticmethod
     def rows(params):
@@ -338,12 +342,7 @@ class WaveComparisonView(WaveComparisonMixin, View):
     def get(self, request):
         form, params = self.parameters()
         if params is None:
-            return render(
-                request,
-                self.template_name,
-                {"form": form, "problems": self.problems(form)},
-                status=400,
-            )
+            return self.refused_page(form)
         rows = self.rows(params)
         question, waves = params["question"], params["wave"]
         scope = [str(v) for v in (params["country"], params["sector"]) if v is not None]
@@ -393,12 +392,7 @@ class WaveComparisonCsvView(WaveComparisonMixin, View):
     def get(self, request, **kwargs):
         form, params = self.parameters()
         if params is None:
-            message = _("Bad report parameters: %(problems)s") % {
-                "problems": " ".join(self.problems(form))
-            }
-            return HttpResponse(
-                message + "\n", status=400, content_type="text/plain; charset=utf-8"
-            )
+            return self.refused_file(form)
         rows = self.rows(params)
         question = params["question"]
         country = params["country"].code if params["country"] else ""

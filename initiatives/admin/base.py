@@ -83,19 +83,6 @@ class ReadableHistory(HistoricalRecordContextHelper):
         return short(old), short(new)
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by the application itself: staff read them, nobody edits them here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
 class DefaultListFilter(admin.SimpleListFilter):
     """A filter that shows the slice staff mostly want (`default`) until they pick another.
 

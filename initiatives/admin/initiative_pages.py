@@ -5,6 +5,7 @@ import os
 import secrets
 import tempfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,6 +16,7 @@ from django.utils.translation import gettext
 
 from .. import services
 from ..imports import import_initiatives
+from ..jobs import register_import_start
 from ..models import Stage
 from .base import action_page, error_text, submitted_form
 from .forms import RegisterImportForm, StageForm, StageHistoryForm
@@ -80,6 +82,8 @@ class InitiativePages:
         """Upload a register: a preview first (a dry run), then "Apply" imports the same file.
 
         The uploaded file waits in a temporary file, named in the session, between the two.
+        A file over JOB_IMPORT_BYTES is previewed by a background job instead, whose page
+        applies it as a second job (initiatives/jobs.py).
         """
         if not request.user.has_perm("initiatives.import_register"):
             raise PermissionDenied
@@ -103,7 +107,11 @@ class InitiativePages:
             if result.written:
                 self.message_user(request, str(result.summary()), messages.SUCCESS)
         elif request.method == "POST" and form.is_valid():
-            path = _keep_upload(request.FILES["file"])
+            upload = request.FILES["file"]
+            if upload.size > settings.JOB_IMPORT_BYTES:
+                job = register_import_start(owner=request.user, upload=upload, dry_run=True)
+                return HttpResponseRedirect(reverse("admin:survey_job_change", args=[job.pk]))
+            path = _keep_upload(upload)
             result = import_initiatives(path, by=request.user, dry_run=True)
             if result.ok:
                 token = secrets.token_urlsafe(16)

@@ -210,10 +210,10 @@ def test_a_second_import_waits_for_the_first_to_end(monkeypatch):
 
 
 def test_a_worker_told_to_stop_at_once_fails_the_job_and_writes_nothing(manager, monkeypatch):
-    import survey.imports as imports
+    import survey.importrows as importrows
 
     job = start(manager, survey_text(30))
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 5)
+    monkeypatch.setattr(importrows, "PROGRESS_EVERY", 5)
 
     def interrupted(self, count):
         raise KeyboardInterrupt
