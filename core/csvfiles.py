@@ -3,9 +3,8 @@
 Every list and report exports through here, so a spreadsheet that opens a coprod
 file never runs a formula smuggled into a text field. The big exports (the initiatives,
 the survey records) too: one writer on every database, fed by `core.streaming`. Measured
-against PostgreSQL writing the same file with `COPY ... TO STDOUT`, it stays within 1.5x
-(bench/RESULTS.md, "One writer per export"), so the file has no second writer to keep
-byte-identical.
+against PostgreSQL writing the same file with `COPY ... TO STDOUT`, it takes at most about
+twice as long (bench/RESULTS.md, "One writer per export"), so no second writer is kept.
 """
 
 import csv
