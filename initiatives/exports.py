@@ -303,6 +303,7 @@ def _records(queryset: "models.QuerySet[Initiative]") -> Iterator[tuple[dict[str
             ]
             yield dict(zip(SCALAR_FIELDS, record[:scalars], strict=True)), cells
         return
+    # `iterator()`, not `stream_rows`: each batch's cells are queried while the rows are read.
     batches = _batches(
         ordered.values_list(*SCALAR_FIELDS).iterator(chunk_size=BATCH_SIZE), BATCH_SIZE
     )
