@@ -62,22 +62,22 @@ def main():
         for _ in range(repeat):  # turn by turn, so that a change in the machine's load hits both
             copy.append(download(copy_source, path, database))
             one.append(download(one_source, path, database))
-        one_s = statistics.median(run["total_s"] for run in one)
-        copy_s = statistics.median(run["total_s"] for run in copy)
+        one_s = statistics.median(taken["total_s"] for taken in one)
+        copy_s = statistics.median(taken["total_s"] for taken in copy)
         results[name] = {
             "rows": one[0]["rows"],
             "bytes": one[0]["bytes"],
-            "same_bytes": {run["sha256"] for run in one + copy} == {one[0]["sha256"]},
+            "same_bytes": {taken["sha256"] for taken in one + copy} == {one[0]["sha256"]},
             "one_writer_s": one_s,
-            "one_writer_runs_s": [run["total_s"] for run in one],
-            "one_writer_cpu_s": statistics.median(run["cpu_s"] for run in one),
-            "one_writer_first_byte_s": statistics.median(run["first_byte_s"] for run in one),
-            "one_writer_peak_rss_mb": max(run["peak_rss_mb"] for run in one),
+            "one_writer_runs_s": [taken["total_s"] for taken in one],
+            "one_writer_cpu_s": statistics.median(taken["cpu_s"] for taken in one),
+            "one_writer_first_byte_s": statistics.median(taken["first_byte_s"] for taken in one),
+            "one_writer_peak_rss_mb": max(taken["peak_rss_mb"] for taken in one),
             "copy_s": copy_s,
-            "copy_runs_s": [run["total_s"] for run in copy],
-            "copy_cpu_s": statistics.median(run["cpu_s"] for run in copy),
-            "copy_first_byte_s": statistics.median(run["first_byte_s"] for run in copy),
-            "copy_peak_rss_mb": max(run["peak_rss_mb"] for run in copy),
+            "copy_runs_s": [taken["total_s"] for taken in copy],
+            "copy_cpu_s": statistics.median(taken["cpu_s"] for taken in copy),
+            "copy_first_byte_s": statistics.median(taken["first_byte_s"] for taken in copy),
+            "copy_peak_rss_mb": max(taken["peak_rss_mb"] for taken in copy),
             "ratio": round(one_s / copy_s, 2),
             "limit": LIMITS[name],
             "load_average": load_average(),
