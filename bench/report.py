@@ -2,9 +2,10 @@
 
     python bench/report.py
 
-The sections "## Survey import and indicator CSV (issue 3)" (bench/survey_import.py) and
+The sections "## Survey import and indicator CSV (issue 3)" (bench/survey_import.py),
 "## Wide files, background jobs, waves compared (goal 7)" (bench/goal7_wide_and_jobs.py)
-belong to their own benchmarks; they are read from the current file and kept as they are.
+and "## One writer per export" (bench/one_writer.py) belong to their own benchmarks; they
+are read from the current file and kept as they are.
 The fixes made after profiling are written by hand in bench/FIXES.md and included.
 """
 
@@ -16,6 +17,7 @@ OWN_SECTIONS = (
     "## Survey import and indicator CSV (issue 3)",
     "## Wide files, background jobs, waves compared (goal 7)",
     "## The register: import of initiatives and XLSX export",
+    "## One writer per export",
 )
 RESULTS_MD = BENCH / "RESULTS.md"
 

@@ -8,8 +8,7 @@ save one row at a time is saved here for the whole batch: the references in one 
 update (`services.next_references`), then one insert per table for the initiatives, their
 tag lists, stage entries, participations and frameworks, and for the history rows of
 each, named after the importer as the services name them. The history of an initiative
-holds the same rows as if `initiative_create` had saved it: the record, then one row per
-tag list it was given, each with the tag lists set so far.
+holds the same row as if `initiative_create` had saved it: one, with its tag lists.
 
 The vocabulary (codes, organisations, survey items) is read once for the whole import
 (`rows.Vocabulary`); the foreign keys of the record are checked against it, so
@@ -80,6 +79,7 @@ class Batch:
                 looked_up=True,
                 **parsed.fields,
             )
+            initiative._history_user = by  # as `initiative_create` names who saved it
             participations = []
             for (phase, partner_type), level in (parsed.grid or {}).items():
                 participation = Participation(
@@ -165,22 +165,14 @@ def _write_tags(pending: list[_New]) -> dict[tuple[str, int, int], int]:
 def _write_initiative_history(
     pending: list[_New], through_ids: dict[tuple[str, int, int], int]
 ) -> None:
-    """The rows `initiative_create` leaves in the history: "+" for the record, then "~" as
-    each tag list is set, with the tag lists as they are at that point."""
+    """The row `initiative_create` leaves in the history (`Initiative.edit_history`): one
+    "+" row per initiative, holding the record and its tag lists as saved."""
     history = Initiative.history.model
-    records, snapshots = [], []
+    records = []
     for new in pending:
         initiative = new.initiative
         values = {f.attname: getattr(initiative, f.attname) for f in history.tracked_fields}
-        when = timezone.now()
-        records.append(_record(history, values, "+", when, initiative))
-        done: list[str] = []
-        for column in Initiative.TAG_FIELDS:
-            if column in new.tags:
-                done.append(column)
-                record = _record(history, values, "~", when, initiative)
-                records.append(record)
-                snapshots.append((record, new, list(done)))
+        records.append(_record(history, values, "+", timezone.now(), initiative))
     history.objects.bulk_create(records)
     for column in Initiative.TAG_FIELDS:
         # simple-history's table of the tag list's snapshots
@@ -192,9 +184,8 @@ def _write_initiative_history(
                 item_id=item.pk,
                 history=record,
             )
-            for record, new, done in snapshots
-            if column in done
-            for item in _unique(new.tags[column])
+            for record, new in zip(records, pending, strict=True)
+            for item in _unique(new.tags.get(column, []))
         ]
         model.objects.bulk_create(rows)
 

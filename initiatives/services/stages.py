@@ -249,7 +249,7 @@ def _supersede_proposals(initiative, *, by, keep=None):
         proposal.status = StageProposal.Status.SUPERSEDED
         proposal.decided_by = by
         proposal.decided_at = now
-        proposal.decision_note = _("The stage was changed by staff.")
+        # No note: the status says what happened, in the reader's language.
         proposal.save()
     notify(
         _group_emails(initiative),
