@@ -2,13 +2,17 @@
 
     python bench/export_child.py SCALE SIZE PATH WHO
 
+SCALE and SIZE "-": the database and source tree the environment names (`one_writer.py`).
+
 Run by goal1/goal2 as a separate process, so that its peak resident set (VmHWM) belongs to
 serving that one export: Django and the app are imported and a small request is served
 first, then the peak is reset and the export is read to the end, as a client would.
 """
 
 import gc
+import hashlib
 import json
+import os
 import sys
 import time
 
@@ -17,7 +21,13 @@ from common import BENCH_USER, django_setup, memory_kb, reset_peak_memory
 
 def main():
     scale, size, path, who = sys.argv[1:5]
-    django_setup(scale, size)
+    if scale == "-":
+        sys.path.insert(0, os.environ["BENCH_SRC"])
+        import django
+
+        django.setup()
+    else:
+        django_setup(scale, size)
     from django.contrib.auth import get_user_model
     from django.test import Client
 
@@ -32,11 +42,13 @@ def main():
     response = client.get(path)
     first_byte = None
     size_bytes = lines = 0
+    digest = hashlib.sha256()
     chunks = response.streaming_content if response.streaming else [response.content]
     for chunk in chunks:
         if first_byte is None and chunk:
             first_byte = time.perf_counter() - started
         size_bytes += len(chunk)
+        digest.update(chunk)
         lines += chunk.count(b"\n")
     total = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
@@ -50,6 +62,7 @@ def main():
                 "total_s": round(total, 3),
                 "cpu_s": round(cpu, 3),
                 "bytes": size_bytes,
+                "sha256": digest.hexdigest(),
                 "rows": max(0, lines - 1),
                 "rss_before_mb": round(rss_before / 1024, 1),
                 "peak_rss_mb": round(memory_kb("VmHWM") / 1024, 1),

@@ -1,7 +1,13 @@
-"""What both apps' admin classes share: inline formsets whose controls are named."""
+"""What both apps' admin classes share: inline formsets whose controls are named, and the
+admin of records nobody edits by hand."""
+
+from typing import Any
 
 from django import forms
+from django.contrib import admin
+from django.db.models import Model
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
@@ -20,3 +26,16 @@ class LabelledInlineFormSet(BaseInlineFormSet):
             # The admin wraps related fields' widgets (the "+" and pencil links).
             widget: forms.Widget = getattr(field.widget, "widget", None) or field.widget
             widget.attrs.setdefault("aria-label", f"{label} ({row})")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[Any]):
+    """Records written by the application itself: staff read them, nobody edits them here."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False

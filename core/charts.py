@@ -16,6 +16,11 @@ fills, and every figure has a legend and printed values. A value of `None` means
 
 Charts are accessible images: `role="img"`, `aria-labelledby` pointing at the
 `<title>` and `<desc>` elements; the page should still give the numbers as a table.
+
+The module is long (about 850 lines) because it is one renderer: text measuring, the
+shared frame (label column, title and legend, rows, gridlines and axis: `_label_column`,
+`_heading`, `_row`, `_frame`) and the four shapes drawn with it. Split, each shape's
+layout would be read across files for no reuse elsewhere.
 """
 
 import math
@@ -311,6 +316,89 @@ def _svg(
     )
 
 
+def _label_column(labels: Sequence[str], label_width: int) -> tuple[list[list[str]], float]:
+    """The category labels wrapped to their column (at most `label_width` wide), and the
+    x where the plot starts beside it."""
+    longest = max((text_width(label) for label in labels), default=40)
+    column = min(longest, label_width) + PAD
+    return [wrap(label, column - PAD + 0.5) for label in labels], PAD + column + 6
+
+
+def _heading(
+    chart_id: str,
+    title: str | None,
+    *,
+    plot_left: float,
+    width: float,
+    series: Sequence[str] = (),
+    marker_label: str | None = None,
+) -> tuple[list[str], float]:
+    """The printed title (when given) and the legend; returns (markup, top of the plot)."""
+    body = []
+    y: float = PAD
+    if title:
+        for line in wrap(title, width - 2 * PAD, LABEL_SIZE + 1, bold=True):
+            body.append(_text(PAD, y + 14, line, size=LABEL_SIZE + 1, weight="600"))
+            y += LINE_HEIGHT + 2
+        y += 4
+    legend, legend_height = _legend(
+        chart_id, plot_left, y, width - plot_left - PAD, series=series, marker_label=marker_label
+    )
+    body.append(legend)
+    return body, y + legend_height + (6 if legend_height else 0)
+
+
+def _row(
+    plot_left: float, y: float, lines: Sequence[str], block: float
+) -> tuple[str, float, float]:
+    """A category's label beside its bars (`block` high), both centred on the row:
+    returns (label markup, row height, top of the bars)."""
+    text_block = len(lines) * LINE_HEIGHT
+    row_height = max(block, text_block)
+    label = _label_lines(plot_left - 8, y + (row_height - text_block) / 2, lines)
+    return label, row_height, y + (row_height - block) / 2
+
+
+def _frame(
+    chart_id: str,
+    body: list[str],
+    bars: list[str],
+    *,
+    ticks: Sequence[tuple[float, str]],
+    plot: tuple[float, float, float, float],
+    axis_label: str | None,
+    width: float,
+    title: str,
+    description: str,
+    css_class: str,
+) -> SafeString:
+    """Gridlines and tick labels under the bars, the axis label, and the `<svg>` around all.
+
+    ticks: (x, label), the first one on the axis; plot: (left, width, top, bottom).
+    """
+    plot_left, plot_width, plot_top, plot_bottom = plot
+    grid = []
+    for index, (x, label) in enumerate(ticks):
+        grid.append(_gridline(x, plot_top - 4, plot_bottom, axis=not index))
+        grid.append(_text(x, plot_bottom + 14, label, size=SMALL_SIZE, fill=MUTED, anchor="middle"))
+    height = plot_bottom + 18
+    axis = []
+    if axis_label:
+        axis.append(
+            _text(
+                plot_left + plot_width / 2,
+                height + 12,
+                axis_label,
+                size=SMALL_SIZE,
+                fill=MUTED,
+                anchor="middle",
+            )
+        )
+        height += 18
+    markup = "".join([*body, *grid, *bars, *axis])
+    return _svg(chart_id, width, height + PAD, title, description, markup, css_class=css_class)
+
+
 def _describe(
     rows: Sequence[_Row],
     *,
@@ -335,6 +423,31 @@ def _describe(
             shown += f" ({marker_label} {format_value(marker, unit=unit, decimals=decimals)})"
         parts.append(f"{label}: {shown}")
     return "; ".join(parts) + "." if parts else _("No data.")
+
+
+def _value_label(
+    end: float, mid: float, text: str, marker_x: float | None, *, solid: bool, room: float
+) -> str:
+    """A bar's figure, always at the bar's end: just after it, or, where the marker would
+    run through it there, inside the end of a solid bar wide enough to hold it (in white).
+    Otherwise it stays after the bar with a white halo, drawn over the marker."""
+    width = text_width(text, SMALL_SIZE)
+    crossed = marker_x is not None and end - 8 <= marker_x <= end + width + 10
+    if crossed and solid and width + 8 <= room:
+        return _text(end - 4, mid + 4, text, size=SMALL_SIZE, fill="#ffffff", anchor="end")
+    if crossed:
+        return _el(
+            "text",
+            escape(text),
+            x=end + 4,
+            y=mid + 4,
+            font_size=SMALL_SIZE,
+            fill=INK,
+            stroke="#ffffff",
+            stroke_width=3,
+            paint_order="stroke",
+        )
+    return _text(end + 4, mid + 4, text, size=SMALL_SIZE, fill=INK)
 
 
 def _sort_key(values: Sequence[Value]) -> tuple[bool, float]:
@@ -377,30 +490,17 @@ def _horizontal(
         series=series if len(series) > 1 else None,
     )
 
-    longest = max((text_width(label) for label, _v, _m in table), default=40)
-    column = min(longest, label_width) + PAD
-    wrapped = [wrap(label, column - PAD + 0.5) for label, _v, _m in table]
+    wrapped, plot_left = _label_column([label for label, _v, _m in table], label_width)
     value_room = text_width(format_value(scale_max, unit=unit, decimals=decimals), SMALL_SIZE) + 16
-    plot_left = PAD + column + 6
     plot_width = max(width - plot_left - value_room - PAD, 60)
-
-    body = [_patterns(chart_id, n_series)]
-    y: float = PAD
-    if show_title:
-        for line in wrap(title, width - 2 * PAD, LABEL_SIZE + 1, bold=True):
-            body.append(_text(PAD, y + 14, line, size=LABEL_SIZE + 1, weight="600"))
-            y += LINE_HEIGHT + 2
-        y += 4
-    legend, legend_height = _legend(
+    body, y = _heading(
         chart_id,
-        plot_left,
-        y,
-        width - plot_left - PAD,
+        title if show_title else None,
+        plot_left=plot_left,
+        width=width,
         series=series if len(series) > 1 else (),
         marker_label=marker_label if any(m is not None for _l, _v, m in table) else None,
     )
-    body.append(legend)
-    y += legend_height + (6 if legend_height else 0)
 
     bar = 18 if n_series == 1 else 13
     bar_gap = 2
@@ -413,11 +513,10 @@ def _horizontal(
 
     for (label, values, marker), lines in zip(table, wrapped, strict=True):
         block = n_series * bar + (n_series - 1) * bar_gap
-        text_block = len(lines) * LINE_HEIGHT
-        row_height = max(block, text_block)
-        bars_top = y + (row_height - block) / 2
-        bars.append(_label_lines(plot_left - 8, y + (row_height - text_block) / 2, lines))
+        row_label, row_height, bars_top = _row(plot_left, y, lines, block)
+        bars.append(row_label)
         marker_x = x_of(marker) if marker is not None else None
+        labels = []
         for index in range(n_series):
             value = values[index] if index < len(values) else None
             top = bars_top + index * (bar + bar_gap)
@@ -438,46 +537,31 @@ def _horizontal(
                     fill=_series_fill(chart_id, index),
                 )
             )
-            text_x = end + 4
-            if marker_x is not None and end - 8 <= marker_x <= end + text_width(label_text) + 10:
-                text_x = marker_x + 9
-            bars.append(_text(text_x, mid + 4, label_text, size=SMALL_SIZE, fill=INK))
+            labels.append(
+                _value_label(
+                    end, mid, label_text, marker_x, solid=not index % 2, room=end - plot_left
+                )
+            )
         if marker_x is not None:
             bars.append(_marker(marker_x, bars_top + block / 2, block / 2 + 3))
+        bars.extend(labels)  # over the marker, so that the marker never hides a figure
         y += row_height + group_gap
-    plot_bottom = y - group_gap / 2
-
-    grid = []
-    for tick in _ticks(scale_max):
-        x = x_of(tick)
-        grid.append(_gridline(x, plot_top - 4, plot_bottom, axis=not tick))
-        grid.append(
-            _text(
-                x,
-                plot_bottom + 14,
-                format_value(tick, unit=unit, decimals=0 if tick == int(tick) else 1),
-                size=SMALL_SIZE,
-                fill=MUTED,
-                anchor="middle",
-            )
-        )
-    body.extend(grid)
-    body.extend(bars)
-    height = plot_bottom + 18
-    if axis_label:
-        body.append(
-            _text(
-                plot_left + plot_width / 2,
-                height + 12,
-                axis_label,
-                size=SMALL_SIZE,
-                fill=MUTED,
-                anchor="middle",
-            )
-        )
-        height += 18
-    height += PAD
-    return _svg(chart_id, width, height, title, description, "".join(body), css_class=css_class)
+    ticks = [
+        (x_of(tick), format_value(tick, unit=unit, decimals=0 if tick == int(tick) else 1))
+        for tick in _ticks(scale_max)
+    ]
+    return _frame(
+        chart_id,
+        [_patterns(chart_id, n_series), *body],
+        bars,
+        ticks=ticks,
+        plot=(plot_left, plot_width, plot_top, y - group_gap / 2),
+        axis_label=axis_label,
+        width=width,
+        title=title,
+        description=description,
+        css_class=css_class,
+    )
 
 
 def bar_chart(
@@ -634,31 +718,18 @@ def stacked_bar_chart(
             parts.append(f"{label} (n={total:.0f}): {split}" if normalise else f"{label}: {split}")
         description = "; ".join(parts) + "." if parts else _("No data.")
 
-    longest = max((text_width(label) for label, _s, _t in prepared), default=40)
-    column = min(longest, label_width) + PAD
-    wrapped = [wrap(label, column - PAD + 0.5) for label, _s, _t in prepared]
-    plot_left = PAD + column + 6
+    wrapped, plot_left = _label_column([label for label, _s, _t in prepared], label_width)
     total_room = text_width("n=00000", SMALL_SIZE) + 12 if normalise else PAD
     plot_width = max(width - plot_left - total_room - PAD, 60)
-
-    body = [_patterns(chart_id, len(series))]
-    y: float = PAD
-    if show_title:
-        for line in wrap(title, width - 2 * PAD, LABEL_SIZE + 1, bold=True):
-            body.append(_text(PAD, y + 14, line, size=LABEL_SIZE + 1, weight="600"))
-            y += LINE_HEIGHT + 2
-        y += 4
-    legend, legend_height = _legend(chart_id, plot_left, y, width - plot_left - PAD, series=series)
-    body.append(legend)
-    y += legend_height + 6
+    body, y = _heading(
+        chart_id, title if show_title else None, plot_left=plot_left, width=width, series=series
+    )
     plot_top = y
     bar = 20
     bars = []
     for (label, shares, total), lines in zip(prepared, wrapped, strict=True):
-        text_block = len(lines) * LINE_HEIGHT
-        row_height = max(bar, text_block)
-        top = y + (row_height - bar) / 2
-        bars.append(_label_lines(plot_left - 8, y + (row_height - text_block) / 2, lines))
+        row_label, row_height, top = _row(plot_left, y, lines, bar)
+        bars.append(row_label)
         if shares is None:
             bars.append(
                 _text(plot_left + 4, top + bar / 2 + 4, NO_DATA, size=SMALL_SIZE, fill=MUTED)
@@ -722,30 +793,18 @@ def stacked_bar_chart(
                     )
                 )
         y += row_height + 10
-    plot_bottom = y - 5
-    grid = []
-    for tick in (0, 25, 50, 75, 100):
-        x = plot_left + plot_width * tick / 100
-        grid.append(_gridline(x, plot_top - 4, plot_bottom, axis=not tick))
-        grid.append(
-            _text(x, plot_bottom + 14, f"{tick}%", size=SMALL_SIZE, fill=MUTED, anchor="middle")
-        )
-    body = body + grid + bars
-    height = plot_bottom + 18
-    if axis_label:
-        body.append(
-            _text(
-                plot_left + plot_width / 2,
-                height + 12,
-                axis_label,
-                size=SMALL_SIZE,
-                fill=MUTED,
-                anchor="middle",
-            )
-        )
-        height += 18
-    height += PAD
-    return _svg(chart_id, width, height, title, description, "".join(body), css_class=css_class)
+    return _frame(
+        chart_id,
+        [_patterns(chart_id, len(series)), *body],
+        bars,
+        ticks=[(plot_left + plot_width * tick / 100, f"{tick}%") for tick in (0, 25, 50, 75, 100)],
+        plot=(plot_left, plot_width, plot_top, y - 5),
+        axis_label=axis_label,
+        width=width,
+        title=title,
+        description=description,
+        css_class=css_class,
+    )
 
 
 def small_multiples(

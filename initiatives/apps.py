@@ -8,9 +8,11 @@ class InitiativesConfig(AppConfig):
 
     def ready(self):
         # The audit log's receivers (sign-in, failure, lockout) and the deploy checks.
-        from . import audit, checks  # noqa: F401
+        from . import audit, checks, jobs  # noqa: F401
 
         self.watch_public_data()
+        # The survey's job machinery runs the register import; it cannot import this app.
+        jobs.register()
 
     def watch_public_data(self):
         """What the reports and the public pages read (core/reportcache.py): cached

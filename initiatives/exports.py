@@ -4,30 +4,31 @@ One row per initiative. Coded fields come as a code column and a label column; t
 who-does-what matrix and the tags are multi-value cells (`design:citizen|deliver:cso`,
 `involvement|quality`).
 
-On PostgreSQL one query builds every row, the multi-value cells aggregated beside the
-scalar columns, and the server writes the CSV (`copy_chunks`); the labels, translated
-here, travel with it as parameters. Elsewhere rows are read with
-`values_list(...).iterator()` and the multi-value cells are fetched with one query per
-relation per batch of rows. Both write the same bytes.
+One writer, on every database: `rows` reads the initiatives with one `values_list` query
+in the list's order and `core.csvfiles` writes them. On PostgreSQL the multi-value cells
+come in the same query, each aggregated by a subquery (`ArrayAgg`), and the rows stream
+from the server (`core.streaming`). SQLite has no array aggregate: there the cells are
+fetched with one query per relation per batch of rows. Either way the cells are put in
+order and labelled here, so both give the same bytes (tests/core/test_export_writers.py).
+The labels are translated once per export, not once per row.
 """
 
-import json
 from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
+from typing import Any, TypeVar
 
-from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection, models
+from django.db.models import CharField, F, Func, OuterRef, Subquery, Value
+from django.db.models.functions import Concat
+from django.http import HttpResponseBase, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.csvfiles import (
-    copy_response,
-    csv_response,
-    spelled,
-    sql_text,
-    sql_yes_no,
-)
+from core.csvfiles import Row, csv_response
 from core.spreadsheets import xlsx_response
+from core.streaming import stream_rows
 from survey.models import Country, Item, Sector
 
 from .models import (
@@ -90,20 +91,19 @@ SCALAR_FIELDS = [
 
 TAG_FIELDS = Initiative.TAG_FIELDS
 
-#: The sort orders the list offers (`InitiativeFilterSet.ordering`), as the server's SQL
-#: names them; the export follows the list's, with the primary key last to break ties.
-ORDER_COLUMNS = {
-    "updated_at": "i.updated_at",
-    "title": "i.title",
-    "reference": "i.reference",
-    "pk": "i.id",
-}
+#: The sort orders the list offers (`InitiativeFilterSet.ordering`); the export follows
+#: the list's, with the primary key last to break ties.
+ORDERABLE = frozenset({"updated_at", "title", "reference", "pk"})
 DEFAULT_ORDER = ("-updated_at", "-pk")
 
 
-def export_order(queryset):
+def export_order(queryset: "models.QuerySet[Initiative]") -> list[str]:
     """The order of the list `queryset` comes from: its sort, or the list's default."""
-    chosen = [name for name in queryset.query.order_by if name.lstrip("-") in ORDER_COLUMNS]
+    chosen = [
+        name
+        for name in queryset.query.order_by
+        if isinstance(name, str) and name.lstrip("-") in ORDERABLE
+    ]
     if not chosen:
         return list(DEFAULT_ORDER)
     if chosen[-1].lstrip("-") != "pk":
@@ -111,14 +111,7 @@ def export_order(queryset):
     return chosen
 
 
-def _sql_order(order):
-    return ", ".join(
-        f"{ORDER_COLUMNS[name.lstrip('-')]} {'DESC' if name.startswith('-') else 'ASC'}"
-        for name in order
-    )
-
-
-def columns():
+def columns() -> list[tuple[str, str]]:
     """(column name, meaning) for every column of the export, in order."""
     tag_meanings = {
         "objectives": _("objectives (items of the survey question “reasons”)"),
@@ -212,28 +205,33 @@ def columns():
     return result
 
 
-def _batches(iterable, size):
+T = TypeVar("T")
+
+
+def _batches(iterable: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(iterable)
     while batch := list(islice(iterator, size)):
         yield batch
 
 
-def _multi_values(ids):
-    """The matrix and tag cells of a batch of initiatives: one query per relation."""
-    cells = defaultdict(lambda: defaultdict(list))
+#: The multi-value cells of one initiative, before they are sorted and labelled: the
+#: (phase, partner type, level) triples of its matrix, its stage history as `stage:date`
+#: entries in date order, and the item ids of each tag field.
+Cells = dict[str, list[Any]]
+
+
+def _multi_values(ids: Sequence[int]) -> dict[int, Cells]:
+    """The matrix, history and tag cells of a batch of initiatives: one query per relation."""
+    cells: defaultdict[int, Cells] = defaultdict(lambda: defaultdict(list))
     participations = (
         Participation.objects.filter(initiative_id__in=ids)
         .order_by("initiative_id", "phase", "partner_type")
         .values_list("initiative_id", "phase", "partner_type", "level")
     )
-    phase_order = {value: index for index, value in enumerate(Phase.values)}
-    partner_order = {value: index for index, value in enumerate(PartnerType.values)}
     # A batch's cells are a few thousand small rows: one plain fetch each, not a server-side
     # cursor's DECLARE/FETCH/CLOSE round trips.
     for initiative_id, phase, partner, level in participations:
-        cells[initiative_id]["participation"].append(
-            (phase_order.get(phase, 99), partner_order.get(partner, 99), phase, partner, level)
-        )
+        cells[initiative_id]["participation"].append((phase, partner, level))
     changes = (
         StageChange.objects.filter(initiative_id__in=ids)
         .order_by("initiative_id", "changed_on", "changed_at", "pk")
@@ -251,15 +249,79 @@ def _multi_values(ids):
     return cells
 
 
-def _labels(choices):
+def _array(model: type[models.Model], value: Any, *ordering: str) -> Subquery:
+    """An initiative's rows of `model` as one array of `value` (NULL when it has none)."""
+    return Subquery(
+        model._default_manager.filter(initiative=OuterRef("pk"))
+        .order_by()
+        .values("initiative")
+        .annotate(cell=ArrayAgg(value, order_by=ordering))
+        .values("cell")
+    )
+
+
+def _aggregated_cells() -> dict[str, Subquery]:
+    """The same cells as `_multi_values`, as columns of the export's query (PostgreSQL)."""
+    day = Func(F("changed_on"), Value("YYYY-MM-DD"), function="to_char", output_field=CharField())
+    cells = {
+        "participation": _array(
+            Participation,
+            Concat("phase", Value(":"), "partner_type", Value(":"), "level"),
+        ),
+        "stage_history": _array(
+            StageChange,
+            Concat("to_stage", Value(":"), day),
+            "changed_on",
+            "changed_at",
+            "pk",
+        ),
+    }
+    for field in TAG_FIELDS:
+        cells[field] = _array(getattr(Initiative, field).through, F("item_id"))
+    return cells
+
+
+def _aggregates_cells() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _records(queryset: "models.QuerySet[Initiative]") -> Iterator[tuple[dict[str, Any], Cells]]:
+    """(scalar fields, multi-value cells) of each initiative, in the export's order."""
+    ordered = queryset.order_by(*export_order(queryset))
+    if _aggregates_cells():
+        aggregated = _aggregated_cells()
+        # Named apart from the fields they aggregate (`objectives` is the relation itself).
+        annotations = {f"{name}_cell": cell for name, cell in aggregated.items()}
+        records = stream_rows(
+            ordered.annotate(**annotations).values_list(*SCALAR_FIELDS, *annotations)
+        )
+        scalars = len(SCALAR_FIELDS)
+        for record in records:
+            cells = dict(zip(aggregated, record[scalars:], strict=True))
+            cells["participation"] = [
+                tuple(entry.split(":")) for entry in cells["participation"] or ()
+            ]
+            yield dict(zip(SCALAR_FIELDS, record[:scalars], strict=True)), cells
+        return
+    # `iterator()`, not `stream_rows`: each batch's cells are queried while the rows are read.
+    batches = _batches(
+        ordered.values_list(*SCALAR_FIELDS).iterator(chunk_size=BATCH_SIZE), BATCH_SIZE
+    )
+    for batch in batches:
+        cells_of = _multi_values([record[0] for record in batch])
+        for record in batch:
+            yield dict(zip(SCALAR_FIELDS, record, strict=True)), cells_of.get(record[0], {})
+
+
+def _labels(choices: type[models.Choices]) -> dict[str, str]:
     return {code: str(label) for code, label in choices.choices}
 
 
-def _iso(value):
+def _iso(value: Any) -> str:
     return value.isoformat() if value is not None else ""
 
 
-def _vocabulary():
+def _vocabulary() -> dict[str, dict[Any, Any]]:
     """The labels of every code, in the active language: translated once, not once per row."""
     return {
         "countries": dict(Country.objects.values_list("code", "name")),
@@ -272,11 +334,11 @@ def _vocabulary():
     }
 
 
-def _same(value):
+def _same(value: T) -> T:
     return value
 
 
-def rows(queryset, *, typed=False):
+def rows(queryset: "models.QuerySet[Initiative]", *, typed: bool = False) -> Iterator[Row]:
     """Yield the export rows of `queryset`, which is already filtered and permission-checked.
 
     In the order of the list it comes from (`export_order`). `typed`: dates, timestamps
@@ -287,237 +349,90 @@ def rows(queryset, *, typed=False):
     countries, sectors, items = (vocabulary[key] for key in ("countries", "sectors", "items"))
     levels, stages = vocabulary["levels"], vocabulary["stages"]
     statuses, evidence = vocabulary["statuses"], vocabulary["evidence"]
+    phase_order = {value: index for index, value in enumerate(Phase.values)}
+    partner_order = {value: index for index, value in enumerate(PartnerType.values)}
 
-    records = (
-        queryset.order_by(*export_order(queryset))
-        .values_list(*SCALAR_FIELDS)
-        .iterator(chunk_size=BATCH_SIZE)
-    )
-    for batch in _batches(records, BATCH_SIZE):
-        cells = _multi_values([record[0] for record in batch])
-        for record in batch:
-            data = dict(zip(SCALAR_FIELDS, record, strict=True))
-            extra = cells.get(data["pk"], {})
-            matrix = sorted(extra.get("participation", []))
-            row = [
-                data["reference"],
-                data["title"],
-                data["summary"],
-                data["country_id"],
-                countries.get(data["country_id"], ""),
-                data["sector_id"],
-                sectors.get(data["sector_id"], ""),
-                data["level"],
-                levels.get(data["level"], ""),
-                data["lead_public_body"],
-                data["organisation__name"] or "",
-                bool(data["organisation__verified"]),
-                data["stage"],
-                stages.get(data["stage"], ""),
-                data["review_status"],
-                statuses.get(data["review_status"], ""),
-                _when(data["start_date"]),
-                _when(data["end_date"]),
-                data["participants"],
-                "|".join(f"{phase}:{partner}" for _a, _b, phase, partner, _l in matrix),
-                "|".join(f"{phase}:{partner}:{level}" for _a, _b, phase, partner, level in matrix),
-            ]
-            for field in TAG_FIELDS:
-                tagged = sorted(items[item_id] for item_id in extra.get(field, []))
-                row.append("|".join(code for _order, code, _label in tagged))
-                row.append("|".join(label for _order, _code, label in tagged))
-            row += [
-                data["accountability__accountable_body"] or "",
-                data["accountability__roles_written"],
-                data["budget__amount"],
-                data["budget__currency"] or "",
-                data["budget__resources_transferred"],
-                data["budget__citizen_hours"],
-                data["budget__estimated_costs"],
-                data["budget__estimated_benefits"],
-                data["budget__evidence_level"] or "",
-                evidence.get(data["budget__evidence_level"] or "", ""),
-                _when(data["published_at"]),
-                _when(data["updated_at"]),
-                data["description"],
-                "|".join(extra.get("stage_history", [])),
-                data["accountability__reporting_line"] or "",
-                data["accountability__reporting_frequency"] or "",
-                data["accountability__risk_arrangements"] or "",
-                data["accountability__probity_arrangements"] or "",
-                data["accountability__notes"] or "",
-                data["budget__funding_sources"] or "",
-                data["budget__funded_beyond_pilot"],
-                data["budget__transferred_amount"],
-                data["budget__financial_incentives"] or "",
-                data["budget__citizen_knowledge"] or "",
-                data["budget__citizen_effort"] or "",
-                data["version"],
-            ]
-            yield row
-
-
-# The rows of the export as PostgreSQL builds them, sorted, one column c0, c1, ... per
-# column of `columns()`; `_SPELLINGS` then writes each as `rows` does. The vocabulary
-# comes as JSON objects (code -> label) in `v`. The multi-value cells are sorted as `rows`
-# sorts them: by the order of the phases and partner types, by the item's order, then by
-# code point (COLLATE "C"), as Python compares text.
-_TAG_CELLS = """
-LEFT JOIN LATERAL (
-    SELECT string_agg(it.code, '|' ORDER BY it."order", it.code COLLATE "C",
-                      v.items ->> it.id::text COLLATE "C") AS codes,
-           string_agg(v.items ->> it.id::text, '|' ORDER BY it."order", it.code COLLATE "C",
-                      v.items ->> it.id::text COLLATE "C") AS labels
-    FROM initiatives_initiative_{field} t JOIN survey_item it ON it.id = t.item_id
-    WHERE t.initiative_id = i.id
-) {field} ON true"""
-
-_PAIR_ORDER = """
-    coalesce(array_position(v.phases, p.phase::text), 99),
-    coalesce(array_position(v.partners, p.partner_type::text), 99),
-    p.phase COLLATE "C", p.partner_type COLLATE "C", p.level COLLATE "C"
-"""
-
-_SQL = f"""
-SELECT i.reference AS c0, i.title AS c1, i.summary AS c2,
-       i.country_id AS c3, v.countries ->> i.country_id AS c4,
-       i.sector_id AS c5, v.sectors ->> i.sector_id AS c6,
-       i.level AS c7, v.levels ->> i.level AS c8,
-       i.lead_public_body AS c9, i.organisation AS c10, coalesce(i.verified, false) AS c11,
-       i.stage AS c12, v.stages ->> i.stage AS c13,
-       i.review_status AS c14, v.statuses ->> i.review_status AS c15,
-       i.start_date AS c16, i.end_date AS c17, i.participants AS c18,
-       participation.pairs AS c19, participation.levels AS c20,
-       objectives.codes AS c21, objectives.labels AS c22,
-       barriers.codes AS c23, barriers.labels AS c24,
-       barriers_addressed.codes AS c25, barriers_addressed.labels AS c26,
-       factors.codes AS c27, factors.labels AS c28,
-       i.accountable_body AS c29, i.roles_written AS c30,
-       i.amount AS c31, i.currency AS c32, i.resources_transferred AS c33,
-       i.citizen_hours AS c34, i.estimated_costs AS c35, i.estimated_benefits AS c36,
-       i.evidence_level AS c37, v.evidence ->> coalesce(i.evidence_level, '') AS c38,
-       i.published_at AS c39, i.updated_at AS c40,
-       i.description AS c41, history.entries AS c42,
-       i.reporting_line AS c43, i.reporting_frequency AS c44, i.risk_arrangements AS c45,
-       i.probity_arrangements AS c46, i.accountability_notes AS c47,
-       i.funding_sources AS c48, i.funded_beyond_pilot AS c49, i.transferred_amount AS c50,
-       i.financial_incentives AS c51, i.citizen_knowledge AS c52, i.citizen_effort AS c53,
-       i.version AS c54
-FROM (
-    SELECT %s::jsonb AS countries, %s::jsonb AS sectors, %s::jsonb AS items,
-           %s::jsonb AS levels, %s::jsonb AS stages, %s::jsonb AS statuses,
-           %s::jsonb AS evidence, %s::text[] AS phases, %s::text[] AS partners
-) v
-CROSS JOIN (
-    -- The chosen initiatives with their one-to-one rows, sorted, before any cell is
-    -- aggregated: OFFSET 0 keeps the planner from aggregating for every initiative and
-    -- filtering afterwards (past eight relations it stops reordering joins).
-    SELECT i.id, i.reference, i.title, i.summary, i.country_id, i.sector_id, i.level,
-           i.lead_public_body, o.name AS organisation, o.verified, i.stage, i.review_status,
-           i.start_date, i.end_date, i.participants, a.accountable_body, a.roles_written,
-           b.amount, b.currency, b.resources_transferred, b.citizen_hours, b.estimated_costs,
-           b.estimated_benefits, b.evidence_level, i.published_at, i.updated_at,
-           i.description, a.reporting_line, a.reporting_frequency, a.risk_arrangements,
-           a.probity_arrangements, a.notes AS accountability_notes, b.funding_sources,
-           b.funded_beyond_pilot, b.transferred_amount, b.financial_incentives,
-           b.citizen_knowledge, b.citizen_effort, i.version
-    FROM initiatives_initiative i
-    LEFT JOIN initiatives_organisation o ON o.id = i.organisation_id
-    LEFT JOIN initiatives_accountabilityframework a ON a.initiative_id = i.id
-    LEFT JOIN initiatives_budgetframework b ON b.initiative_id = i.id
-    WHERE i.id IN ({{initiatives}})
-    ORDER BY {{order}}
-    OFFSET 0
-) i
-LEFT JOIN LATERAL (
-    SELECT string_agg(s.to_stage || ':' || to_char(s.changed_on, 'YYYY-MM-DD'), '|'
-                      ORDER BY s.changed_on, s.changed_at, s.id) AS entries
-    FROM initiatives_stagechange s WHERE s.initiative_id = i.id
-) history ON true
-LEFT JOIN LATERAL (
-    SELECT string_agg(p.phase || ':' || p.partner_type, '|' ORDER BY {_PAIR_ORDER}) AS pairs,
-           string_agg(p.phase || ':' || p.partner_type || ':' || p.level, '|'
-                      ORDER BY {_PAIR_ORDER}) AS levels
-    FROM initiatives_participation p WHERE p.initiative_id = i.id
-) participation ON true
-{"".join(_TAG_CELLS.format(field=field) for field in TAG_FIELDS)}
-ORDER BY {{order}}
-"""  # noqa: S608 (values come as parameters)
-
-
-def _sql_date(column):
-    return f"coalesce(to_char({column}, 'YYYY-MM-DD'), '')"
-
-
-def _sql_moment(column):
-    """A timestamp as `datetime.isoformat()` writes it in UTC (microseconds only if any)."""
-    utc = f"({column} AT TIME ZONE 'UTC')"
-    return (
-        f"coalesce(to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS') "
-        f"|| CASE to_char({utc}, 'US') WHEN '000000' THEN '' ELSE to_char({utc}, '.US') END "
-        f"|| '+00:00', '')"
-    )
-
-
-_SPELLINGS = (
-    [sql_text] * 11  # reference ... organisation
-    + [sql_yes_no]  # organisation_verified
-    + [sql_text] * 4  # stage ... review_status_label
-    + [_sql_date, _sql_date, None]  # start_date, end_date, participants
-    + [sql_text] * 11  # participation ... accountable_body
-    + [sql_yes_no, None, sql_text, sql_yes_no, None, None, None]  # roles_written ... benefits
-    + [sql_text, sql_text, _sql_moment, _sql_moment]  # evidence_level ... updated_at
-    + [sql_text] * 8  # description, stage_history ... funding_sources
-    + [sql_yes_no, None]  # funded_beyond_pilot, transferred_amount
-    + [sql_text] * 3  # financial_incentives, citizen_knowledge, citizen_effort
-    + [None]  # version
-)
-
-
-def export_sql(queryset):
-    """(sql, params) of the SELECT that spells the export of `queryset` as CSV cells."""
-    vocabulary = _vocabulary()
-    items = {pk: label for pk, (_order, _code, label) in vocabulary["items"].items()}
-    try:
-        initiatives, filter_params = queryset.order_by().values("pk").query.sql_with_params()
-    except EmptyResultSet:  # a queryset that cannot match (`.none()`) has no SQL
-        initiatives, filter_params = "SELECT NULL::integer WHERE false", ()
-    params = [
-        json.dumps(labels)
-        for labels in (
-            vocabulary["countries"],
-            vocabulary["sectors"],
-            items,
-            vocabulary["levels"],
-            vocabulary["stages"],
-            vocabulary["statuses"],
-            vocabulary["evidence"],
+    for data, extra in _records(queryset):
+        # The matrix in the order of its phases and partner types, as the page shows it.
+        matrix = sorted(
+            (phase_order.get(phase, 99), partner_order.get(partner, 99), phase, partner, level)
+            for phase, partner, level in extra.get("participation") or ()
         )
-    ]
-    params += [list(Phase.values), list(PartnerType.values), *filter_params]
-    order = _sql_order(export_order(queryset))
-    return spelled(_SQL.format(initiatives=initiatives, order=order), _SPELLINGS), params
+        row = [
+            data["reference"],
+            data["title"],
+            data["summary"],
+            data["country_id"],
+            countries.get(data["country_id"], ""),
+            data["sector_id"],
+            sectors.get(data["sector_id"], ""),
+            data["level"],
+            levels.get(data["level"], ""),
+            data["lead_public_body"],
+            data["organisation__name"] or "",
+            bool(data["organisation__verified"]),
+            data["stage"],
+            stages.get(data["stage"], ""),
+            data["review_status"],
+            statuses.get(data["review_status"], ""),
+            _when(data["start_date"]),
+            _when(data["end_date"]),
+            data["participants"],
+            "|".join(f"{phase}:{partner}" for _a, _b, phase, partner, _l in matrix),
+            "|".join(f"{phase}:{partner}:{level}" for _a, _b, phase, partner, level in matrix),
+        ]
+        for field in TAG_FIELDS:
+            tagged = sorted(items[item_id] for item_id in extra.get(field) or ())
+            row.append("|".join(code for _order, code, _label in tagged))
+            row.append("|".join(label for _order, _code, label in tagged))
+        row += [
+            data["accountability__accountable_body"] or "",
+            data["accountability__roles_written"],
+            data["budget__amount"],
+            data["budget__currency"] or "",
+            data["budget__resources_transferred"],
+            data["budget__citizen_hours"],
+            data["budget__estimated_costs"],
+            data["budget__estimated_benefits"],
+            data["budget__evidence_level"] or "",
+            evidence.get(data["budget__evidence_level"] or "", ""),
+            _when(data["published_at"]),
+            _when(data["updated_at"]),
+            data["description"],
+            "|".join(extra.get("stage_history") or ()),
+            data["accountability__reporting_line"] or "",
+            data["accountability__reporting_frequency"] or "",
+            data["accountability__risk_arrangements"] or "",
+            data["accountability__probity_arrangements"] or "",
+            data["accountability__notes"] or "",
+            data["budget__funding_sources"] or "",
+            data["budget__funded_beyond_pilot"],
+            data["budget__transferred_amount"],
+            data["budget__financial_incentives"] or "",
+            data["budget__citizen_knowledge"] or "",
+            data["budget__citizen_effort"] or "",
+            data["version"],
+        ]
+        yield row
 
 
-def _server_writes():
-    return connection.vendor == "postgresql"
-
-
-def initiatives_csv(queryset, filename="initiatives.csv", *, bom=False):
+def initiatives_csv(
+    queryset: "models.QuerySet[Initiative]", filename: str = "initiatives.csv", *, bom: bool = False
+) -> StreamingHttpResponse:
     """The CSV file; `bom`: with a UTF-8 byte order mark, for spreadsheet programs."""
     header = [name for name, _meaning in columns()]
-    if _server_writes():
-        return copy_response(filename, header, *export_sql(queryset), bom=bom)
     return csv_response(filename, header, rows(queryset), bom=bom)
 
 
-def initiatives_xlsx(queryset, filename="initiatives.xlsx"):
+def initiatives_xlsx(
+    queryset: "models.QuerySet[Initiative]", filename: str = "initiatives.xlsx"
+) -> HttpResponseBase:
     """The same table as XLSX, with typed cells (`core.spreadsheets`)."""
     header = [name for name, _meaning in columns()]
     return xlsx_response(filename, header, rows(queryset, typed=True), sheet="initiatives")
 
 
-def codebook_rows():
+def codebook_rows() -> Iterator[list[str]]:
     """Every column with its meaning, then every code of every coded column with its label."""
     for name, meaning in columns():
         yield [name, "", "", meaning]
@@ -537,7 +452,7 @@ def codebook_rows():
         yield ["sector", sector.code, sector.label, ""]
     for country in Country.objects.order_by("code"):
         yield ["country", country.code, country.name, ""]
-    by_question = defaultdict(list)
+    by_question: defaultdict[str, list[Item]] = defaultdict(list)
     for item in Item.objects.select_related("question"):
         by_question[item.question.code].append(item)
     for field in TAG_FIELDS:
@@ -545,8 +460,8 @@ def codebook_rows():
             yield [field, item.code, item.label, ""]
     for code, label in Stage.choices:
         yield ["stage_history:stage", code, str(label), ""]
-    for name, meaning in FILES:
-        yield [name, "", "", str(meaning)]
+    for file_name, how_to_open in FILES:
+        yield [file_name, "", "", str(how_to_open)]
 
 
 #: The three files of the same table, and how to open each.
@@ -579,7 +494,7 @@ FILES = [
 ]
 
 
-def codebook_csv():
+def codebook_csv() -> StreamingHttpResponse:
     # The headings are fixed names, like the export's, so scripts can rely on them.
     header = ["column", "code", "label", "meaning"]
     return csv_response("codebook.csv", header, codebook_rows())

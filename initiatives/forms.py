@@ -280,6 +280,12 @@ class InitiativeForm(forms.ModelForm):
                 self.fields["country"].initial = first.country_id
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
+            self.fields["change_reason"] = forms.CharField(
+                label=_("What changed, and why"),
+                required=False,
+                max_length=100,
+                help_text=_("Optional. Kept in the history of this initiative with your edit."),
+            )
             for name in Initiative.TAG_FIELDS:
                 self.fields[name].initial = list(
                     getattr(self.instance, name).values_list("pk", flat=True)
@@ -319,6 +325,9 @@ class InitiativeForm(forms.ModelForm):
 
     def tags(self):
         return {name: self.cleaned_data.get(name) or [] for name in Initiative.TAG_FIELDS}
+
+    def edit_reason(self):
+        return self.cleaned_data.get("change_reason", "")
 
 
 class ParticipationGridForm(forms.Form):

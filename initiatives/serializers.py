@@ -143,6 +143,13 @@ class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
     barriers = _tags("barriers")
     barriers_addressed = _tags("barriers_addressed")
     factors = _tags("factors")
+    change_reason = StrictCharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Why (optional): kept with this edit in the initiative's history (`history/`).",
+    )
 
     class Meta:
         model = Initiative
@@ -171,6 +178,7 @@ class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
             "barriers",
             "barriers_addressed",
             "factors",
+            "change_reason",
             "version",
             "created_at",
             "updated_at",
@@ -219,10 +227,10 @@ class InitiativeSerializer(PeopleHiddenMixin, StrictModelSerializer):
         return attrs
 
     def split(self):
-        """The validated data as (plain fields, tag lists) for the services."""
+        """The validated data as (plain fields, tag lists, reason) for the services."""
         fields = dict(self.validated_data)
         tags = {name: fields.pop(name) for name in Initiative.TAG_FIELDS if name in fields}
-        return fields, tags
+        return fields, tags, fields.pop("change_reason", "")
 
 
 class ParticipationSerializer(StrictModelSerializer):
@@ -425,6 +433,10 @@ class HistoryRecordSerializer(serializers.Serializer):
         help_text="What happened to the record.",
     )
     user = StrictCharField(allow_null=True, help_text="Username of who did it.")
+    reason = StrictCharField(
+        allow_null=True,
+        help_text="Why, where it was said: a stage change's reason, an editor's note.",
+    )
     changes = HistoryChangeSerializer(
         many=True, help_text="Fields that differ from the previous record."
     )
@@ -472,6 +484,11 @@ class RegisterImportSerializer(serializers.Serializer):
     )
     dry_run = serializers.BooleanField(
         default=False, help_text="Check the file and say what would happen; write nothing."
+    )
+    background = serializers.BooleanField(
+        default=False,
+        help_text="Run as a background job: the answer is 202 with the job; follow its `url`. "
+        "A file over the server's JOB_IMPORT_BYTES always runs as one.",
     )
 
 

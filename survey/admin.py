@@ -8,6 +8,7 @@ use autocomplete or raw ids.
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.models import DELETION, LogEntry
+from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db.models import Count
@@ -20,13 +21,12 @@ from django.utils.translation import gettext_lazy as _
 from django_tasks_db.models import DBTaskResult
 
 from core import reportcache
-from core.adminforms import LabelledInlineFormSet
+from core.adminforms import LabelledInlineFormSet, ReadOnlyAdmin
 
 from .exports import export_response
 from .forms import SurveyImportForm
 from .imports import import_survey
 from .jobs import reap_stale_jobs, survey_export_start, survey_import_start, visible_jobs
-from .mappings import preview
 from .models import (
     ColumnMapping,
     Country,
@@ -40,6 +40,7 @@ from .models import (
     Wave,
 )
 from .uploads import forget_upload, keep_upload, open_upload
+from .widefiles import preview
 
 
 def wave_contents(wave):
@@ -402,21 +403,7 @@ def _save_mapping_url(shown):
     if shown is None or shown.mapping is None or shown.mapping.pk is not None:
         return ""
     fields = shown.as_dict()["mapping"]
-    initial = {
-        name: fields[name]
-        for name in (
-            "name",
-            "respondent_column",
-            "country_column",
-            "sector_column",
-            "columns",
-            "answered",
-            "shown_columns",
-            "yes_values",
-            "no_values",
-            "skip_rows",
-        )
-    }
+    initial = {name: fields[name] for name in ("name", *ColumnMapping.READING_FIELDS)}
     return reverse("admin:survey_columnmapping_add") + "?" + urlencode(initial)
 
 
@@ -463,7 +450,7 @@ if admin.site.is_registered(DBTaskResult):
 
 
 @admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
+class JobAdmin(ReadOnlyAdmin):
     """Each person's background jobs, with the job page's progress and outcome."""
 
     list_display = ("__str__", "kind", "status", "rows_read", "rows_written", "created_at")
@@ -486,20 +473,13 @@ class JobAdmin(admin.ModelAdmin):
         # themselves answer any staff member about their own jobs.
         return request.user.has_module_perms("survey")
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         from .views import job_context
 
         reap_stale_jobs()
-        job = visible_jobs(request.user).filter(pk=object_id).first()
+        # `get_object` reads past an id that is no job's (a mistyped or relative URL: a
+        # 404-like redirect, not a server error).
+        job = self.get_object(request, unquote(object_id))
         extra = job_context(job) if job is not None else {}
         extra.pop("job", None)
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

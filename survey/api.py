@@ -14,7 +14,6 @@ from core.api.pagination import PagePagination, ResponseCursorPagination
 
 from .imports import import_survey
 from .jobs import survey_import_start, visible_jobs
-from .mappings import preview
 from .models import (
     ColumnMapping,
     Country,
@@ -44,6 +43,7 @@ from .serializers import (
     WaveSerializer,
 )
 from .uploads import keep_upload
+from .widefiles import preview
 
 CODE_REGEX = r"[A-Za-z0-9_.-]{1,32}"
 

@@ -1,25 +1,21 @@
 """Export survey records in the import format, so that export → import round-trips.
 
-On PostgreSQL the server writes the file (`copy_chunks`); elsewhere Python does
-(`csv_lines`). Both read the same query and write the same bytes.
+One writer on every database: the records are read with one `values_list` query, streamed
+(`core.streaming`), and written by `core.csvfiles` (or `core.spreadsheets` for XLSX).
 """
 
-from django.db import connection
-from django.db.models import F
+from collections.abc import Iterator
+from typing import Any
 
-from core.csvfiles import (
-    copy_chunks,
-    copy_response,
-    csv_lines,
-    csv_response,
-    spelled,
-    sql_text,
-    sql_yes_no,
-)
+from django.db.models import QuerySet
+from django.http import HttpResponseBase
+
+from core.csvfiles import csv_lines, csv_response
 from core.spreadsheets import xlsx_response
+from core.streaming import stream_rows
 
 from .imports import COLUMNS
-from .models import Response
+from .models import Response, Wave
 
 _FIELDS = (
     "respondent__wave__code",
@@ -32,7 +28,7 @@ _FIELDS = (
 )
 
 
-def _records(wave):
+def _records(wave: Wave | int | None) -> "QuerySet[Response]":
     records = Response.objects.all()
     if wave is not None:
         records = records.filter(respondent__wave=wave)
@@ -48,40 +44,23 @@ def _records(wave):
     )
 
 
-def export_rows(*, wave=None):
+def export_rows(*, wave: Wave | int | None = None) -> Iterator[tuple[Any, ...]]:
     """The records as tuples in `COLUMNS` order, streamed from the database.
 
     wave: a `Wave` (or its id) to export only that wave; None exports every wave.
     Answers come out as booleans; the CSV writer prints them as yes/no.
     """
-    return _records(wave).values_list(*_FIELDS).iterator(chunk_size=5000)
+    return stream_rows(_records(wave).values_list(*_FIELDS))
 
 
-def export_sql(*, wave=None):
-    """The same records as (sql, params) of a SELECT whose cells are spelled as CSV."""
-    columns = {f"c{number}": F(field) for number, field in enumerate(_FIELDS)}
-    sql, params = _records(wave).values(**columns).query.sql_with_params()
-    cells = [sql_text] * (len(_FIELDS) - 1) + [sql_yes_no]
-    return spelled(sql, cells), params
-
-
-def _server_writes():
-    return connection.vendor == "postgresql"
-
-
-def export_lines(*, wave=None):
-    """The CSV text, header first, in pieces that end where a line ends."""
-    if _server_writes():
-        return (chunk.decode("utf-8") for chunk in copy_chunks(COLUMNS, *export_sql(wave=wave)))
+def export_lines(*, wave: Wave | int | None = None) -> Iterator[str]:
+    """The CSV text, header first, line by line."""
     return csv_lines(COLUMNS, export_rows(wave=wave))
 
 
-def export_response(*, wave=None, output="csv"):
+def export_response(*, wave: Wave | None = None, output: str = "csv") -> HttpResponseBase:
     """A download of the records (one wave, or all): CSV streamed, or XLSX (`output`)."""
     stem = f"survey-{wave.code}" if wave is not None else "survey"
     if output == "xlsx":
         return xlsx_response(f"{stem}.xlsx", COLUMNS, export_rows(wave=wave), sheet="survey")
-    name = f"{stem}.csv"
-    if _server_writes():
-        return copy_response(name, COLUMNS, *export_sql(wave=wave))
-    return csv_response(name, COLUMNS, export_rows(wave=wave))
+    return csv_response(f"{stem}.csv", COLUMNS, export_rows(wave=wave))

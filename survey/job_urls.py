@@ -9,5 +9,6 @@ app_name = "jobs"
 urlpatterns = [
     path("<uuid:pk>/", views.JobView.as_view(), name="detail"),
     path("<uuid:pk>/retry/", views.JobRetryView.as_view(), name="retry"),
+    path("<uuid:pk>/apply/", views.JobApplyView.as_view(), name="apply"),
     path("<uuid:pk>/download/", views.JobDownloadView.as_view(), name="download"),
 ]

@@ -1,5 +1,5 @@
-"""Long work in the background: survey imports and large exports, as `Job` rows run by a
-worker.
+"""Long work in the background: survey imports, large exports and the register import of
+initiatives, as `Job` rows run by a worker.
 
 The task engine (django-tasks: its database backend by default, RQ on Redis in
 production, see settings `TASKS_BACKEND` and docs/DEPLOY.md) only carries a job's id to a
@@ -17,13 +17,22 @@ so that another engine can carry the ids without a change here.
   one job per lock be running, so a second import waits in its worker until the first ends.
   Imports into different waves wait for each other too: they write the same tables, and a
   large import locks them.
+- Kinds of job from the apps above the survey (the register import of initiatives) are
+  run by the runner that app registers (`register_kind`, from its `AppConfig.ready`), with
+  the permission it names: only people holding it start, see or retry such a job.
+- A dry run (`params["dry_run"]`) that found nothing wrong can be applied: `job_apply`
+  starts the same job for real, on the same kept file.
 """
+
+from __future__ import annotations
 
 import logging
 import tempfile
 import threading
 import time
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -36,7 +45,13 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from .models import Job, Wave
-from .uploads import forget_upload, open_upload
+from .uploads import forget_upload, open_upload, upload_kept
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+    from django.contrib.auth.models import User
+    from django.db.models import QuerySet
 
 logger = logging.getLogger(__name__)
 
@@ -46,14 +61,16 @@ LOCK_POLL_SECONDS = 1.0
 LOCK_WAIT_SECONDS = 6 * 3600
 
 
-def job_start(*, kind, owner, params, lock=""):
+def job_start(*, kind: str, owner: User, params: dict[str, Any], lock: str = "") -> Job:
     """Record a job and hand it to the workers once the caller's transaction commits."""
     job = Job.objects.create(kind=kind, owner=owner, params=params, lock=lock)
     transaction.on_commit(lambda: run_job.enqueue(str(job.pk)))
     return job
 
 
-def survey_import_start(*, owner, upload_key, name="", size=None, **options):
+def survey_import_start(
+    *, owner: User, upload_key: str, name: str = "", size: int | None = None, **options: Any
+) -> Job:
     """A survey import as a job: the file kept by `uploads.keep_upload`, and the options of
     `import_survey` (mapping, wave, create_wave, create_items, replace)."""
     params = {"upload": upload_key, "name": name, "size": size, **options}
@@ -62,14 +79,14 @@ def survey_import_start(*, owner, upload_key, name="", size=None, **options):
     )
 
 
-def survey_export_start(*, owner, wave=None):
+def survey_export_start(*, owner: User, wave: Wave | None = None) -> Job:
     params = {"wave": wave.code if wave is not None else ""}
     return job_start(kind=Job.Kind.SURVEY_EXPORT, owner=owner, params=params)
 
 
-def job_retry(*, job, by):
+def job_retry(*, job: Job, by: User) -> Job:
     """Run a failed job again (its owner only); returns it."""
-    if by != job.owner:
+    if by != job.owner or not may_start(by, job.kind):
         raise PermissionDenied
     updated = Job.objects.filter(pk=job.pk, status=Job.Status.FAILED).update(
         status=Job.Status.QUEUED,
@@ -86,19 +103,65 @@ def job_retry(*, job, by):
     return job
 
 
-def visible_jobs(user):
-    """The jobs a person may see: their own."""
-    return Job.objects.filter(owner=user)
+def job_apply(*, job: Job, by: User) -> Job:
+    """Run for real a dry run that ended without a problem (its owner only); returns the new
+    job, or the one already started from it."""
+    if by != job.owner or not may_start(by, job.kind):
+        raise PermissionDenied
+    with transaction.atomic():
+        job = Job.objects.select_for_update().get(pk=job.pk)
+        if not applicable(job):
+            raise PermissionDenied
+        if job.params.get("applied"):
+            return Job.objects.get(pk=job.params["applied"])
+        applied = job_start(
+            kind=job.kind, owner=job.owner, params={**job.params, "dry_run": False}, lock=job.lock
+        )
+        job.params = {**job.params, "applied": str(applied.pk)}
+        job.save(update_fields=["params"])
+    return applied
 
 
-def _stopped_message():
+def applicable(job: Job) -> bool:
+    """A dry run that ended without a problem, whose file is still kept: it can be run for
+    real."""
+    return _clean_dry_run(job) and (
+        bool(job.params.get("applied")) or upload_kept(job.params.get("upload"), owner=job.owner)
+    )
+
+
+def preview_expired(job: Job) -> bool:
+    """A clean dry run never applied whose file is no longer kept (`KEEP_HOURS`)."""
+    return _clean_dry_run(job) and not applicable(job)
+
+
+def _clean_dry_run(job: Job) -> bool:
+    return bool(
+        job.params.get("dry_run") and job.status == Job.Status.DONE and job.outcome.get("ok")
+    )
+
+
+def visible_jobs(user: User) -> QuerySet[Job]:
+    """The jobs a person may see: their own, of the kinds they may start."""
+    jobs = Job.objects.filter(owner=user)
+    refused = [kind for kind, permission in _PERMISSIONS.items() if not user.has_perm(permission)]
+    return jobs.exclude(kind__in=refused) if refused else jobs
+
+
+def may_start(user: User, kind: str) -> bool:
+    """Whether `user` may start a job of `kind` (kinds registered with a permission)."""
+    permission = _PERMISSIONS.get(kind)
+    return permission is None or user.has_perm(permission)
+
+
+def _stopped_message() -> str:
     return _(
         "The worker running this job stopped (it was killed or restarted) and nothing of "
         "it was written. Retry it."
     )
 
 
-def reap_stale_jobs(*, now=None):
+def reap_stale_jobs(*, now: datetime | None = None) -> int:
     """Running jobs whose worker has not beaten for JOB_STALE_SECONDS: failed, to retry."""
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
@@ -107,22 +170,24 @@ def reap_stale_jobs(*, now=None):
     )
 
 
-def export_expires_at(job):
+def export_expires_at(job: Job) -> datetime | None:
     if not job.finished_at:
         return None
     return job.finished_at + timedelta(hours=settings.JOB_KEEP_HOURS)
 
 
-def export_available(job):
+def export_available(job: Job) -> bool:
+    expires_at = export_expires_at(job)
     return bool(
         job.status == Job.Status.DONE
         and job.result_file
-        and export_expires_at(job) > timezone.now()
+        and expires_at is not None
+        and expires_at > timezone.now()
         and default_storage.exists(job.result_file)
     )
 
 
-def prune_jobs(*, now=None):
+def prune_jobs(*, now: datetime | None = None) -> int:
     """Delete export files and kept uploads past JOB_KEEP_HOURS; returns how many files."""
     from .uploads import forget_old_uploads
 
@@ -138,12 +203,12 @@ def prune_jobs(*, now=None):
 
 
 @task()
-def run_job(job_id):
+def run_job(job_id: str) -> None:
     """The task engine's entry point: run one job by its id."""
     execute_job(job_id)
 
 
-def execute_job(job_id):
+def execute_job(job_id: str) -> None:
     """Claim the job (waiting for its lock), run it, record how it ended."""
     reap_stale_jobs()
     job = _claim(job_id)
@@ -171,7 +236,7 @@ def execute_job(job_id):
     _finish(job, status, beat)
 
 
-def _claim(job_id):
+def _claim(job_id: str) -> Job | None:
     deadline = time.monotonic() + LOCK_WAIT_SECONDS
     waiting = False
     while True:
@@ -188,9 +253,8 @@ def _claim(job_id):
         except IntegrityError:
             # Another job holding the same lock is running.
             if not waiting:
-                Job.objects.filter(pk=job_id).update(
-                    phase=_("Waiting for another survey import to end")
-                )
+                kind = Job.objects.values_list("kind", flat=True).get(pk=job_id)
+                Job.objects.filter(pk=job_id).update(phase=_waiting_message(kind))
                 waiting = True
             if time.monotonic() > deadline:
                 return None
@@ -205,26 +269,31 @@ def _claim(job_id):
 class _Heartbeat:
     """A thread that writes the job's progress and a heartbeat on its own connection."""
 
-    def __init__(self, job):
+    def __init__(self, job: Job) -> None:
         self.job = job
         self.rows_read = 0
         self.rows_written = 0
-        self.phase = None
+        self.phase: str | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def add_rows(self, count):
+    def add_rows(self, count: int) -> None:
         self.rows_read += count
 
-    def __enter__(self):
+    def __enter__(self) -> _Heartbeat:
         self._thread.start()
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         self._stop.set()
         self._thread.join()
 
-    def _run(self):
+    def _run(self) -> None:
         try:
             while not self._stop.wait(settings.JOB_HEARTBEAT_SECONDS):
                 self.write()
@@ -234,8 +303,8 @@ class _Heartbeat:
 
             connection.close()
 
-    def write(self):
-        fields = {"heartbeat_at": timezone.now(), "rows_read": self.rows_read}
+    def write(self) -> None:
+        fields: dict[str, Any] = {"heartbeat_at": timezone.now(), "rows_read": self.rows_read}
         if self.phase:
             fields["phase"] = self.phase
         try:
@@ -245,8 +314,8 @@ class _Heartbeat:
             logger.debug("heartbeat of job %s skipped", self.job.pk, exc_info=True)
 
 
-def _finish(job, status, beat, *, message=None):
-    fields = {
+def _finish(job: Job, status: str, beat: _Heartbeat, *, message: str | None = None) -> None:
+    fields: dict[str, Any] = {
         "status": status,
         "finished_at": timezone.now(),
         "heartbeat_at": timezone.now(),
@@ -263,7 +332,13 @@ def _finish(job, status, beat, *, message=None):
     Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(**fields)
 
 
-def _count_lines(source):
+def _waiting_message(kind: str) -> str:
+    if kind == Job.Kind.SURVEY_IMPORT:
+        return _("Waiting for another survey import to end")
+    return _("Waiting for another import to end")
+
+
+def count_lines(source: IO[bytes]) -> int | None:
     """A quick upper bound on a CSV file's rows, for the progress bar; None for XLSX."""
     head = source.read(4)
     if head.startswith(b"PK"):
@@ -276,12 +351,12 @@ def _count_lines(source):
     return max(count - 1, 0)
 
 
-def _run_survey_import(job, beat):
+def _run_survey_import(job: Job, beat: _Heartbeat) -> str:
     from .imports import import_survey
 
     params = job.params
     with open_upload(params["upload"], owner=job.owner) as source:
-        total = _count_lines(source)
+        total = count_lines(source)
         Job.objects.filter(pk=job.pk).update(rows_total=total)
         result = import_survey(
             source,
@@ -302,7 +377,7 @@ def _run_survey_import(job, beat):
     return Job.Status.DONE
 
 
-def _run_survey_export(job, beat):
+def _run_survey_export(job: Job, beat: _Heartbeat) -> str:
     from .exports import export_lines
 
     wave = None
@@ -325,7 +400,21 @@ def _run_survey_export(job, beat):
     return Job.Status.DONE
 
 
-_RUNNERS = {
+_RUNNERS: dict[str, Callable[[Job, _Heartbeat], str]] = {
     Job.Kind.SURVEY_IMPORT: _run_survey_import,
     Job.Kind.SURVEY_EXPORT: _run_survey_export,
 }
+#: Kind → the permission asked of whoever starts, sees or retries a job of that kind.
+_PERMISSIONS: dict[str, str] = {}
+
+
+def register_kind(kind: str, runner: Callable[[Job, _Heartbeat], str], *, permission: str) -> None:
+    """Run jobs of `kind` with `runner(job, beat)`, for people holding `permission`.
+
+    For the apps above the survey, which the survey may not import: they call this from
+    their `AppConfig.ready`. The runner returns the job's status (DONE), having set
+    `job.outcome` and `job.message`, and reports rows through `beat.add_rows`; an exception
+    fails the job, with a retry.
+    """
+    _RUNNERS[kind] = runner
+    _PERMISSIONS[kind] = permission

@@ -312,6 +312,19 @@ class ColumnMapping(models.Model):
         ("kobo", "KoboToolbox"),
         ("qualtrics", "Qualtrics"),
     ]
+    #: The fields that say how a file is read: what a preview shows, the admin's "save this
+    #: mapping" link carries and the API reads and writes, beside the name.
+    READING_FIELDS = (
+        "respondent_column",
+        "country_column",
+        "sector_column",
+        "columns",
+        "answered",
+        "shown_columns",
+        "yes_values",
+        "no_values",
+        "skip_rows",
+    )
 
     name = models.CharField(
         _("name"),
@@ -400,6 +413,9 @@ class Job(models.Model):
     class Kind(models.TextChoices):
         SURVEY_IMPORT = "survey_import", _("survey import")
         SURVEY_EXPORT = "survey_export", _("survey export")
+        # Run by the initiatives app's runner (initiatives/jobs.py), which the survey
+        # cannot import.
+        REGISTER_IMPORT = "register_import", _("register import")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("waiting for a worker")

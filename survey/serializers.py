@@ -231,21 +231,7 @@ class ColumnMappingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ColumnMapping
-        fields = [
-            "name",
-            "description",
-            "preset",
-            "respondent_column",
-            "country_column",
-            "sector_column",
-            "columns",
-            "answered",
-            "shown_columns",
-            "yes_values",
-            "no_values",
-            "skip_rows",
-            "updated_at",
-        ]
+        fields = ["name", "description", "preset", *ColumnMapping.READING_FIELDS, "updated_at"]
         read_only_fields = ["preset", "updated_at"]
 
     def validate(self, attrs):

@@ -42,6 +42,15 @@ def open_upload(key, *, owner):
     return default_storage.open(_checked(key, owner), "rb")
 
 
+def upload_kept(key, *, owner):
+    """Whether the file behind `key` is still kept for `owner`."""
+    try:
+        _checked(key, owner)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def upload_name(key):
     return PurePosixPath(key).name
 

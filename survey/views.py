@@ -18,9 +18,19 @@ from core.csvfiles import csv_response
 from core.spreadsheets import xlsx_response
 
 from .forms import IndicatorForm, WaveComparisonForm
-from .jobs import export_available, export_expires_at, job_retry, reap_stale_jobs, visible_jobs
+from .jobs import (
+    applicable,
+    export_available,
+    export_expires_at,
+    job_apply,
+    job_retry,
+    preview_expired,
+    reap_stale_jobs,
+    visible_jobs,
+)
 from .models import Country, Sector
 from .reports import cached_indicator_rows, wave_comparison
+from .uploads import KEEP_HOURS
 
 CSV_COLUMNS = (
     "wave",
@@ -43,25 +53,49 @@ def _group_names(by, codes):
     return {sector.code: str(sector) for sector in Sector.objects.filter(code__in=codes)}
 
 
-class IndicatorReportMixin:
-    """Reads and checks the parameters shared by the page and its CSV twin."""
+class ReportParametersMixin:
+    """Reads and checks the parameters a report page shares with its CSV twin, and refuses
+    bad ones: the page shows the form's problems, the file says them in plain text.
+    Subclasses name the `form_class` (a form with `from_query`)."""
+
+    template_name = ""
 
     def parameters(self):
-        form = IndicatorForm.from_query(self.request.GET)
+        """(form, parameters), or (form, None) when the query is not valid."""
+        form = self.form_class.from_query(self.request.GET)
         if not form.is_valid():
             return form, None
-        data = form.cleaned_data
-        return form, {
+        return form, self.clean_parameters(form.cleaned_data)
+
+    def clean_parameters(self, data):
+        return data
+
+    @staticmethod
+    def problems(form):
+        return [str(error) for errors in form.errors.values() for error in errors]
+
+    def refused_page(self, form):
+        context = {"form": form, "problems": self.problems(form)}
+        return render(self.request, self.template_name, context, status=400)
+
+    def refused_file(self, form):
+        message = _("Bad report parameters: %(problems)s") % {
+            "problems": " ".join(self.problems(form))
+        }
+        return HttpResponse(message + "\n", status=400, content_type="text/plain; charset=utf-8")
+
+
+class IndicatorReportMixin(ReportParametersMixin):
+    form_class = IndicatorForm
+
+    def clean_parameters(self, data):
+        return {
             "wave": data["wave"],
             "question": data["question"],
             "country": data["country"],
             "sector": data["sector"],
             "by": data["by"] or None,
         }
-
-    @staticmethod
-    def problems(form):
-        return [str(error) for errors in form.errors.values() for error in errors]
 
 
 class IndicatorsView(IndicatorReportMixin, View):
@@ -70,12 +104,7 @@ class IndicatorsView(IndicatorReportMixin, View):
     def get(self, request):
         form, params = self.parameters()
         if params is None:
-            return render(
-                request,
-                self.template_name,
-                {"form": form, "problems": self.problems(form)},
-                status=400,
-            )
+            return self.refused_page(form)
         wave, question, by = params["wave"], params["question"], params["by"]
         filters = {"country": params["country"], "sector": params["sector"]}
         rows = cached_indicator_rows(wave=wave, question=question, **filters)
@@ -162,12 +191,7 @@ class IndicatorsCsvView(IndicatorReportMixin, View):
     def get(self, request):
         form, params = self.parameters()
         if params is None:
-            message = _("Bad report parameters: %(problems)s") % {
-                "problems": " ".join(self.problems(form))
-            }
-            return HttpResponse(
-                message + "\n", status=400, content_type="text/plain; charset=utf-8"
-            )
+            return self.refused_file(form)
         wave, question, by = params["wave"], params["question"], params["by"]
         country, sector = params["country"], params["sector"]
         rows = cached_indicator_rows(
@@ -229,6 +253,9 @@ def job_context(job):
         "expires_at": export_expires_at(job),
         "keep_hours": settings.JOB_KEEP_HOURS,
         "refresh_seconds": 2,
+        "applicable": applicable(job),
+        "preview_expired": preview_expired(job),
+        "upload_keep_hours": KEEP_HOURS,
     }
 
 
@@ -239,6 +266,17 @@ class JobRetryView(JobMixin, View):
         if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
             target = reverse("jobs:detail", args=[job.pk])
         return redirect(target)
+
+
+class JobApplyView(JobMixin, View):
+    """Run for real a dry run that found nothing wrong; on to the new job's page (in the
+    admin when asked from there)."""
+
+    def post(self, request, pk):
+        job = job_apply(job=self.get_job(pk), by=request.user)
+        if request.POST.get("admin"):
+            return redirect("admin:survey_job_change", job.pk)
+        return redirect("jobs:detail", job.pk)
 
 
 class JobDownloadView(JobMixin, View):
@@ -272,18 +310,8 @@ WAVE_CSV_COLUMNS = (
 )
 
 
-class WaveComparisonMixin:
-    """Reads and checks the parameters shared by the page and its CSV twin."""
-
-    def parameters(self):
-        form = WaveComparisonForm.from_query(self.request.GET)
-        if not form.is_valid():
-            return form, None
-        return form, form.cleaned_data
-
-    @staticmethod
-    def problems(form):
-        return [str(error) for errors in form.errors.values() for error in errors]
+class WaveComparisonMixin(ReportParametersMixin):
+    form_class = WaveComparisonForm
 
     @staticmethod
     def rows(params):
@@ -314,12 +342,7 @@ class WaveComparisonView(WaveComparisonMixin, View):
     def get(self, request):
         form, params = self.parameters()
         if params is None:
-            return render(
-                request,
-                self.template_name,
-                {"form": form, "problems": self.problems(form)},
-                status=400,
-            )
+            return self.refused_page(form)
         rows = self.rows(params)
         question, waves = params["question"], params["wave"]
         scope = [str(v) for v in (params["country"], params["sector"]) if v is not None]
@@ -369,12 +392,7 @@ class WaveComparisonCsvView(WaveComparisonMixin, View):
     def get(self, request, **kwargs):
         form, params = self.parameters()
         if params is None:
-            message = _("Bad report parameters: %(problems)s") % {
-                "problems": " ".join(self.problems(form))
-            }
-            return HttpResponse(
-                message + "\n", status=400, content_type="text/plain; charset=utf-8"
-            )
+            return self.refused_file(form)
         rows = self.rows(params)
         question = params["question"]
         country = params["country"].code if params["country"] else ""

@@ -5,7 +5,9 @@ and in the API: creating an initiative (its reference and first stage), saving i
 the optimistic lock, changing its stage, reviewing it, archiving it. Nothing here writes
 those fields by hand.
 
-- `initiatives`: the initiative admin (change form, inlines, review and stage actions).
+- `initiatives`: the initiative admin (changelist, change form and inlines), with its
+  actions on a selection in `initiative_actions` and its own pages (change stage, stage
+  history, register import) in `initiative_pages`.
 - `exports`: its "Export selected as CSV" action.
 - `parts`: participations, activities and frameworks on their own, for their history pages.
 - `review`: stage proposals, accepted or declined by a case officer.

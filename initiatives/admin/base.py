@@ -46,38 +46,6 @@ class HistoryAdmin(SimpleHistoryAdmin):
                 helper = self.get_historical_record_context_helper(request, previous)
                 previous.history_delta_changes = helper.context_for_delta_changes(delta)
             previous = current
-        self._one_row_per_edit(records)
-
-    #: Records this close together, by the same person, come from one edit (the record,
-    #: then each of its tag lists, are saved one after the other).
-    SAME_EDIT = datetime.timedelta(seconds=5)
-
-    def _one_row_per_edit(self, records):
-        """Fold the records of one edit into one row: the newest shows every change, the
-        others are marked `folded` (the history template leaves them out)."""
-        lead = None
-        for record in records:  # newest first
-            record.folded = False
-            record.history_delta_changes = getattr(record, "history_delta_changes", [])
-            if (
-                lead is not None
-                and record.history_user_id == lead.history_user_id
-                and lead.history_date - record.history_date <= self.SAME_EDIT
-            ):
-                record.folded = True
-                lead.history_delta_changes = [
-                    *lead.history_delta_changes,
-                    *[
-                        change
-                        for change in record.history_delta_changes
-                        if change["field"] not in {c["field"] for c in lead.history_delta_changes}
-                    ],
-                ]
-                if record.history_type == "+":
-                    lead.edit_type = gettext("Created")
-                continue
-            lead = record
-            record.edit_type = record.get_history_type_display()
 
     def get_historical_record_context_helper(self, request, historical_record):
         return ReadableHistory(self.model, historical_record)
@@ -113,19 +81,6 @@ class ReadableHistory(HistoricalRecordContextHelper):
             return conditional_escape(Truncator(str(value)).words(30, truncate=" …"))
 
         return short(old), short(new)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Records written by the application itself: staff read them, nobody edits them here."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class DefaultListFilter(admin.SimpleListFilter):

@@ -128,6 +128,17 @@ class InitiativeAddForm(InitiativeForm):
 class InitiativeChangeForm(InitiativeForm):
     # The version the editor opened; if the record moved on since, the save is refused.
     opened_version = forms.IntegerField(widget=forms.HiddenInput)
+    # Shown above the save buttons (the change form's template), not in a fieldset.
+    change_reason = forms.CharField(
+        label=_("Reason for this change"),
+        required=False,
+        max_length=100,
+        help_text=_("Optional. Kept in the history beside what you changed."),
+    )
+
+    def edited(self):
+        """The names of the record's fields that were changed (the reason is no change)."""
+        return [name for name in self.changed_data if name != "change_reason"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,25 +1,19 @@
 """The initiative admin: the changelist staff work from, the case file, the review actions."""
 
-import os
-import secrets
-import tempfile
-
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.options import IS_POPUP_VAR
-from django.contrib.admin.utils import unquote
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from core.adminforms import LabelledInlineFormSet
 
-from .. import audit, rules, services
-from ..imports import import_initiatives
+from .. import services
 from ..models import (
     AccountabilityFramework,
     Activity,
@@ -28,21 +22,17 @@ from ..models import (
     Participation,
     PartnerType,
     Phase,
-    Stage,
     StageChange,
     StageProposal,
 )
 from .base import (
     HistoryAdmin,
-    action_page,
     error_text,
     framework_name,
     framework_values,
     in_choice_order,
     limit_entry_choices,
-    submitted_form,
 )
-from .exports import initiatives_csv
 from .filters import (
     ArchivedFilter,
     CaseOfficerFilter,
@@ -53,16 +43,12 @@ from .filters import (
 )
 from .forms import (
     TAG_FIELDS,
-    CaseOfficerForm,
-    ConfirmForm,
     InitiativeAddForm,
     InitiativeChangeForm,
-    RegisterImportForm,
-    ReturnForm,
-    StageForm,
-    StageHistoryForm,
     stale_message,
 )
+from .initiative_actions import InitiativeActions
+from .initiative_pages import InitiativePages
 
 # Inlines ---------------------------------------------------------------------------------
 
@@ -92,6 +78,15 @@ class ParticipationInline(admin.TabularInline):
     fields = ("phase", "partner_type", "level", "organisation", "role")
     autocomplete_fields = ("organisation",)
     verbose_name_plural = _("who does what")
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "organisation":
+            # One line a row: organisations are added and changed on their own pages.
+            widget = field.widget
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_delete_related = widget.can_view_related = False
+        return field
 
     def get_queryset(self, request):
         return (
@@ -201,9 +196,37 @@ TAGS = (
 REVIEW = ("stage", "review_status", "return_reason", "submitted_at", "published_at", "archived_at")
 RECORD = ("version", "created_by", "created_at", "updated_by", "updated_at")
 
+# The case file, in the order staff look for things: what it is and where it stands (the
+# first screen), who reviews it, then the facts, which read two or three to a line. The
+# long text and the lists that change rarely are folded.
+CASE_FILE = [
+    (
+        None,
+        {"fields": ("title", ("reference", "stage", "review_status"), "summary", "opened_version")},
+    ),
+    (
+        _("Review"),
+        {
+            "fields": (
+                "case_officer",
+                "return_reason",
+                ("submitted_at", "published_at", "archived_at"),
+            )
+        },
+    ),
+    (
+        _("Where and who"),
+        {"fields": (("country", "sector"), ("level", "lead_public_body"), "organisation")},
+    ),
+    (_("Dates and size"), {"fields": (("start_date", "end_date", "participants"),)}),
+    (_("Description"), {"classes": FOLDED, "fields": ("description",)}),
+    TAGS,
+    (_("Record"), {"classes": FOLDED, "fields": RECORD}),
+]
+
 
 @admin.register(Initiative)
-class InitiativeAdmin(HistoryAdmin):
+class InitiativeAdmin(InitiativeActions, InitiativePages, HistoryAdmin):
     list_display = (
         "reference",
         "title",
@@ -235,14 +258,15 @@ class InitiativeAdmin(HistoryAdmin):
     # Case officers are few, and choosing one must not need the right to read every account.
     autocomplete_fields = ("country", "organisation")
     readonly_fields = ("reference", *REVIEW, *RECORD)
+    # Who does what stays open; the histories, then the frameworks, fold.
     inlines = (
         ParticipationInline,
-        AccountabilityInline,
-        BudgetInline,
         StageChangeInline,
         StageProposalInline,
         TimelineInline,
         NewActivityInline,
+        AccountabilityInline,
+        BudgetInline,
     )
     actions = (
         "approve_selected",
@@ -271,14 +295,7 @@ class InitiativeAdmin(HistoryAdmin):
                 },
             )
             return [(None, {"fields": DESCRIPTION}), WHERE_AND_WHO, DATES, TAGS, maturity]
-        return [
-            (None, {"fields": ("reference", *DESCRIPTION, "opened_version")}),
-            WHERE_AND_WHO,
-            DATES,
-            TAGS,
-            (_("Maturity and review"), {"fields": REVIEW}),
-            (_("Record"), {"classes": ("collapse",), "fields": RECORD}),
-        ]
+        return CASE_FILE
 
     def get_inline_instances(self, request, obj=None):
         inlines = super().get_inline_instances(request, obj)
@@ -314,20 +331,6 @@ class InitiativeAdmin(HistoryAdmin):
         days = (timezone.now() - initiative.submitted_at).days
         return ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
 
-    def get_urls(self):
-        name = f"{self.opts.app_label}_{self.opts.model_name}_change_stage"
-        stage_view = self.admin_site.admin_view(self.change_stage_view)
-        history_view = self.admin_site.admin_view(self.stage_history_view)
-        history_name = f"{self.opts.app_label}_{self.opts.model_name}_stage_history"
-        import_view = self.admin_site.admin_view(self.import_view)
-        import_name = f"{self.opts.app_label}_{self.opts.model_name}_import"
-        return [
-            path("import/", import_view, name=import_name),
-            path("<path:object_id>/change-stage/", stage_view, name=name),
-            path("<path:object_id>/stage-history/", history_view, name=history_name),
-            *super().get_urls(),
-        ]
-
     # Saving: through the services, under the version lock ------------------------------
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -342,6 +345,14 @@ class InitiativeAdmin(HistoryAdmin):
             # A rule only the write itself can check (a cell taken meanwhile): rolled back too.
             self.message_user(request, error_text(exc), messages.ERROR)
             return HttpResponseRedirect(request.path)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        form = context["adminform"].form
+        if "change_reason" in form.fields:
+            context["reason_fieldset"] = helpers.Fieldset(
+                form, name=gettext("Your change"), fields=("change_reason",)
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = InitiativeAddForm if obj is None else InitiativeChangeForm
@@ -366,14 +377,15 @@ class InitiativeAdmin(HistoryAdmin):
         obj._state.db = created._state.db
 
     def save_related(self, request, form, formsets, change):
-        if change and (form.has_changed() or any(fs.has_changed() for fs in formsets)):
+        if change and (form.edited() or any(fs.has_changed() for fs in formsets)):
             # One version check covers the record and its inlines: all is saved, or nothing.
             services.initiative_update(
                 initiative=form.instance,
                 by=request.user,
                 expected_version=form.cleaned_data["opened_version"],
-                fields=form.record_values(form.changed_data),
-                tags=form.tag_values(form.changed_data),
+                fields=form.record_values(form.edited()),
+                tags=form.tag_values(form.edited()),
+                reason=form.cleaned_data["change_reason"],
             )
         for formset in formsets:
             self.save_formset(request, form, formset, change=change)
@@ -454,385 +466,3 @@ class InitiativeAdmin(HistoryAdmin):
             messages.SUCCESS,
         )
         return HttpResponseRedirect(reverse("admin:initiatives_initiative_changelist"))
-
-    # Actions ---------------------------------------------------------------------------
-
-    def get_actions(self, request):
-        actions = super().get_actions(request)
-        actions.pop("delete_selected", None)  # "Archive selected" takes its place
-        return actions
-
-    def has_review_permission(self, request):
-        """Approve, return, assign and change stages: a case officer's work."""
-        return rules.can_review(request.user)
-
-    def has_archive_permission(self, request):
-        return rules.can_change_any(request.user)
-
-    def _apply(self, request, queryset, work, done):
-        """Run a service on each selected initiative; report each refusal, then `done(count)`.
-
-        Each service call is atomic on its own, so one refusal leaves the others done.
-        """
-        count = 0
-        for initiative in queryset:
-            try:
-                work(initiative)
-            except (ValidationError, PermissionDenied, services.StaleEdit) as exc:
-                message = f"{initiative.reference}: {error_text(exc)}"
-                self.message_user(request, message, messages.ERROR)
-            else:
-                count += 1
-        if count:
-            self.message_user(request, done(count), messages.SUCCESS)
-
-    @admin.action(description=_("Approve and publish selected…"), permissions=["review"])
-    def approve_selected(self, request, queryset):
-        # Publishing is seen by everyone at once: the selection is confirmed first.
-        if not submitted_form(ConfirmForm, request).is_valid():
-            return action_page(
-                self,
-                request,
-                queryset,
-                ConfirmForm(),
-                title=gettext("Approve and publish"),
-                submit=gettext("Approve and publish"),
-                action="approve_selected",
-                description=gettext(
-                    "These initiatives will be published on the public site at once, and "
-                    "their groups told by e-mail."
-                ),
-            )
-        self._apply(
-            request,
-            queryset,
-            lambda initiative: services.initiative_approve(initiative=initiative, by=request.user),
-            lambda n: (
-                ngettext(
-                    "%(count)d initiative approved and published.",
-                    "%(count)d initiatives approved and published.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Return with reason…"), permissions=["review"])
-    def return_selected(self, request, queryset):
-        form = submitted_form(ReturnForm, request)
-        if not form.is_valid():
-            return action_page(
-                self,
-                request,
-                queryset,
-                form,
-                title=gettext("Return to the group"),
-                submit=gettext("Return"),
-                action="return_selected",
-                description=gettext(
-                    "The group is told by e-mail and sees your reason on their dashboard; "
-                    "they can change the initiative and submit it again."
-                ),
-            )
-        reason = form.cleaned_data["reason"]
-        self._apply(
-            request,
-            queryset,
-            lambda initiative: services.initiative_return(
-                initiative=initiative, by=request.user, reason=reason
-            ),
-            lambda n: (
-                ngettext("%(count)d initiative returned.", "%(count)d initiatives returned.", n)
-                % {"count": n}
-            ),
-        )
-
-    def _assign(self, request, queryset, officer):
-        self._apply(
-            request,
-            queryset,
-            lambda initiative: services.initiative_update(
-                initiative=initiative,
-                by=request.user,
-                expected_version=initiative.version,
-                fields={"case_officer": officer},
-            ),
-            lambda n: (
-                ngettext(
-                    "%(count)d initiative assigned to %(officer)s.",
-                    "%(count)d initiatives assigned to %(officer)s.",
-                    n,
-                )
-                % {"count": n, "officer": officer.get_full_name() or officer.get_username()}
-            ),
-        )
-
-    @admin.action(description=_("Assign to me"), permissions=["review"])
-    def assign_to_me(self, request, queryset):
-        self._assign(request, queryset, request.user)
-
-    @admin.action(description=_("Assign a case officer…"), permissions=["review"])
-    def assign_case_officer(self, request, queryset):
-        form = submitted_form(CaseOfficerForm, request, initial={"case_officer": request.user.pk})
-        if not form.is_valid():
-            return action_page(
-                self,
-                request,
-                queryset,
-                form,
-                title=gettext("Assign a case officer"),
-                submit=gettext("Assign"),
-                action="assign_case_officer",
-            )
-        self._assign(request, queryset, form.cleaned_data["case_officer"])
-
-    @staticmethod
-    def _change_stage(request, initiative, form):
-        services.initiative_change_stage(
-            initiative=initiative,
-            to_stage=form.cleaned_data["to_stage"],
-            by=request.user,
-            reason=form.cleaned_data["reason"],
-            on=form.cleaned_data["on"],
-        )
-
-    @admin.action(description=_("Change stage…"), permissions=["review"])
-    def change_stage_selected(self, request, queryset):
-        form = submitted_form(StageForm, request)
-        if not form.is_valid():
-            return action_page(
-                self,
-                request,
-                queryset,
-                form,
-                title=gettext("Change the maturity stage"),
-                submit=gettext("Change stage"),
-                action="change_stage_selected",
-            )
-        self._apply(
-            request,
-            queryset,
-            lambda initiative: self._change_stage(request, initiative, form),
-            lambda n: (
-                ngettext(
-                    "%(count)d initiative moved to the stage “%(stage)s”.",
-                    "%(count)d initiatives moved to the stage “%(stage)s”.",
-                    n,
-                )
-                % {"count": n, "stage": Stage(form.cleaned_data["to_stage"]).label}
-            ),
-        )
-
-    def change_stage_view(self, request, object_id):
-        """The change page's "Change stage" button: stage, date and reason, then the service."""
-        initiative = self.get_object(request, unquote(object_id))
-        if initiative is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not request.user.has_perm("initiatives.review_case", initiative):
-            raise PermissionDenied
-        change_url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
-        form = submitted_form(StageForm, request)
-        if form.is_valid():
-            try:
-                self._change_stage(request, initiative, form)
-            except ValidationError as exc:
-                self.message_user(request, error_text(exc), messages.ERROR)
-            else:
-                stage = Stage(form.cleaned_data["to_stage"]).label
-                self.message_user(
-                    request,
-                    gettext("%(reference)s is now at the stage “%(stage)s”.")
-                    % {"reference": initiative.reference, "stage": stage},
-                    messages.SUCCESS,
-                )
-                return HttpResponseRedirect(change_url)
-        return action_page(
-            self,
-            request,
-            [initiative],
-            form,
-            title=gettext("Change the maturity stage"),
-            submit=gettext("Change stage"),
-            description=gettext("It is now at the stage “%(stage)s”.")
-            % {"stage": initiative.get_stage_display()},
-            original=initiative,
-            cancel_url=change_url,
-        )
-
-    IMPORT_SESSION_KEY = "initiatives-register-import"
-
-    def import_view(self, request):
-        """Upload a register: a preview first (a dry run), then "Apply" imports the same file.
-
-        The uploaded file waits in a temporary file, named in the session, between the two.
-        """
-        if not request.user.has_perm("initiatives.import_register"):
-            raise PermissionDenied
-        form = RegisterImportForm(request.POST or None, request.FILES or None)
-        result, token, status = None, None, 200
-        pending = request.session.get(self.IMPORT_SESSION_KEY) or {}
-        if request.method == "POST" and request.POST.get("apply"):
-            path = pending.get(request.POST["apply"])
-            if path is None or not os.path.exists(path):
-                self.message_user(
-                    request, gettext("Choose the file again: the preview expired."), messages.ERROR
-                )
-                return HttpResponseRedirect(request.path)
-            try:
-                result = import_initiatives(path, by=request.user)
-            finally:
-                os.unlink(path)
-                pending.pop(request.POST["apply"], None)
-                request.session[self.IMPORT_SESSION_KEY] = pending
-            form = RegisterImportForm()
-            if result.written:
-                self.message_user(request, str(result.summary()), messages.SUCCESS)
-        elif request.method == "POST" and form.is_valid():
-            path = _keep_upload(request.FILES["file"])
-            result = import_initiatives(path, by=request.user, dry_run=True)
-            if result.ok:
-                token = secrets.token_urlsafe(16)
-                pending[token] = path
-                request.session[self.IMPORT_SESSION_KEY] = pending
-            else:
-                os.unlink(path)
-        if result is not None and not result.ok:
-            status = 400
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": gettext("Import a register of initiatives"),
-            "form": form,
-            "result": result,
-            "token": token,
-        }
-        return TemplateResponse(
-            request, "admin/initiatives/initiative/import.html", context, status=status
-        )
-
-    @staticmethod
-    def _edit_history(request, initiative, form):
-        data = form.cleaned_data
-        operation = data["operation"]
-        if operation == StageHistoryForm.RECORD:
-            services.stage_history_record(
-                initiative=initiative,
-                to_stage=data["to_stage"],
-                on=data["on"],
-                by=request.user,
-                reason=data["reason"],
-            )
-        elif operation == StageHistoryForm.CORRECT:
-            services.stage_history_correct(
-                entry=data["entry"],
-                by=request.user,
-                reason=data["reason"],
-                on=data["on"],
-                to_stage=data["to_stage"] or None,
-            )
-        elif operation == StageHistoryForm.REMOVE:
-            services.stage_history_remove(
-                entry=data["entry"], by=request.user, reason=data["reason"]
-            )
-        else:
-            services.stage_history_confirm(initiative=initiative, by=request.user)
-
-    def stage_history_view(self, request, object_id):
-        """The change page's "Stage history" button: record, correct, remove, confirm."""
-        initiative = self.get_object(request, unquote(object_id))
-        if initiative is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not request.user.has_perm("initiatives.review_case", initiative):
-            raise PermissionDenied
-        form = submitted_form(StageHistoryForm, request, initiative=initiative)
-        status = 200
-        if form.is_valid():
-            try:
-                self._edit_history(request, initiative, form)
-            except ValidationError as exc:
-                self.message_user(request, error_text(exc), messages.ERROR)
-                status = 400
-            else:
-                self.message_user(request, gettext("The stage history is saved."), messages.SUCCESS)
-                return HttpResponseRedirect(request.path)
-        history = "; ".join(
-            "{} ({})".format(
-                entry.describe(),
-                gettext("confirmed") if entry.is_confirmed else gettext("reported"),
-            )
-            for entry in initiative.stage_changes.order_by("changed_on", "changed_at", "pk")
-        )
-        response = action_page(
-            self,
-            request,
-            [initiative],
-            form,
-            title=gettext("Stage history"),
-            submit=gettext("Save"),
-            description=gettext("As recorded: %(history)s.") % {"history": history},
-            original=initiative,
-            cancel_url=reverse("admin:initiatives_initiative_change", args=[initiative.pk]),
-        )
-        response.status_code = status
-        return response
-
-    @admin.action(description=_("Confirm reported stage dates"), permissions=["review"])
-    def confirm_stage_dates_selected(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda initiative: services.stage_history_confirm(
-                initiative=initiative, by=request.user
-            ),
-            lambda n: (
-                ngettext(
-                    "Stage dates of %(count)d initiative confirmed.",
-                    "Stage dates of %(count)d initiatives confirmed.",
-                    n,
-                )
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Archive selected"), permissions=["archive"])
-    def archive_selected(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda initiative: services.initiative_archive(
-                initiative=initiative, by=request.user, expected_version=initiative.version
-            ),
-            lambda n: (
-                ngettext("%(count)d initiative archived.", "%(count)d initiatives archived.", n)
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Restore selected"), permissions=["archive"])
-    def restore_selected(self, request, queryset):
-        self._apply(
-            request,
-            queryset,
-            lambda initiative: services.initiative_restore(
-                initiative=initiative, by=request.user, expected_version=initiative.version
-            ),
-            lambda n: (
-                ngettext("%(count)d initiative restored.", "%(count)d initiatives restored.", n)
-                % {"count": n}
-            ),
-        )
-
-    @admin.action(description=_("Export selected as CSV"), permissions=["view"])
-    def export_csv(self, request, queryset):
-        count = queryset.count()
-        audit.record_event(audit.DATA_EXPORT, request=request, detail=f"admin: {count} initiatives")
-        return initiatives_csv(queryset)
-
-
-def _keep_upload(upload):
-    """Copy an upload to a temporary file that outlives the request (until it is applied)."""
-    handle, path = tempfile.mkstemp(prefix="coprod-register-", suffix=".upload")
-    with os.fdopen(handle, "wb") as file:
-        for chunk in upload.chunks():
-            file.write(chunk)
-    return path

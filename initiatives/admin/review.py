@@ -5,11 +5,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from core.adminforms import ReadOnlyAdmin
+
 from .. import rules, services
 from ..models import StageProposal
 from .base import (
     DefaultListFilter,
-    ReadOnlyAdmin,
     action_page,
     error_text,
     submitted_form,

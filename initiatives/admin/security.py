@@ -5,9 +5,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from core.adminforms import ReadOnlyAdmin
+
 from .. import audit
 from ..models import ApiToken, SecurityEvent
-from .base import ReadOnlyAdmin, has_model_permission
+from .base import has_model_permission
 
 
 class TokenStatusFilter(admin.SimpleListFilter):

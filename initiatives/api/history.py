@@ -94,6 +94,7 @@ class HistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
                     "user": record.history_user.username
                     if record.history_user and shows_people
                     else None,
+                    "reason": record.history_change_reason or None,
                     "changes": changes,
                 }
             )

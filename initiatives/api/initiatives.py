@@ -1,6 +1,7 @@
 """Initiatives over the API: the record, its workflows (submit, review, stage changes,
 archive and restore) and its two frameworks."""
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -18,10 +19,12 @@ from core.api.versions import (
     if_match_version,
     with_etag,
 )
+from survey.serializers import JobSerializer
 
 from .. import services
 from ..filters import InitiativeFilterSet
 from ..imports import import_initiatives
+from ..jobs import register_import_start
 from ..models import AccountabilityFramework, BudgetFramework, Initiative, Stage
 from ..serializers import (
     AccountabilitySerializer,
@@ -123,13 +126,13 @@ class InitiativeViewSet(
     def create(self, request):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        fields, tags = serializer.split()
+        fields, tags, reason = serializer.split()
         stage = fields.pop("stage", Stage.PLANNED)
         dates = services.stage_dates_from(fields)
         for name in map(services.since_field, services.STAGE_ORDER):
             fields.pop(name, None)
         initiative = services.initiative_create(
-            by=request.user, stage=stage, stage_dates=dates, tags=tags, **fields
+            by=request.user, stage=stage, stage_dates=dates, tags=tags, reason=reason, **fields
         )
         return self._respond(initiative, status.HTTP_201_CREATED)
 
@@ -139,7 +142,7 @@ class InitiativeViewSet(
         serializer = self.get_serializer(initiative, data=request.data, partial=partial)
         serializer.is_valid(raise_exception=True)
         expected = check_version(initiative, request, required=True)
-        fields, tags = serializer.split()
+        fields, tags, reason = serializer.split()
         fields.pop("stage", None)
         for name in map(services.since_field, services.STAGE_ORDER):
             fields.pop(name, None)
@@ -149,6 +152,7 @@ class InitiativeViewSet(
             expected_version=expected,
             fields=fields,
             tags=tags,
+            reason=reason,
         )
         return self._respond(initiative)
 
@@ -216,12 +220,15 @@ class InitiativeViewSet(
             "update them and must carry the version they were exported at. All or nothing: "
             "with any problem in the file nothing is written and the answer is 400 with each "
             "problem's line and column in `details.errors`. `dry_run` says what would be "
-            "created, updated or unchanged."
+            "created, updated or unchanged. A large file (over the server's JOB_IMPORT_BYTES), "
+            "or any with `background`, is imported by a background job: the answer is 202 "
+            "with the job; its `outcome` then holds the counts or the problems."
         ),
         request={"multipart/form-data": RegisterImportSerializer},
         responses={
             200: RegisterImportResultSerializer,
             201: RegisterImportResultSerializer,
+            202: OpenApiResponse(JobSerializer, description="Started as a background job."),
             400: OpenApiResponse(
                 RegisterImportErrorsSerializer,
                 description="The file was refused whole; `details.errors` lists the problems.",
@@ -243,6 +250,12 @@ class InitiativeViewSet(
             )
         body = RegisterImportSerializer(data=request.data)
         body.is_valid(raise_exception=True)
+        upload = body.validated_data["file"]
+        if body.validated_data["background"] or upload.size > settings.JOB_IMPORT_BYTES:
+            job = register_import_start(
+                owner=request.user, upload=upload, dry_run=body.validated_data["dry_run"]
+            )
+            return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
         result = import_initiatives(
             body.validated_data["file"], by=request.user, dry_run=body.validated_data["dry_run"]
         )

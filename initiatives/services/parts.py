@@ -48,7 +48,7 @@ def write_participation(*, participation, by, values):
     ).exclude(pk=participation.pk)
     if clash.exists():
         raise CellTaken()
-    participation.full_clean(validate_unique=False, validate_constraints=False)
+    check_participation(participation)
     participation._history_user = by
     try:
         with transaction.atomic():
@@ -58,6 +58,24 @@ def write_participation(*, participation, by, values):
         # constraint is the last word); the same answer as the check above.
         raise CellTaken() from None
     return participation
+
+
+def check_participation(participation, *, new_initiative=False):
+    """The rules of one participation's values; one per cell is the caller's to check.
+
+    `new_initiative=True`: the initiative is not saved yet (an import's batch), so it is
+    not looked up.
+    """
+    participation.full_clean(
+        exclude=["initiative"] if new_initiative else None,
+        validate_unique=False,
+        validate_constraints=False,
+    )
+
+
+def check_framework(framework):
+    """The rules of a framework's values, before it is saved."""
+    framework.full_clean(exclude=["initiative"])
 
 
 def write_grid(*, initiative, by, cells):
@@ -98,7 +116,7 @@ def write_framework(*, initiative, name, by, values):
         framework = model(initiative=initiative)
     for field, value in values.items():
         setattr(framework, field, value)
-    framework.full_clean(exclude=["initiative"])
+    check_framework(framework)
     framework._history_user = by
     framework.save()
     return framework

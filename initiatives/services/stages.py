@@ -31,6 +31,7 @@ from .notifications import _group_emails, notify
 
 #: The order in which an initiative usually matures; a new initiative's dates follow it.
 STAGE_ORDER = [Stage.PLANNED, Stage.PILOT, Stage.EMBEDDED, Stage.DISCONTINUED]
+STAGES = frozenset(Stage.values)
 
 
 def since_field(stage):
@@ -119,16 +120,19 @@ def check_history(steps, *, today=None, names=None):
     stored history, or a position in an imported cell).
     """
     today = today or timezone.localdate()
-    names = names or [_since(stage, on) for stage, on in steps]
+
+    def name(index):  # only when a message needs it: many histories are checked at once
+        return names[index] if names else _since(*steps[index])
+
     if not steps:
         raise ValidationError(_("The stage history needs at least one entry."))
     for index, (stage, on) in enumerate(steps):
-        if stage not in Stage.values:
+        if stage not in STAGES:
             raise ValidationError(_("Unknown stage “%(stage)s”.") % {"stage": stage})
         if on > today:
             raise ValidationError(
                 _("%(entry)s is in the future; give the date it really began.")
-                % {"entry": names[index]}
+                % {"entry": name(index)}
             )
         if index == 0:
             continue
@@ -136,32 +140,44 @@ def check_history(steps, *, today=None, names=None):
         if on < before_on:
             raise ValidationError(
                 _("%(entry)s is before the earlier entry %(earlier)s.")
-                % {"entry": names[index], "earlier": names[index - 1]}
+                % {"entry": name(index), "earlier": name(index - 1)}
             )
         if stage == before:
             raise ValidationError(
                 _("%(entry)s follows %(earlier)s: the stage does not change.")
-                % {"entry": names[index], "earlier": names[index - 1]}
+                % {"entry": name(index), "earlier": name(index - 1)}
             )
 
 
-def write_initial_history(*, initiative, steps, by, reason=""):
-    """The first entries of a new initiative's history (called by `initiative_create`)."""
+def initial_history(*, initiative, steps, by, reason=""):
+    """The first entries of a new initiative's history, not saved yet (an import's batch
+    saves many at once; `write_initial_history` saves them one by one)."""
     now = timezone.now()
     confirmed = _confirms(by)
+    entries = []
     previous = ""
     for stage, on in steps:
-        StageChange.objects.create(
+        entry = StageChange(
             initiative=initiative,
             from_stage=previous,
             to_stage=stage,
             changed_on=on,
+            changed_at=now,
             changed_by=by,
             reason=reason or StageChange.RECORDED,
             confirmed_at=now if confirmed else None,
             confirmed_by=by if confirmed else None,
         )
+        entry._history_user = by
+        entries.append(entry)
         previous = stage
+    return entries
+
+
+def write_initial_history(*, initiative, steps, by, reason=""):
+    """The first entries of a new initiative's history (called by `initiative_create`)."""
+    for entry in initial_history(initiative=initiative, steps=steps, by=by, reason=reason):
+        entry.save()
 
 
 def _entries(initiative):
@@ -233,7 +249,7 @@ def _supersede_proposals(initiative, *, by, keep=None):
         proposal.status = StageProposal.Status.SUPERSEDED
         proposal.decided_by = by
         proposal.decided_at = now
-        proposal.decision_note = _("The stage was changed by staff.")
+        # No note: the status says what happened, in the reader's language.
         proposal.save()
     notify(
         _group_emails(initiative),

@@ -122,6 +122,7 @@ def initiative_edit(request, reference=None):
                     expected_version=form.cleaned_data.get("version") or 0,
                     fields=form.record_fields(),
                     tags=form.tags(),
+                    reason=form.edit_reason(),
                 )
             # Under the version just claimed: the record and its parts are one write.
             services.write_grid(initiative=initiative, by=user, cells=grid.cells())

@@ -202,11 +202,11 @@ def test_invalid_tokens_are_logged_without_a_row_per_attempt(settings, member, c
 
 
 def test_a_token_prefix_already_held_is_drawn_again(member, monkeypatch):
-    from initiatives import models
+    from initiatives.models import security
 
     held, _key = ApiToken.issue(user=member, name="first")
     draws = iter([held.prefix, held.prefix, "0badc0de"])
-    monkeypatch.setattr(models.secrets, "token_hex", lambda n: next(draws))
+    monkeypatch.setattr(security.secrets, "token_hex", lambda n: next(draws))
     token, key = ApiToken.issue(user=member, name="second")
     assert token.prefix == "0badc0de"
     assert key.startswith("0badc0de.")
@@ -219,11 +219,11 @@ def test_a_token_prefix_already_held_is_drawn_again(member, monkeypatch):
 def test_a_token_prefix_collision_on_the_account_page_is_no_server_error(
     client, member, monkeypatch
 ):
-    from initiatives import models
+    from initiatives.models import security
 
     held, _key = ApiToken.issue(user=member, name="first")
     draws = iter([held.prefix, "0badc0de"])
-    monkeypatch.setattr(models.secrets, "token_hex", lambda n: next(draws))
+    monkeypatch.setattr(security.secrets, "token_hex", lambda n: next(draws))
     client.force_login(member)
     response = client.post("/account/", {"token-name": "second"})
     assert response.status_code == 200

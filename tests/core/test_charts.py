@@ -133,3 +133,67 @@ def test_values_follow_the_language_and_round_half_away_from_zero():
     assert format_value(0, decimals=0) == "0%"
     with translation.override("fr"):
         assert format_value(Decimal("42.0")) == "42,0%"
+
+
+def _bars_and_figures(svg, unit):
+    """Each bar as (top, bottom, end) and each figure as (x, baseline, anchor)."""
+    root = parse(svg).documentElement
+    bars = [
+        (
+            float(r.getAttribute("y")),
+            float(r.getAttribute("y")) + float(r.getAttribute("height")),
+            float(r.getAttribute("x")) + float(r.getAttribute("width")),
+        )
+        for r in root.getElementsByTagName("rect")
+        if r.getElementsByTagName("title")  # a bar carries its tooltip; legend keys do not
+    ]
+    figures = [
+        (float(t.getAttribute("x")), float(t.getAttribute("y")), t.getAttribute("text-anchor"))
+        for t in root.getElementsByTagName("text")
+        if t.firstChild.data.endswith(unit)
+        and t.getAttribute("font-weight") != "600"
+        and t.getAttribute("text-anchor") != "middle"  # the axis ticks
+    ]
+    return bars, figures
+
+
+def _assert_each_figure_at_its_bar(svg, unit):
+    bars, figures = _bars_and_figures(svg, unit)
+    assert len(bars) == len(figures)
+    for (top, bottom, end), (x, baseline, anchor) in zip(bars, figures, strict=True):
+        assert top < baseline <= bottom + 2  # in the bar's own band
+        if anchor == "end":
+            assert end - 8 <= x <= end  # inside the bar's end
+        else:
+            assert end <= x <= end + 8  # right after it
+
+
+def test_a_figure_stays_at_its_bar_when_the_marker_is_just_past_it():
+    # The median chart: bars short of the all-sectors marker by less than a label's width
+    # had their figure pushed past the marker, away from the bar.
+    svg = bar_chart(
+        title="Median time from pilot to embedded",
+        rows=[
+            ("Health", 300, 430),
+            ("Education", 410, 430),
+            ("Social", 520, 430),
+            ("Other", 1048.5, 430),
+            ("Tiny", 20, 30),
+        ],
+        marker_label="All sectors (median)",
+        max_value=None,
+        unit=" days",
+        decimals=0,
+        sort=False,
+    )
+    _assert_each_figure_at_its_bar(svg, " days")
+
+
+def test_grouped_figures_stay_at_their_bars_beside_the_marker():
+    svg = grouped_bar_chart(
+        title="t",
+        series=["Embedded", "Pilot"],
+        rows=[("a", [40, 45], 47), ("b", [10, 70], 12), ("c", [None, 5], 50)],
+        marker_label="OECD",
+    )
+    _assert_each_figure_at_its_bar(svg, "%")

@@ -100,3 +100,69 @@ def test_a_killed_worker_writes_nothing_and_its_job_fails_with_a_retry(settings)
     assert done.status == Job.Status.DONE, done.outcome
     assert done.attempts == 2
     assert Response.objects.count() == RESPONDENTS * 3
+
+
+REGISTER_ROWS = 1_000
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_killed_register_import_writes_nothing_and_its_job_fails_with_a_retry(settings):
+    from initiatives.jobs import register_import_start
+    from initiatives.models import Initiative
+    from initiatives.roles import CASE_OFFICER
+
+    if connection.vendor != "postgresql":
+        pytest.skip("runs a real worker process on the shared database; CI runs it on PostgreSQL")
+    owner = staff_in_role(CASE_OFFICER)
+    text = "title,country,sector,level\n" + "".join(
+        f"Killed {n},FIN,03,local\n" for n in range(REGISTER_ROWS)
+    )
+    job = register_import_start(
+        owner=owner, upload=SimpleUploadedFile("register.csv", text.encode()), dry_run=False
+    )
+    from survey.jobs import run_job
+
+    run_job.enqueue(str(job.pk))
+    env = {
+        **os.environ,
+        "DATABASE_URL": _url(),
+        "SECRET_KEY": "x",
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "TASKS_BACKEND": "database",
+        "JOB_HEARTBEAT_SECONDS": "0.1",
+    }
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            seen = Job.objects.get(pk=job.pk)
+            if seen.status == Job.Status.RUNNING and seen.rows_read > 0:
+                break
+            assert seen.status != Job.Status.DONE, "the import ended before the kill"
+            time.sleep(0.02)
+        else:
+            pytest.fail("the worker never reported progress")
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    time.sleep(1)
+    assert not Initiative.objects.filter(title__startswith="Killed ").exists()
+    later = timezone.now() + timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
+    assert reap_stale_jobs(now=later) == 1
+    failed = Job.objects.get(pk=job.pk)
+    assert failed.status == Job.Status.FAILED
+    assert "Retry" in failed.message
+    job_retry(job=failed, by=owner)
+    execute_job(job.pk)
+    done = Job.objects.get(pk=job.pk)
+    assert done.status == Job.Status.DONE, done.outcome
+    assert done.outcome["created"] == REGISTER_ROWS
+    assert Initiative.objects.filter(title__startswith="Killed ").count() == REGISTER_ROWS

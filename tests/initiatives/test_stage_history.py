@@ -258,6 +258,7 @@ def test_a_direct_change_by_staff_supersedes_open_proposals_and_tells_the_group(
     proposal.refresh_from_db()
     assert proposal.status == StageProposal.Status.SUPERSEDED
     assert proposal.decided_by == staff
+    assert proposal.decision_note == ""  # no text frozen in the staff member's language
     client.force_login(member)
     page = client.get(initiative.get_absolute_url()).content.decode()
     assert "Waiting for a case officer" not in page

@@ -151,6 +151,8 @@ TABLE = {
     # A background job: its owner only (here staff's); anyone else is told it does not exist.
     "jobs:detail": {"get": "login 404 404 200"},
     "jobs:retry": {"get": "login 405 405 405", "post": "login 404 404 ok"},
+    # Only a dry run that passed is applied; staff's job is a failed survey import.
+    "jobs:apply": {"get": "login 405 405 405", "post": "login 404 404 403"},
     "jobs:download": {"get": "login 404 404 404"},
     "reports:maturity": {"get": PUBLIC},
     "reports:maturity_indicators": {"get": PUBLIC},

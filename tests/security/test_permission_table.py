@@ -162,6 +162,14 @@ def build_world():
         "job": Job.objects.create(
             kind=Job.Kind.SURVEY_IMPORT, owner=people[SURVEYS], status=Job.Status.FAILED
         ),
+        # A register import's preview that passed: its owner may apply it.
+        "register_job": Job.objects.create(
+            kind=Job.Kind.REGISTER_IMPORT,
+            owner=people[OFFICER],
+            status=Job.Status.DONE,
+            params={"dry_run": True, "upload": ""},
+            outcome={"ok": True},
+        ),
         "mapping": ColumnMapping.objects.create(
             name="table", columns="barriers[SQ001] = barriers/resources"
         ),
@@ -256,6 +264,20 @@ def admin_job_url(suffix):
 #: A person's background job: theirs alone (other staff are sent back to the list).
 OWNER_ONLY_SITE = expect(404, (ANON, LOGIN), (SURVEYS, 200))
 OWNER_ONLY_ADMIN = expect(302, (NOT_STAFF, ADMIN_LOGIN), (SURVEYS, 200))
+#: A register import's job: its owner's, while they may import the register.
+REGISTER_JOB_SITE = expect(404, (ANON, LOGIN), (OFFICER, 200))
+
+
+def register_job_url(suffix=""):
+    return lambda w: f"/jobs/{w['register_job'].pk}/{suffix}"
+
+
+REGISTER_FILE = "title,country,sector,level\nTable initiative,FIN,03,local\n"
+
+
+def register_upload_in_background(w):
+    upload = SimpleUploadedFile("register.csv", REGISTER_FILE.encode(), content_type="text/csv")
+    return {"file": upload, "background": "true"}
 
 
 def mapping_names(w):
@@ -869,6 +891,18 @@ API = [
         writers=(),
     ),
     Row(
+        "api-initiative-import-background-POST",
+        "api:initiative-import-register",
+        "/api/initiatives/import/",
+        method="post",
+        api=True,
+        body=register_upload_in_background,
+        # A job for its importer to follow.
+        answers=expect(403, (ANON, UNAUTH), (CASE_STAFF, 202)),
+        unchanged=job_states,
+        writers=CASE_STAFF,
+    ),
+    Row(
         "api-stage-history-list",
         "api:stage-history-list",
         api_ref("published", "stage-history/"),
@@ -1017,6 +1051,13 @@ API = [
         "api:job-detail",
         lambda w: f"/api/survey/jobs/{w['job'].pk}/",
         answers=expect(404, (ANON, UNAUTH), (SURVEYS, 200)),
+        api=True,
+    ),
+    Row(
+        "api-register-job-detail",
+        "api:job-detail",
+        lambda w: f"/api/survey/jobs/{w['register_job'].pk}/",
+        answers=expect(404, (ANON, UNAUTH), (OFFICER, 200)),
         api=True,
     ),
     Row(
@@ -1300,6 +1341,31 @@ ADMIN_BY_HAND = [
         answers=expect(302, (NOT_STAFF, ADMIN_LOGIN)),
     ),
     Row("site-job", "jobs:detail", job_url(), answers=OWNER_ONLY_SITE),
+    Row("site-register-job", "jobs:detail", register_job_url(), answers=REGISTER_JOB_SITE),
+    Row(
+        "admin-register-job",
+        "admin:survey_job_change",
+        lambda w: f"/admin/survey/job/{w['register_job'].pk}/change/",
+        answers=expect(302, (NOT_STAFF, ADMIN_LOGIN), (OFFICER, 200)),
+    ),
+    Row(
+        "site-job-apply-POST",
+        "jobs:apply",
+        job_url("apply/"),
+        method="post",
+        # Only a dry run that passed is applied: the survey import is none.
+        answers=expect(404, (ANON, LOGIN), (SURVEYS, 403)),
+        unchanged=job_states,
+    ),
+    Row(
+        "site-register-job-apply-POST",
+        "jobs:apply",
+        register_job_url("apply/"),
+        method="post",
+        answers=expect(404, (ANON, LOGIN), (OFFICER, 302)),
+        unchanged=job_states,
+        writers=(OFFICER,),
+    ),
     Row(
         "site-job-fr", "jobs:detail", lambda w: f"/fr/jobs/{w['job'].pk}/", answers=OWNER_ONLY_SITE
     ),

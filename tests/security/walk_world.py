@@ -125,6 +125,7 @@ def parameters(route, world, target):
         elif name == "pk" and route.name in (
             "jobs:detail",
             "jobs:retry",
+            "jobs:apply",
             "jobs:download",
             "api:job-detail",
         ):

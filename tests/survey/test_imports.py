@@ -271,7 +271,7 @@ def test_a_crash_half_way_leaves_the_database_as_it_was(monkeypatch):
     def crash(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(imports, "_write", crash)
+    monkeypatch.setattr(imports, "write", crash)
     with pytest.raises(RuntimeError):
         import_survey(csv_file("OECD-2010,FIN,after,03,barriers,resources,yes"), create_wave=True)
     assert snapshot() == before
@@ -348,10 +348,11 @@ def test_a_file_refused_for_a_repeated_row_reports_nothing_created():
 
 
 def test_an_error_while_reading_leaves_the_database_usable(monkeypatch):
-    import survey.imports as imports
+    import survey.importrows as importrows
+    import survey.importstaging as importstaging
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
-    monkeypatch.setattr(imports, "PROGRESS_EVERY", 5)
+    monkeypatch.setattr(importstaging, "BATCH_SIZE", 2)
+    monkeypatch.setattr(importrows, "PROGRESS_EVERY", 5)
     rows = [f"OECD-2010,FIN,r{n},03,barriers,resources,yes" for n in range(12)]
 
     def interrupted(count):
@@ -364,9 +365,9 @@ def test_an_error_while_reading_leaves_the_database_usable(monkeypatch):
 
 
 def test_new_waves_and_items_are_created_between_batches(monkeypatch):
-    import survey.imports as imports
+    import survey.importstaging as importstaging
 
-    monkeypatch.setattr(imports, "BATCH_SIZE", 2)
+    monkeypatch.setattr(importstaging, "BATCH_SIZE", 2)
     rows = [f"OECD-2010,FIN,r{n},03,barriers,resources,yes" for n in range(5)]
     rows += [f"NEW-2030,FIN,r{n},03,barriers,time,no" for n in range(5)]
     result = import_survey(csv_file(*rows), create_wave=True, create_items=True)

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 from django.db import connection, transaction
 
-import survey.imports as imports
+import survey.importstaging as importstaging
 from survey.imports import import_survey
 from survey.models import Response
 
@@ -188,7 +188,7 @@ def test_a_bulk_load_puts_back_every_session_setting_it_changed():
 
 
 def test_a_large_load_does_not_queue_behind_a_long_reader(monkeypatch, statements):
-    monkeypatch.setattr(imports, "BULK_LOCK_TIMEOUT_MS", 100)
+    monkeypatch.setattr(importstaging, "BULK_LOCK_TIMEOUT_MS", 100)
     config = connection.settings_dict
     before = schema()
     reader = psycopg.connect(

@@ -379,3 +379,13 @@ def test_a_label_reads_as_ticked():
     result = import_survey(wide(header, ["a", "FIN", "03", resources.label]), wave="OECD-2010")
     assert result.ok, result.errors
     assert stored() == [("a", "FIN", "03", "resources", True)]
+
+
+def test_a_preview_without_a_respondent_column_says_so_and_reads_nothing():
+    from survey.widefiles import preview
+
+    header = ["barriers[resources]", "country", "sector"]
+    shown = preview(wide(header, ["Y", "FIN", "03"]), mapping="limesurvey")
+    assert shown.mapping.respondent_column == ""
+    assert shown.answers == []
+    assert "The mapping names no respondent column." in [p["message"] for p in shown.problems]

@@ -3,7 +3,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from survey.imports import import_survey
-from survey.mappings import preview as preview_file
+from survey.widefiles import preview as preview_file
 
 
 def _count_lines(path):
