@@ -588,7 +588,7 @@ Found while measuring, and changed:
 
 - **The maturity reports took 40 to 50 s to render at national scale**, and a write a
   second needs them rendered again after every write. Nearly all of it was one query: the
-  report filters' country menu (`countries_with_data()` in `initiatives/report_views.py`),
+  report filters' country menu (`countries_with_data()` in `initiatives/report_views/base.py`),
   two `EXISTS` joined by OR, which PostgreSQL ran once per country (249) as a scan that
   stops at its first row, so it read the whole initiatives table for each of the 211
   countries without one: 52 s under EXPLAIN ANALYZE. Two uncorrelated `IN` lists give the
