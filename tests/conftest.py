@@ -138,6 +138,46 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
 
 
+def _flushes_the_database(item):
+    """Whether pytest-django ran `item` as a TransactionTestCase, which empties every table at
+    its end (the rules of `pytest_django.fixtures._django_db_helper`)."""
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _db_blocker_for_hooks(request, django_db_blocker):
+    request.config.stash[_DB_BLOCKER] = django_db_blocker
+
+
+_DB_BLOCKER = pytest.StashKey()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put the migrations' data (the seeded vocabulary, the staff roles) back after a
+    transactional test has flushed it.
+
+    `serialized_rollback=True` restores that data at the start of the next transactional
+    test only, which is enough when every transactional test runs last, as pytest-django
+    orders them in one process. Under pytest-xdist a worker runs whole files in the order it
+    is handed them, so an ordinary test may come after the flush: it would find no countries,
+    sectors or questions. Loaded again here, the database is as the migrations left it."""
+    result = yield
+    blocker = item.config.stash.get(_DB_BLOCKER, None)
+    if blocker is not None and _flushes_the_database(item):
+        from django.db import connections
+
+        with blocker.unblock():
+            for connection in connections.all():
+                contents = getattr(connection, "_test_serialized_contents", None)
+                if contents:
+                    connection.creation.deserialize_db_from_string(contents)
+    return result
+
+
 @pytest.fixture(scope="module")
 def module_transaction(django_db_setup, django_db_blocker):
     """A transaction around a whole module, rolled back at its end: data made once in it
