@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-TRANSACTIONAL_FIRST = '''
+TRANSACTIONAL_FIRST = """
 import pytest
 from survey.models import Country
 
@@ -24,13 +24,13 @@ def test_ordinary():
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_transactional():
     Country.objects.filter(pk="FIN").delete()
-'''
+"""
 
-CONFTEST = '''
+CONFTEST = """
 from tests.conftest import _db_blocker_for_hooks, pytest_runtest_teardown  # noqa: F401
-'''
+"""
 
-ORDINARY_AFTER = '''
+ORDINARY_AFTER = """
 import pytest
 from survey.models import Country
 
@@ -38,7 +38,7 @@ from survey.models import Country
 @pytest.mark.django_db
 def test_vocabulary_is_there():
     assert Country.objects.filter(pk="FIN").exists()
-'''
+"""
 
 
 @pytest.mark.slow
@@ -52,7 +52,7 @@ def test_an_ordinary_test_after_another_files_transactional_test_finds_the_vocab
     # database after the worker, as the outer run's first worker does.
     env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
     env["PYTHONPATH"] = str(ROOT)
-    finished = subprocess.run(
+    finished = subprocess.run(  # noqa: S603 - our own interpreter and pytest
         [
             *(sys.executable, "-m", "pytest", str(tmp_path)),
             *("-n", "1", "--dist", "loadfile", "-v", "-p", "no:cacheprovider"),
