@@ -139,12 +139,21 @@ def pytest_collection_modifyitems(config, items):
 
 
 def _flushes_the_database(item):
-    """Whether pytest-django ran `item` as a TransactionTestCase, which empties every table at
+    """Whether pytest-django runs `item` as a TransactionTestCase, which empties every table at
     its end (the rules of `pytest_django.fixtures._django_db_helper`)."""
     marker = item.get_closest_marker("django_db")
     if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
         return True
     return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+def _reloads_the_migrations_data(item):
+    """Whether `item` loads the migrations' data itself as it starts (serialized rollback)."""
+    marker = item.get_closest_marker("django_db")
+    return _flushes_the_database(item) and bool(
+        (marker and marker.kwargs.get("serialized_rollback"))
+        or "django_db_serialized_rollback" in getattr(item, "fixturenames", ())
+    )
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -164,10 +173,16 @@ def pytest_runtest_teardown(item, nextitem):
     test only, which is enough when every transactional test runs last, as pytest-django
     orders them in one process. Under pytest-xdist a worker runs whole files in the order it
     is handed them, so an ordinary test may come after the flush: it would find no countries,
-    sectors or questions. Loaded again here, the database is as the migrations left it."""
+    sectors or questions. Loaded again here, the database is as the migrations left it
+    (unless the next test loads it itself, or there is no next test)."""
     result = yield
     blocker = item.config.stash.get(_DB_BLOCKER, None)
-    if blocker is not None and _flushes_the_database(item):
+    if (
+        blocker is not None
+        and nextitem is not None
+        and _flushes_the_database(item)
+        and not _reloads_the_migrations_data(nextitem)
+    ):
         from django.db import connections
 
         with blocker.unblock():
