@@ -127,6 +127,33 @@ SLOW_MODULES = {
 }
 
 
+# Tests of what differs between PostgreSQL and SQLite: the code that asks which database it
+# is on (bulk loads and COPY, streamed exports, SQL aggregates, database errors, locks and
+# races) and the tests that count queries or compare figures computed in SQL. `.ci/run` runs
+# these on SQLite as well as PostgreSQL; the rest (pages, permissions, headers, the browser)
+# reaches the database through the same ORM calls on both, and runs on PostgreSQL.
+BOTH_DATABASES = (
+    "tests/core/",
+    "tests/faults/",
+    "tests/perf/",
+    "tests/reports/",
+    "tests/survey/",
+    "tests/api/test_concurrency.py",
+    "tests/api/test_queries.py",
+    "tests/api/test_survey.py",
+    "tests/api/test_write_races.py",
+    "tests/initiatives/test_filters.py",
+    "tests/initiatives/test_history_diff.py",
+    "tests/initiatives/test_register_export.py",
+    "tests/initiatives/test_register_import.py",
+    "tests/initiatives/test_seed_demo.py",
+    "tests/portal/test_browse_and_export.py",
+    "tests/portal/test_export_limits.py",
+    "tests/security/test_os_errors.py",
+    "tests/security/test_purge.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path = item.nodeid.split("::", 1)[0]
@@ -136,6 +163,8 @@ def pytest_collection_modifyitems(config, items):
             or item.get_closest_marker("multi_instance")
         ):
             item.add_marker(pytest.mark.slow)
+        if path.startswith(BOTH_DATABASES) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.both_databases)
 
 
 def _flushes_the_database(item):
