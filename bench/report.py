@@ -15,6 +15,7 @@ from common import BENCH, load
 OWN_SECTIONS = (
     "## Survey import and indicator CSV (issue 3)",
     "## Wide files, background jobs, waves compared (goal 7)",
+    "## Test loop",
 )
 RESULTS_MD = BENCH / "RESULTS.md"
 

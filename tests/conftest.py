@@ -29,6 +29,17 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A test that switches the thread to French (a request with a French prefix, an
+    # `activate("fr")`) must not leave it French for the next test the worker runs.
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # Pages link their CSS through the static storage; the hashed manifest only exists
     # after collectstatic, which a test run does not do.
