@@ -57,11 +57,11 @@ messages: install
 	$(DEV_ENV) $(MANAGE) makemessages -l fr --no-obsolete --ignore='.venv/*' --ignore='bench/*' --ignore='tests/*' --ignore='staticfiles/*'
 	$(DEV_ENV) $(MANAGE) compilemessages --ignore='.venv/*'
 
-# The whole suite, in one process by default. PYTEST_WORKERS=auto spreads it over the cores
-# (pytest-xdist; each worker has its own test database and live-server port), but a worker
-# may then run a transactional test, whose flush empties the seeded vocabulary, before
-# another file's tests that need it: not yet safe for the whole suite.
-PYTEST_WORKERS ?= 0
+# The whole suite, spread over the machine's cores by pytest-xdist (PYTEST_WORKERS=0 runs it
+# in one process). Each worker has its own test database and live-server port and runs whole
+# files (--dist loadfile), so a module-scoped fixture is built once; after a transactional
+# test, tests/conftest.py loads the migrations' data again for the worker's next file.
+PYTEST_WORKERS ?= auto
 pytest: install browser-deps
 	$(TEST_ENV) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 

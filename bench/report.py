@@ -20,6 +20,7 @@ OWN_SECTIONS = (
     "## The register: import of initiatives and XLSX export",
     "## One writer per export",
     "## Public pages at cache speed (goal 8)",
+    "## Test loop",
 )
 RESULTS_MD = BENCH / "RESULTS.md"
 

@@ -29,6 +29,17 @@ def _fresh_cache():
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    # A test that switches the thread to French (a request with a French prefix, an
+    # `activate("fr")`) must not leave it French for the next test the worker runs.
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _plain_static_storage(settings):
     # Pages link their CSS through the static storage; the hashed manifest only exists
     # after collectstatic, which a test run does not do.
@@ -127,6 +138,33 @@ SLOW_MODULES = {
 }
 
 
+# Tests of what differs between PostgreSQL and SQLite: the code that asks which database it
+# is on (bulk loads and COPY, streamed exports, SQL aggregates, database errors, locks and
+# races) and the tests that count queries or compare figures computed in SQL. `.ci/run` runs
+# these on SQLite as well as PostgreSQL; the rest (pages, permissions, headers, the browser)
+# reaches the database through the same ORM calls on both, and runs on PostgreSQL.
+BOTH_DATABASES = (
+    "tests/core/",
+    "tests/faults/",
+    "tests/perf/",
+    "tests/reports/",
+    "tests/survey/",
+    "tests/api/test_concurrency.py",
+    "tests/api/test_queries.py",
+    "tests/api/test_survey.py",
+    "tests/api/test_write_races.py",
+    "tests/initiatives/test_filters.py",
+    "tests/initiatives/test_history_diff.py",
+    "tests/initiatives/test_register_export.py",
+    "tests/initiatives/test_register_import.py",
+    "tests/initiatives/test_seed_demo.py",
+    "tests/portal/test_browse_and_export.py",
+    "tests/portal/test_export_limits.py",
+    "tests/security/test_os_errors.py",
+    "tests/security/test_purge.py",
+)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         path = item.nodeid.split("::", 1)[0]
@@ -136,6 +174,63 @@ def pytest_collection_modifyitems(config, items):
             or item.get_closest_marker("multi_instance")
         ):
             item.add_marker(pytest.mark.slow)
+        if path.startswith(BOTH_DATABASES) and not item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.both_databases)
+
+
+def _flushes_the_database(item):
+    """Whether pytest-django runs `item` as a TransactionTestCase, which empties every table at
+    its end (the rules of `pytest_django.fixtures._django_db_helper`)."""
+    marker = item.get_closest_marker("django_db")
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+def _reloads_the_migrations_data(item):
+    """Whether `item` loads the migrations' data itself as it starts (serialized rollback)."""
+    marker = item.get_closest_marker("django_db")
+    return _flushes_the_database(item) and bool(
+        (marker and marker.kwargs.get("serialized_rollback"))
+        or "django_db_serialized_rollback" in getattr(item, "fixturenames", ())
+    )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _db_blocker_for_hooks(request, django_db_blocker):
+    request.config.stash[_DB_BLOCKER] = django_db_blocker
+
+
+_DB_BLOCKER = pytest.StashKey()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Put the migrations' data (the seeded vocabulary, the staff roles) back after a
+    transactional test has flushed it.
+
+    `serialized_rollback=True` restores that data at the start of the next transactional
+    test only, which is enough when every transactional test runs last, as pytest-django
+    orders them in one process. Under pytest-xdist a worker runs whole files in the order it
+    is handed them, so an ordinary test may come after the flush: it would find no countries,
+    sectors or questions. Loaded again here, the database is as the migrations left it
+    (unless the next test loads it itself, or there is no next test)."""
+    result = yield
+    blocker = item.config.stash.get(_DB_BLOCKER, None)
+    if (
+        blocker is not None
+        and nextitem is not None
+        and _flushes_the_database(item)
+        and not _reloads_the_migrations_data(nextitem)
+    ):
+        from django.db import connections
+
+        with blocker.unblock():
+            for connection in connections.all():
+                contents = getattr(connection, "_test_serialized_contents", None)
+                if contents:
+                    connection.creation.deserialize_db_from_string(contents)
+    return result
 
 
 @pytest.fixture(scope="module")
