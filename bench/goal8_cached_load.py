@@ -25,6 +25,10 @@ pages of the other. Four measurements:
    cache has never seen) is probed beside it, to show what the database itself answers.
 
 Traffic goes to 127.0.0.1 only; every loop is bounded in count and time.
+
+The script is long (about 850 lines) because it is one run: the four measurements share the
+servers, the data and the report, and each needs its own client (wrk, the writer, the
+checker, the import probe). Its sections are marked by banner comments.
 """
 
 import http.client

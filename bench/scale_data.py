@@ -11,6 +11,10 @@ question, and the survey records respect "one answer per respondent, sector and 
 
 The same seed on the same starting database gives the same rows. Historical (audit) tables are
 left empty: they record edits made by people, and nobody edited this data.
+
+The module is a little over 600 lines because it is one generator: every table it fills must
+agree with the others (references, stage histories, tags, survey answers), and splitting it
+would scatter those invariants.
 """
 
 import datetime

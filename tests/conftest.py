@@ -165,7 +165,15 @@ BOTH_DATABASES = (
 )
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    """Mark the slow and the both-databases tests, then put the slow files first.
+
+    `make test` hands whole files to its xdist workers in collection order; slow files last
+    would leave one worker finishing them while the other sits idle. The order within a file
+    stays; a file's flush of the migrations' data is undone after it whatever comes next
+    (`pytest_runtest_teardown`).
+    """
     for item in items:
         path = item.nodeid.split("::", 1)[0]
         if (
@@ -176,6 +184,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.slow)
         if path.startswith(BOTH_DATABASES) and not item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.both_databases)
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def _flushes_the_database(item):

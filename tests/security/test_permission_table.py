@@ -35,6 +35,7 @@ from initiatives.models import (
     ReviewStatus,
 )
 from survey.models import ColumnMapping, Job, Wave
+from survey.uploads import keep_upload
 from tests.factories import (
     MembershipFactory,
     OrganisationFactory,
@@ -167,7 +168,12 @@ def build_world():
             kind=Job.Kind.REGISTER_IMPORT,
             owner=people[OFFICER],
             status=Job.Status.DONE,
-            params={"dry_run": True, "upload": ""},
+            params={
+                "dry_run": True,
+                "upload": keep_upload(
+                    SimpleUploadedFile("register.csv", b"title\n"), owner=people[OFFICER]
+                ),
+            },
             outcome={"ok": True},
         ),
         "mapping": ColumnMapping.objects.create(
