@@ -13,7 +13,7 @@ from .common import Stage, long_text
 from .initiative import Initiative
 
 if TYPE_CHECKING:
-    pass
+    from django.contrib.auth.models import User
 
 
 class StageChange(models.Model):
@@ -49,6 +49,10 @@ class StageChange(models.Model):
 
     # Corrections and removals are kept here, each with its reason.
     history = HistoricalRecords(excluded_fields=["changed_at"])
+    #: Who the next history row names; the services set it before they save.
+    _history_user: "User | None"
+    #: Why an entry is corrected or removed; kept with it in `history`.
+    _change_reason: str | None
 
     class Meta:
         ordering = ["initiative", "changed_on", "changed_at", "pk"]

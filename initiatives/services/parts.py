@@ -11,6 +11,11 @@ claim the version once, through `initiative_update`, and then call the `write_*`
 here inside the same transaction.
 """
 
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -18,25 +23,37 @@ from django.utils.translation import gettext as _
 from ..models import AccountabilityFramework, BudgetFramework, Participation
 from .common import claim_version
 
-FRAMEWORKS = {"accountability": AccountabilityFramework, "budget": BudgetFramework}
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+    from ..models import Initiative
+
+Framework = AccountabilityFramework | BudgetFramework
+
+FRAMEWORKS: dict[str, type[AccountabilityFramework] | type[BudgetFramework]] = {
+    "accountability": AccountabilityFramework,
+    "budget": BudgetFramework,
+}
 
 
 class CellTaken(ValidationError):
     """The phase already has this partner type: one participation per cell."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(
             {"partner_type": _("This partner type is already recorded for this phase.")},
             code="cell_taken",
         )
 
 
-def _require_held(initiative):
+def _require_held(initiative: Initiative) -> None:
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("write the parts inside the transaction that claimed the version")
 
 
-def write_participation(*, participation, by, values):
+def write_participation(
+    *, participation: Participation, by: User | None, values: Mapping[str, Any]
+) -> Participation:
     """Save one participation with `values`; the caller holds the initiative's version."""
     _require_held(participation.initiative)
     for name, value in values.items():
@@ -60,7 +77,7 @@ def write_participation(*, participation, by, values):
     return participation
 
 
-def check_participation(participation, *, new_initiative=False):
+def check_participation(participation: Participation, *, new_initiative: bool = False) -> None:
     """The rules of one participation's values; one per cell is the caller's to check.
 
     `new_initiative=True`: the initiative is not saved yet (an import's batch), so it is
@@ -73,12 +90,17 @@ def check_participation(participation, *, new_initiative=False):
     )
 
 
-def check_framework(framework):
+def check_framework(framework: Framework) -> None:
     """The rules of a framework's values, before it is saved."""
     framework.full_clean(exclude=["initiative"])
 
 
-def write_grid(*, initiative, by, cells):
+def write_grid(
+    *,
+    initiative: Initiative,
+    by: User | None,
+    cells: Mapping[tuple[str, str], tuple[str, str]],
+) -> bool:
     """Make the participations match `cells` ({(phase, partner type): (level, role)}).
 
     Returns True if anything changed. The caller holds the initiative's version.
@@ -107,7 +129,9 @@ def write_grid(*, initiative, by, cells):
     return changed
 
 
-def write_framework(*, initiative, name, by, values):
+def write_framework(
+    *, initiative: Initiative, name: str, by: User | None, values: Mapping[str, Any]
+) -> Framework:
     """Create or change the initiative's `name` framework; the caller holds its version."""
     _require_held(initiative)
     model = FRAMEWORKS[name]
@@ -123,7 +147,9 @@ def write_framework(*, initiative, name, by, values):
 
 
 @transaction.atomic
-def participation_create(*, initiative, by, expected_version, **values):
+def participation_create(
+    *, initiative: Initiative, by: User | None, expected_version: int | None, **values: Any
+) -> Participation:
     claim_version(initiative=initiative, by=by, expected_version=expected_version)
     return write_participation(
         participation=Participation(initiative=initiative), by=by, values=values
@@ -131,7 +157,13 @@ def participation_create(*, initiative, by, expected_version, **values):
 
 
 @transaction.atomic
-def participation_update(*, participation, by, expected_version, **values):
+def participation_update(
+    *,
+    participation: Participation,
+    by: User | None,
+    expected_version: int | None,
+    **values: Any,
+) -> Participation:
     initiative = participation.initiative
     claim_version(initiative=initiative, by=by, expected_version=expected_version)
     current = Participation.objects.get(pk=participation.pk, initiative=initiative)
@@ -140,21 +172,36 @@ def participation_update(*, participation, by, expected_version, **values):
 
 
 @transaction.atomic
-def participation_delete(*, participation, by, expected_version):
+def participation_delete(
+    *, participation: Participation, by: User | None, expected_version: int | None
+) -> None:
     claim_version(initiative=participation.initiative, by=by, expected_version=expected_version)
     participation._history_user = by
     participation.delete()
 
 
 @transaction.atomic
-def participations_replace(*, initiative, by, expected_version, cells):
+def participations_replace(
+    *,
+    initiative: Initiative,
+    by: User | None,
+    expected_version: int | None,
+    cells: Mapping[tuple[str, str], tuple[str, str]],
+) -> bool:
     """The whole grid at once; see `write_grid`."""
     claim_version(initiative=initiative, by=by, expected_version=expected_version)
     return write_grid(initiative=initiative, by=by, cells=cells)
 
 
 @transaction.atomic
-def framework_save(*, initiative, name, by, expected_version, values):
+def framework_save(
+    *,
+    initiative: Initiative,
+    name: str,
+    by: User | None,
+    expected_version: int | None,
+    values: Mapping[str, Any],
+) -> Framework:
     """Record the accountability or budget framework (`name`) under the version lock."""
     claim_version(initiative=initiative, by=by, expected_version=expected_version)
     return write_framework(initiative=initiative, name=name, by=by, values=values)

@@ -7,7 +7,11 @@ proposals. After each write the history is put back in order, every entry's `fro
 follows from the one before, and the initiative's stage is the last entry's.
 """
 
+from __future__ import annotations
+
 import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -29,41 +33,53 @@ from ..models import (
 from .common import require
 from .notifications import _group_emails, notify
 
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
 #: The order in which an initiative usually matures; a new initiative's dates follow it.
-STAGE_ORDER = [Stage.PLANNED, Stage.PILOT, Stage.EMBEDDED, Stage.DISCONTINUED]
+STAGE_ORDER: list[str] = [Stage.PLANNED, Stage.PILOT, Stage.EMBEDDED, Stage.DISCONTINUED]
 STAGES = frozenset(Stage.values)
 
 
-def since_field(stage):
+def since_field(stage: str) -> str:
     """The name every door gives the date a stage began: `pilot_since`."""
     return f"{stage}_since"
 
 
-def _as_date(value):
+@overload
+def _as_date(value: datetime.date) -> datetime.date: ...
+@overload
+def _as_date(value: datetime.date | None) -> datetime.date | None: ...
+def _as_date(value: datetime.date | None) -> datetime.date | None:
     if isinstance(value, datetime.datetime):
         return value.date()
     return value
 
 
-def _stage_label(stage):
+def _stage_label(stage: str) -> str:
     return str(Stage(stage).label)
 
 
-def _since(stage, on):
+def _since(stage: str, on: datetime.date) -> str:
     return _("“%(stage)s” since %(date)s") % {"stage": _stage_label(stage), "date": on.isoformat()}
 
 
-def _confirms(by):
+def _confirms(by: User | None) -> bool:
     """Whether entries written by `by` are confirmed as written: staff who review, the system."""
     return by is None or rules.can_review(by)
 
 
-def stage_dates_from(values):
+def stage_dates_from(values: Mapping[str, Any]) -> dict[str, datetime.date | None]:
     """{stage: date} from a door's cleaned values named by `since_field`."""
     return {stage: values.get(since_field(stage)) for stage in STAGE_ORDER}
 
 
-def check_initial_history(*, stage, dates, today=None):
+def check_initial_history(
+    *,
+    stage: str,
+    dates: Mapping[str, datetime.date | None],
+    today: datetime.date | None = None,
+) -> list[tuple[str, datetime.date]]:
     """Check the history a new initiative starts with and return it as [(stage, date)].
 
     `stage` is where the initiative is today; `dates` maps stages to the date each began.
@@ -74,45 +90,52 @@ def check_initial_history(*, stage, dates, today=None):
     today = today or timezone.localdate()
     if stage not in Stage.values:
         raise ValidationError({"stage": _("Unknown stage “%(stage)s”.") % {"stage": stage}})
-    dates = {key: _as_date(value) for key, value in dates.items() if value}
+    dated: dict[str, datetime.date] = {
+        key: _as_date(value) for key, value in dates.items() if value
+    }
     errors = {}
-    for key in dates:
+    for key in dated:
         if key not in Stage.values:
             errors["stage"] = _("Unknown stage “%(stage)s”.") % {"stage": key}
     if errors:
         raise ValidationError(errors)
     position = STAGE_ORDER.index(stage)
-    if stage not in dates:
+    if stage not in dated:
         errors[since_field(stage)] = _(
             "Give the date the initiative reached the stage “%(stage)s”."
         ) % {"stage": _stage_label(stage)}
     for later in STAGE_ORDER[position + 1 :]:
-        if later in dates:
+        if later in dated:
             errors[since_field(later)] = _(
                 "The initiative is at the stage “%(stage)s”: it has no “%(later)s” date yet. "
                 "Clear it, or choose the stage “%(later)s”."
             ) % {"stage": _stage_label(stage), "later": _stage_label(later)}
     previous = None
     for key in STAGE_ORDER[: position + 1]:
-        if key not in dates or since_field(key) in errors:
+        if key not in dated or since_field(key) in errors:
             continue
-        on = dates[key]
+        on = dated[key]
         if on > today:
             errors[since_field(key)] = _(
                 "%(entry)s is in the future; give the date it really began."
             ) % {"entry": _since(key, on)}
-        elif previous is not None and on < dates[previous]:
+        elif previous is not None and on < dated[previous]:
             errors[since_field(key)] = _("%(entry)s is before the earlier stage, %(earlier)s.") % {
                 "entry": _since(key, on),
-                "earlier": _since(previous, dates[previous]),
+                "earlier": _since(previous, dated[previous]),
             }
         previous = key
     if errors:
         raise ValidationError(errors)
-    return [(key, dates[key]) for key in STAGE_ORDER[: position + 1] if key in dates]
+    return [(key, dated[key]) for key in STAGE_ORDER[: position + 1] if key in dated]
 
 
-def check_history(steps, *, today=None, names=None):
+def check_history(
+    steps: Sequence[tuple[str, datetime.date]],
+    *,
+    today: datetime.date | None = None,
+    names: Sequence[str] | None = None,
+) -> None:
     """Check a whole history, [(stage, date)] in order; the rule an import and a correction share.
 
     Dates never lie in the future and never go back; two entries in a row are never at the
@@ -121,7 +144,7 @@ def check_history(steps, *, today=None, names=None):
     """
     today = today or timezone.localdate()
 
-    def name(index):  # only when a message needs it: many histories are checked at once
+    def name(index: int) -> str:  # only when a message needs it: many histories are checked at once
         return names[index] if names else _since(*steps[index])
 
     if not steps:
@@ -149,7 +172,13 @@ def check_history(steps, *, today=None, names=None):
             )
 
 
-def initial_history(*, initiative, steps, by, reason=""):
+def initial_history(
+    *,
+    initiative: Initiative,
+    steps: Iterable[tuple[str, datetime.date]],
+    by: User | None,
+    reason: str = "",
+) -> list[StageChange]:
     """The first entries of a new initiative's history, not saved yet (an import's batch
     saves many at once; `write_initial_history` saves them one by one)."""
     now = timezone.now()
@@ -174,17 +203,23 @@ def initial_history(*, initiative, steps, by, reason=""):
     return entries
 
 
-def write_initial_history(*, initiative, steps, by, reason=""):
+def write_initial_history(
+    *,
+    initiative: Initiative,
+    steps: Iterable[tuple[str, datetime.date]],
+    by: User | None,
+    reason: str = "",
+) -> None:
     """The first entries of a new initiative's history (called by `initiative_create`)."""
     for entry in initial_history(initiative=initiative, steps=steps, by=by, reason=reason):
         entry.save()
 
 
-def _entries(initiative):
+def _entries(initiative: Initiative) -> list[StageChange]:
     return list(initiative.stage_changes.order_by("changed_on", "changed_at", "pk"))
 
 
-def _renumber(initiative, entries, *, by):
+def _renumber(initiative: Initiative, entries: Iterable[StageChange], *, by: User | None) -> None:
     """Make each entry follow the one before and the initiative's stage the last entry's."""
     previous = ""
     for entry in entries:
@@ -196,7 +231,7 @@ def _renumber(initiative, entries, *, by):
     _set_stage(initiative, previous, by=by)
 
 
-def _set_stage(initiative, stage, *, by):
+def _set_stage(initiative: Initiative, stage: str, *, by: User | None) -> None:
     initiative.stage = stage
     initiative.version += 1
     initiative.updated_at = timezone.now()
@@ -205,16 +240,18 @@ def _set_stage(initiative, stage, *, by):
     initiative.save()
 
 
-def _lock(initiative):
+def _lock(initiative: Initiative) -> Initiative:
     return Initiative.objects.select_for_update().get(pk=initiative.pk)
 
 
-def _check_move_reason(current, to_stage, reason):
+def _check_move_reason(current: str, to_stage: str, reason: str | None) -> None:
     if current == Stage.DISCONTINUED and not (reason or "").strip():
         raise ValidationError(_("Give a reason to move an initiative out of “Discontinued”."))
 
 
-def _check_new_latest(initiative, to_stage, on, *, today):
+def _check_new_latest(
+    initiative: Initiative, to_stage: str, on: datetime.date, *, today: datetime.date
+) -> None:
     """A change that becomes the current stage: after the latest entry, and a real change."""
     if to_stage not in Stage.values:
         raise ValidationError(_("Unknown stage “%(stage)s”.") % {"stage": to_stage})
@@ -236,7 +273,9 @@ def _check_new_latest(initiative, to_stage, on, *, today):
         )
 
 
-def _supersede_proposals(initiative, *, by, keep=None):
+def _supersede_proposals(
+    initiative: Initiative, *, by: User | None, keep: StageProposal | None = None
+) -> None:
     """Close the group's open proposals: staff changed the stage, so they no longer apply."""
     open_proposals = initiative.stage_proposals.filter(status=StageProposal.Status.OPEN)
     if keep is not None:
@@ -268,7 +307,15 @@ def _supersede_proposals(initiative, *, by, keep=None):
 
 
 @transaction.atomic
-def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None, _accepting=None):
+def initiative_change_stage(
+    *,
+    initiative: Initiative,
+    to_stage: str,
+    by: User | None,
+    reason: str = "",
+    on: datetime.date | None = None,
+    _accepting: StageProposal | None = None,
+) -> StageChange:
     """Move the current stage (staff), dated `on` (today by default, never before the latest
     entry). Writes the history and the timeline, and closes the group's open proposals."""
     initiative = _lock(initiative)
@@ -306,12 +353,18 @@ def initiative_change_stage(*, initiative, to_stage, by, reason="", on=None, _ac
     return change
 
 
-def _require_reason(reason):
+def _require_reason(reason: str | None) -> None:
     if not (reason or "").strip():
         raise ValidationError(_("Give the reason for this change to the stage history."))
 
 
-def _apply_history(initiative, entries, *, by, changed):
+def _apply_history(
+    initiative: Initiative,
+    entries: Iterable[StageChange],
+    *,
+    by: User | None,
+    changed: Iterable[StageChange],
+) -> None:
     """Check the history as it will be, then store it: `entries` is the whole history with
     `changed` (new or edited entries among them) not yet saved."""
     ordered = sorted(entries, key=lambda e: (e.changed_on, e.changed_at, e.pk or 0))
@@ -324,7 +377,14 @@ def _apply_history(initiative, entries, *, by, changed):
     _renumber(initiative, ordered, by=by)
 
 
-def _log(initiative, *, by, on, event, params=None):
+def _log(
+    initiative: Initiative,
+    *,
+    by: User | None,
+    on: datetime.date,
+    event: str,
+    params: Mapping[str, object] | None = None,
+) -> None:
     """A timeline entry for the group and staff; its words follow the reader's language."""
     Activity.for_event(
         event,
@@ -337,12 +397,14 @@ def _log(initiative, *, by, on, event, params=None):
     ).save()
 
 
-def _entry_params(entry, prefix=""):
+def _entry_params(entry: StageChange, prefix: str = "") -> dict[str, str]:
     return {f"{prefix}stage": entry.to_stage, f"{prefix}date": entry.changed_on.isoformat()}
 
 
 @transaction.atomic
-def stage_history_record(*, initiative, to_stage, on, by, reason):
+def stage_history_record(
+    *, initiative: Initiative, to_stage: str, on: datetime.date, by: User | None, reason: str
+) -> StageChange:
     """Record a past stage change at its real date, inserted in order (staff).
 
     A change dated after every entry moves the current stage, as `initiative_change_stage`.
@@ -377,7 +439,9 @@ def stage_history_record(*, initiative, to_stage, on, by, reason):
     return entry
 
 
-def _correctable(entry, *, by, reason):
+def _correctable(
+    entry: StageChange, *, by: User | None, reason: str
+) -> tuple[Initiative, list[StageChange], StageChange]:
     """The locked initiative, its stage history and `entry` as it stands in it, for a
     correction or removal by staff with a reason."""
     initiative = _lock(entry.initiative)
@@ -391,7 +455,14 @@ def _correctable(entry, *, by, reason):
 
 
 @transaction.atomic
-def stage_history_correct(*, entry, by, reason, on=None, to_stage=None):
+def stage_history_correct(
+    *,
+    entry: StageChange,
+    by: User | None,
+    reason: str,
+    on: datetime.date | None = None,
+    to_stage: str | None = None,
+) -> StageChange:
     """Correct an entry's date or stage (staff), with a reason kept in the entry's history."""
     initiative, entries, target = _correctable(entry, by=by, reason=reason)
     before = _entry_params(target, "before_")
@@ -413,7 +484,7 @@ def stage_history_correct(*, entry, by, reason, on=None, to_stage=None):
 
 
 @transaction.atomic
-def stage_history_remove(*, entry, by, reason):
+def stage_history_remove(*, entry: StageChange, by: User | None, reason: str) -> None:
     """Remove a wrong entry (staff); the entry's history keeps it with the reason."""
     initiative, entries, target = _correctable(entry, by=by, reason=reason)
     remaining = [e for e in entries if e.pk != target.pk]
@@ -436,7 +507,13 @@ def stage_history_remove(*, entry, by, reason):
 
 
 @transaction.atomic
-def stage_history_replace(*, initiative, steps, by, reason):
+def stage_history_replace(
+    *,
+    initiative: Initiative,
+    steps: Sequence[tuple[str, datetime.date]],
+    by: User | None,
+    reason: str,
+) -> bool:
     """Make the history `steps` ([(stage, date)] in order), as an import states it (staff).
 
     Entries that stay (same stage, same date) are kept as they are, with their reason and
@@ -480,7 +557,7 @@ def stage_history_replace(*, initiative, steps, by, reason):
 
 
 @transaction.atomic
-def stage_history_confirm(*, initiative, by):
+def stage_history_confirm(*, initiative: Initiative, by: User | None) -> int:
     """A case officer confirms the dates the group reported; returns how many."""
     initiative = _lock(initiative)
     require(by, "initiatives.review_case", initiative, _("Only staff confirm stage dates."))
@@ -497,7 +574,14 @@ def stage_history_confirm(*, initiative, by):
     return count
 
 
-def check_proposal(initiative, to_stage, effective_on, reason, *, today=None):
+def check_proposal(
+    initiative: Initiative,
+    to_stage: str,
+    effective_on: datetime.date,
+    reason: str,
+    *,
+    today: datetime.date | None = None,
+) -> None:
     """The rules a proposal meets when made: the checks of a direct change at that date."""
     today = today or timezone.localdate()
     if not (reason or "").strip():
@@ -507,7 +591,14 @@ def check_proposal(initiative, to_stage, effective_on, reason, *, today=None):
 
 
 @transaction.atomic
-def stage_proposal_create(*, initiative, to_stage, by, reason, effective_on=None):
+def stage_proposal_create(
+    *,
+    initiative: Initiative,
+    to_stage: str,
+    by: User | None,
+    reason: str,
+    effective_on: datetime.date | None = None,
+) -> StageProposal:
     """A group member proposes a stage change that took effect on `effective_on` (today by
     default); allowed at any review status. A case officer accepts or declines it."""
     require(
@@ -538,7 +629,9 @@ def stage_proposal_create(*, initiative, to_stage, by, reason, effective_on=None
 
 
 @transaction.atomic
-def stage_proposal_decide(*, proposal, by, accept, note=""):
+def stage_proposal_decide(
+    *, proposal: StageProposal, by: User | None, accept: bool, note: str = ""
+) -> StageProposal:
     proposal = StageProposal.objects.select_for_update().get(pk=proposal.pk)
     require(
         by, "initiatives.review_case", proposal.initiative, _("Only staff decide stage proposals.")

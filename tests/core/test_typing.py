@@ -19,6 +19,8 @@ TYPED = {
     "initiatives/services/memberships.py",
     "initiatives/services/review.py",
     "initiatives/services/timeline.py",
+    "initiatives/services/stages.py",
+    "initiatives/services/parts.py",
     "survey/imports.py",
     "survey/importrows.py",
     "survey/importstaging.py",
