@@ -21,6 +21,8 @@ TYPED = {
     "initiatives/services/timeline.py",
     "initiatives/services/stages.py",
     "initiatives/services/parts.py",
+    "initiatives/services/initiatives.py",
+    "initiatives/imports",
     "survey/imports.py",
     "survey/importrows.py",
     "survey/importstaging.py",
