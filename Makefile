@@ -59,16 +59,17 @@ messages: install
 
 # The whole suite, spread over the machine's cores by pytest-xdist (PYTEST_WORKERS=0 runs it
 # in one process). Each worker has its own test database and live-server port and runs whole
-# files (--dist loadfile), so a module-scoped fixture is built once; after a transactional
+# files (--dist loadgroup, one group per file), so a module-scoped fixture is built once, but
+# for the large tables tests/conftest.py names, whose cells are spread; after a transactional
 # test, tests/conftest.py loads the migrations' data again for the worker's next file.
 PYTEST_WORKERS ?= auto
 pytest: install browser-deps
-	$(TEST_ENV) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(TEST_ENV) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # A quick loop while working: everything but the slow tests (browser, schema fuzzing,
 # subprocesses, the multi-instance test).
 test-quick: install browser-deps
-	$(TEST_ENV) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadfile -m "not slow" $(PYTEST_ARGS)
+	$(TEST_ENV) $(VENV)/bin/pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "not slow" $(PYTEST_ARGS)
 
 # The API's OpenAPI schema must generate without a warning (docs: /api/docs/).
 schema-check: install

@@ -165,8 +165,28 @@ BOTH_DATABASES = (
 )
 
 
-@pytest.hookimpl(trylast=True)
+# Files whose tests are independent cells of one table over a world built per worker (a
+# module-scoped fixture): `make test` spreads their tests over the workers one by one. Every
+# other file goes to one worker whole (`--dist loadgroup`, one group per file), as a file's
+# module-scoped servers, ports, Redis database or subprocesses may assume.
+SPLIT_ACROSS_WORKERS = {
+    "tests/security/test_permission_table.py",
+    "tests/security/test_every_url.py",
+    "tests/core/test_layering.py",
+}
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    """One xdist group per file, but for the tables above; before xdist reads the groups."""
+    for item in items:
+        path = item.nodeid.split("::", 1)[0]
+        if path not in SPLIT_ACROSS_WORKERS:
+            item.add_marker(pytest.mark.xdist_group(path))
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def _mark_and_order(config, items):
     """Mark the slow and the both-databases tests, then put the slow files first.
 
     `make test` hands whole files to its xdist workers in collection order; slow files last
