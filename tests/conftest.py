@@ -178,24 +178,12 @@ SPLIT_ACROSS_WORKERS = {
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    """One xdist group per file, but for the tables above; before xdist reads the groups."""
+    """Mark the slow and the both-databases tests, and give each file its xdist group (but
+    for the tables above): before `-m` selects by marker and xdist reads the groups."""
     for item in items:
         path = item.nodeid.split("::", 1)[0]
         if path not in SPLIT_ACROSS_WORKERS:
             item.add_marker(pytest.mark.xdist_group(path))
-
-
-@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
-def _mark_and_order(config, items):
-    """Mark the slow and the both-databases tests, then put the slow files first.
-
-    `make test` hands whole files to its xdist workers in collection order; slow files last
-    would leave one worker finishing them while the other sits idle. The order within a file
-    stays; a file's flush of the migrations' data is undone after it whatever comes next
-    (`pytest_runtest_teardown`).
-    """
-    for item in items:
-        path = item.nodeid.split("::", 1)[0]
         if (
             path in SLOW_MODULES
             or item.get_closest_marker("browser")
@@ -204,6 +192,17 @@ def _mark_and_order(config, items):
             item.add_marker(pytest.mark.slow)
         if path.startswith(BOTH_DATABASES) and not item.get_closest_marker("browser"):
             item.add_marker(pytest.mark.both_databases)
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
+def _slow_files_first(config, items):
+    """Put the slow files first, after pytest-django's own ordering.
+
+    `make test` hands whole files to its xdist workers in collection order; slow files last
+    would leave one worker finishing them while the other sits idle. The order within a file
+    stays; a file's flush of the migrations' data is undone after it whatever comes next
+    (`pytest_runtest_teardown`).
+    """
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 

@@ -5,6 +5,10 @@ with, direct changes by staff, past changes recorded at their real date, correct
 removals with a reason, confirmation of the dates a group reported, and the group's
 proposals. After each write the history is put back in order, every entry's `from_stage`
 follows from the one before, and the initiative's stage is the last entry's.
+
+The module is a little over 600 lines because it is the one home of the stage rules: the
+date rules, the writes that keep the history in order and the proposals all read the same
+history helpers, and splitting them would put one rule in two places.
 """
 
 from __future__ import annotations

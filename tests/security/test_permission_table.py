@@ -7,6 +7,9 @@ table does not re-derive them from the code under test.
 
 `test_every_route_is_in_the_table` fails when the URLconf has a pattern the table does
 not cover. Each cell is its own test: `test_cell[<row>-<identity>]`.
+
+The module is long because it is one table, written out row by row, with the world it runs
+in: split across files, a new URL could be covered in one and forgotten in another.
 """
 
 import copy
