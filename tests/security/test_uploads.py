@@ -25,10 +25,13 @@ LINUX_ELF = b"\x7fELF\x02\x01\x01" + b"\x00" * 64
 
 
 def _zip(**members):
+    """A ZIP of the members, dated 2026-01-01: the same bytes (and test ids) in every process
+    that collects this file, as pytest-xdist requires of its workers."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as package:
         for name, content in members.items():
-            package.writestr(name.replace("__", "/"), content)
+            member = zipfile.ZipInfo(name.replace("__", "/"), date_time=(2026, 1, 1, 0, 0, 0))
+            package.writestr(member, content)
     return buffer.getvalue()
 
 
