@@ -135,6 +135,10 @@ SLOW_MODULES = {
     "tests/faults/test_backup_restore.py",
     "tests/security/test_deploy.py",  # starts Django in subprocesses
     "tests/initiatives/test_seed_demo.py",
+    # pytest in subprocesses: how the suite itself is run
+    "tests/suite/test_markers.py",
+    "tests/suite/test_parallel_runs.py",
+    "tests/suite/test_xdist_groups.py",
 }
 
 
@@ -166,13 +170,15 @@ BOTH_DATABASES = (
 
 
 # Files whose tests are independent cells of one table over a world built per worker (a
-# module-scoped fixture): `make test` spreads their tests over the workers one by one. Every
+# module-scoped fixture), or parts of one long check that each build their own world (the
+# browser's tour of every page): `make test` spreads their tests over the workers one by one. Every
 # other file goes to one worker whole (`--dist loadgroup`, one group per file), as a file's
 # module-scoped servers, ports, Redis database or subprocesses may assume.
 SPLIT_ACROSS_WORKERS = {
     "tests/security/test_permission_table.py",
     "tests/security/test_every_url.py",
     "tests/core/test_layering.py",
+    "tests/browser/test_every_page.py",
 }
 
 
@@ -194,16 +200,23 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.both_databases)
 
 
-@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")
-def _slow_files_first(config, items):
+class _SlowFilesFirst:
     """Put the slow files first, after pytest-django's own ordering.
 
     `make test` hands whole files to its xdist workers in collection order; slow files last
     would leave one worker finishing them while the other sits idle. The order within a file
     stays; a file's flush of the migrations' data is undone after it whatever comes next
-    (`pytest_runtest_teardown`).
+    (`pytest_runtest_teardown`). A plugin object of its own: pytest reads only the hooks
+    named `pytest_*` of a conftest, one function a name, and this one must run last.
     """
-    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config, items):
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(_SlowFilesFirst(), "coprod-slow-files-first")
 
 
 def _flushes_the_database(item):
