@@ -34,23 +34,35 @@ def _sign_in(context, path, username, password):
     page.goto(path)
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", password)
-    page.locator("form [type=submit]").last.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("form [type=submit]").last.click()
+    assert "/login/" not in page.url, f"{username} could not sign in ({page.url})"
     page.close()
 
 
-def test_public_pages_in_english_and_french(world, browser, live_server):
+# The admin's pages are checked in this many tests, which `make test` spreads over its workers.
+ADMIN_PARTS = 3
+
+KEY_PUBLIC_PAGES = {0: "home", 1: "list", 4: "case", 9: "maturity", 12: "country"}
+
+
+def test_public_pages_in_english(world, browser, live_server):
     paths = public_pages()
-    key = {paths[0]: "home", paths[1]: "list", paths[4]: "case", paths[9]: "maturity"}
-    key[paths[12]] = "country"
+    key = {paths[index]: name for index, name in KEY_PUBLIC_PAGES.items()}
     context = _context(browser, live_server)
     problems = check_pages(context, paths, "public-en", screenshots=key)
+    assert not problems, "\n".join(problems)
+
+
+def test_public_pages_in_french(world, browser, live_server):
+    paths = public_pages()
+    key = {f"/fr{paths[index]}": name for index, name in KEY_PUBLIC_PAGES.items()}
     french = _context(browser, live_server, "fr-FR")
-    problems += check_pages(
+    problems = check_pages(
         french,
         [f"/fr{path}" for path in paths if not path.startswith("/api/")] + ["/fr/api/"],
         "public-fr",
-        screenshots={f"/fr{path}": name for path, name in key.items()},
+        screenshots=key,
     )
     assert not problems, "\n".join(problems)
 
@@ -68,16 +80,18 @@ def test_member_pages(world, browser, live_server):
     assert not problems, "\n".join(problems)
 
 
-def test_staff_admin_pages(world, browser, live_server):
+@pytest.mark.parametrize("part", range(ADMIN_PARTS))
+def test_staff_admin_pages(world, browser, live_server, part):
     context = _context(browser, live_server)
     _sign_in(context, "/admin/login/", "staff", "staff-demo")
-    paths = admin_pages()
     key = {
         "/admin/": "index",
         "/admin/initiatives/initiative/": "initiatives",
         "/admin/initiatives/initiative/?queue=waiting": "review-queue",
     }
-    problems = check_pages(context, paths, "admin", screenshots=key)
+    problems = check_pages(
+        context, admin_pages()[part::ADMIN_PARTS], f"admin-{part}", screenshots=key
+    )
     assert not problems, "\n".join(problems)
 
 

@@ -72,8 +72,9 @@ def _signed_in(browser, live_server):
     page.goto("/admin/login/")
     page.fill("input[name=username]", "staff")
     page.fill("input[name=password]", "staff-demo")
-    page.locator("form [type=submit]").last.click()
-    page.wait_for_load_state("networkidle")
+    with page.expect_navigation(wait_until="load"):
+        page.locator("form [type=submit]").last.click()
+    assert "/login/" not in page.url, f"staff could not sign in ({page.url})"
     return page
 
 
@@ -105,7 +106,7 @@ def test_job_pages_in_the_admin_and_on_the_site(jobs, browser, live_server):
             ("admin", f"/admin/survey/job/{job.pk}/change/"),
             ("site", f"/jobs/{job.pk}/"),
         ):
-            page.goto(url, wait_until="networkidle")
+            page.goto(url, wait_until="load")
             problems += _check(page, f"{where}-{name}")
     assert not problems, "\n".join(problems)
 
