@@ -8,7 +8,10 @@ PORT ?= 8000
 
 # A local development key, only ever used with DEBUG on by `make run`.
 DEV_ENV := DEBUG=true SECRET_KEY=$${SECRET_KEY:-local-development-only-not-for-production}
-TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production}
+# Tests keep Python's compiled files and pytest's rewritten test modules (in __pycache__/, ignored
+# by git) even where the environment says not to write them (PYTHONDONTWRITEBYTECODE): every
+# worker and every subprocess of the suite would otherwise compile them again.
+TEST_ENV := SECRET_KEY=$${SECRET_KEY:-test-only-not-for-production} PYTHONDONTWRITEBYTECODE=
 
 .PHONY: install browser-deps run test test-quick lint typecheck format migrations-check schema-check messages pytest bench-tools bench bench-quick backup restore clean
 
