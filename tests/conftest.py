@@ -1,4 +1,5 @@
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -6,15 +7,26 @@ import pytest
 from tests.factories import MembershipFactory, OrganisationFactory, StaffFactory, UserFactory
 
 
-@pytest.fixture(autouse=True)
-def _media_in_tmp(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
+@pytest.fixture(scope="session")
+def _media_base(tmp_path_factory):
+    return tmp_path_factory.mktemp("media")
 
 
 @pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Real hashing costs about a second per user on these machines; tests make hundreds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _media_in_tmp(settings, _media_base):
+    # A folder of its own for each test's uploads. Not `tmp_path`: pytest numbers those by
+    # listing every one made before, which grows with each of a worker's thousands of tests.
+    settings.MEDIA_ROOT = _media_base / uuid.uuid4().hex
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing():
+    # Real hashing costs about a second per user on these machines; tests make hundreds,
+    # module-scoped fixtures included (hence the whole session).
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -133,6 +145,7 @@ SLOW_MODULES = {
     "tests/api/test_schema.py",  # schema fuzzing (schemathesis)
     "tests/faults/test_import_interrupted.py",  # kills an import in a subprocess
     "tests/faults/test_backup_restore.py",
+    "tests/faults/test_worker_killed.py",  # kills real job workers mid-import
     "tests/security/test_deploy.py",  # starts Django in subprocesses
     "tests/initiatives/test_seed_demo.py",
     # pytest in subprocesses: how the suite itself is run
