@@ -41,14 +41,9 @@ def _url():
     return f"postgres://{user}{password}@{host}:{port}/{config['NAME']}"
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_killed_worker_writes_nothing_and_its_job_fails_with_a_retry(settings):
-    if connection.vendor != "postgresql":
-        pytest.skip("runs a real worker process on the shared database; CI runs it on PostgreSQL")
-    owner = staff_in_role(SURVEY_MANAGER)
-    key = keep_upload(SimpleUploadedFile("big.csv", _survey_file()), owner=owner)
-    job = survey_import_start(owner=owner, upload_key=key, create_wave=True)
-    # The transaction is already committed (transactional test): enqueue by hand.
+def _kill_the_worker_mid_job(job, media_root):
+    """Enqueue `job`, run a real `db_worker` on the shared database, and kill it (SIGKILL) once
+    the job has reported rows read."""
     from survey.jobs import run_job
 
     run_job.enqueue(str(job.pk))
@@ -56,7 +51,7 @@ def test_a_killed_worker_writes_nothing_and_its_job_fails_with_a_retry(settings)
         **os.environ,
         "DATABASE_URL": _url(),
         "SECRET_KEY": "x",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "MEDIA_ROOT": str(media_root),
         "TASKS_BACKEND": "database",
         "JOB_HEARTBEAT_SECONDS": "0.1",
     }
@@ -82,6 +77,17 @@ def test_a_killed_worker_writes_nothing_and_its_job_fails_with_a_retry(settings)
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_killed_worker_writes_nothing_and_its_job_fails_with_a_retry(settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("runs a real worker process on the shared database; CI runs it on PostgreSQL")
+    owner = staff_in_role(SURVEY_MANAGER)
+    key = keep_upload(SimpleUploadedFile("big.csv", _survey_file()), owner=owner)
+    job = survey_import_start(owner=owner, upload_key=key, create_wave=True)
+    # The transaction is already committed (transactional test): enqueued by hand.
+    _kill_the_worker_mid_job(job, settings.MEDIA_ROOT)
     # PostgreSQL notices the vanished client and rolls its transaction back.
     time.sleep(1)
     assert Respondent.objects.filter(wave__code="KILLED-1").count() == 0
@@ -120,39 +126,7 @@ def test_a_killed_register_import_writes_nothing_and_its_job_fails_with_a_retry(
     job = register_import_start(
         owner=owner, upload=SimpleUploadedFile("register.csv", text.encode()), dry_run=False
     )
-    from survey.jobs import run_job
-
-    run_job.enqueue(str(job.pk))
-    env = {
-        **os.environ,
-        "DATABASE_URL": _url(),
-        "SECRET_KEY": "x",
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "TASKS_BACKEND": "database",
-        "JOB_HEARTBEAT_SECONDS": "0.1",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--interval", "0.1", "--no-startup-delay"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            seen = Job.objects.get(pk=job.pk)
-            if seen.status == Job.Status.RUNNING and seen.rows_read > 0:
-                break
-            assert seen.status != Job.Status.DONE, "the import ended before the kill"
-            time.sleep(0.02)
-        else:
-            pytest.fail("the worker never reported progress")
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait(timeout=10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
+    _kill_the_worker_mid_job(job, settings.MEDIA_ROOT)
     time.sleep(1)
     assert not Initiative.objects.filter(title__startswith="Killed ").exists()
     later = timezone.now() + timedelta(seconds=settings.JOB_STALE_SECONDS + 1)
