@@ -32,8 +32,11 @@ PARENT_PARAMETER = OpenApiParameter(
 
 def initiative_for(request, reference, *, write):
     """The initiative the user may see (404 otherwise); 403 when writing is not theirs."""
-    initiative = get_object_or_404(Initiative.objects.visible_to(request.user), reference=reference)
-    if write and not Initiative.objects.editable_by(request.user).filter(pk=initiative.pk).exists():
+    initiative = get_object_or_404(
+        Initiative.objects.visible_to(request.user).with_editable(request.user),
+        reference=reference,
+    )
+    if write and not initiative.editable:
         raise exceptions.PermissionDenied(
             _("Only members of the owner organisation and staff change this initiative.")
         )

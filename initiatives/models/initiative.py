@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -74,6 +74,16 @@ class InitiativeQuerySet(models.QuerySet):
             return self.none()
         condition = editable_initiatives_q(user)
         return self.active() if condition is None else self.active().filter(condition)
+
+    def with_editable(self, user):
+        """Each row with `editable`: whether `user` may change it (`editable_by`).
+
+        The flag is read in the same statement as the row, so both answers come from one
+        moment: a record archived between two separate queries would be found by the first
+        and then refused by the second as if it were not the user's to change.
+        """
+        editable = self.model.objects.editable_by(user).filter(pk=OuterRef("pk"))
+        return self.annotate(editable=Exists(editable))
 
 
 def reviewing_staff():

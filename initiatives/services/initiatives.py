@@ -270,15 +270,19 @@ def initiative_touch(*, initiative: Initiative, by: User | None) -> None:
 def _set_archived(
     *, initiative: Initiative, by: User | None, expected_version: int | None, archived: bool
 ) -> Initiative:
-    current = _locked_copy(initiative)
     if archived:
-        require(by, "initiatives.change_case", current, _("You cannot archive this initiative."))
+        rule, refusal = "initiatives.change_case", _("You cannot archive this initiative.")
     else:
-        require(by, "initiatives.restore_case", current, _("Only staff restore initiatives."))
+        rule, refusal = "initiatives.restore_case", _("Only staff restore initiatives.")
+    current = _locked_copy(initiative)
     if expected_version is not None and current.version != expected_version:
         raise StaleEdit(current.version)
     if current.is_archived == archived:
-        return _show(initiative, current)  # already so: nothing to write, nothing lost
+        # Someone did it first: nothing to write, nothing lost. The right is judged on the
+        # record as the caller found it, since as it is now (archived) members hold none.
+        require(by, rule, initiative, refusal)
+        return _show(initiative, current)
+    require(by, rule, current, refusal)
     claim_version(initiative=current, by=by, expected_version=current.version)
     current.archived_at = timezone.now() if archived else None
     current._history_user = by

@@ -212,8 +212,8 @@ def initiative_detail(request, reference):
         "factors",
         Prefetch("stage_changes"),
     )
-    initiative = visible_initiative(request, reference, queryset)
-    can_edit = Initiative.objects.editable_by(request.user).filter(pk=initiative.pk).exists()
+    initiative = visible_initiative(request, reference, queryset.with_editable(request.user))
+    can_edit = initiative.editable
     frameworks = {}
     for name in ("accountability", "budget"):
         try:

@@ -17,9 +17,11 @@ def visible_initiative(request, reference, queryset=None):
 def editable_initiative(request, reference):
     """The initiative if the user may change it: 404 if unseen, 403 if only readable."""
     initiative = visible_initiative(
-        request, reference, Initiative.objects.select_related("organisation")
+        request,
+        reference,
+        Initiative.objects.select_related("organisation").with_editable(request.user),
     )
-    if not Initiative.objects.editable_by(request.user).filter(pk=initiative.pk).exists():
+    if not initiative.editable:
         raise PermissionDenied(_("Only members of the owner organisation can change this."))
     return initiative
 

@@ -4,6 +4,7 @@ import pytest
 
 from initiatives.models import Initiative
 from tests.factories import make_initiative
+from tests.parallel import archived_right_after_lookup
 
 pytestmark = pytest.mark.django_db
 
@@ -90,3 +91,19 @@ def test_a_malformed_if_match_is_a_validation_error(as_user, member, initiative)
     )
     assert response.status_code == 400
     assert "If-Match" in response.json()["details"]
+
+
+@pytest.mark.parametrize("method", ["patch", "delete"])
+def test_a_record_archived_during_the_lookup_is_never_refused_as_not_yours(
+    as_user, member, initiative, method
+):
+    # The record is found and its write right read in one statement; archived right after,
+    # the write meets the moved version (412), never a 403 telling a member it is not theirs.
+    url = f"/api/initiatives/{initiative.reference}/"
+    with archived_right_after_lookup(initiative):
+        response = getattr(as_user(member), method)(
+            url, {"title": "Mine"}, format="json", HTTP_IF_MATCH='"1"'
+        )
+    assert response.status_code == 412, response.content
+    assert response["ETag"] == '"2"'
+    assert Initiative.objects.get(pk=initiative.pk).title != "Mine"

@@ -17,6 +17,7 @@ from initiatives.models import (
     StageProposal,
 )
 from tests.factories import add_participation, make_initiative
+from tests.parallel import archived_right_after_lookup
 from tests.portal.helpers import initiative_form_data, item_pk
 
 
@@ -160,6 +161,18 @@ def test_a_stale_edit_is_refused_and_the_input_kept(client, member, published, s
     assert f'href="{published.get_absolute_url()}" target="_blank"' in page
     published.refresh_from_db()
     assert published.title == "Theirs"
+
+
+def test_a_record_archived_as_the_edit_is_saved_gives_the_stale_page(client, member, published):
+    # The record and the member's right to change it are read in one statement: archived
+    # right after, the save meets the moved version (409, input kept), never a 403.
+    client.force_login(member)
+    data = initiative_form_data(published.organisation, published, title="Mine, typed carefully")
+    with archived_right_after_lookup(published):
+        response = client.post(_edit(published), data)
+    assert response.status_code == 409
+    assert "Mine, typed carefully" in response.content.decode()
+    assert Initiative.objects.get(pk=published.pk).title != "Mine, typed carefully"
 
 
 def test_editing_only_the_grid_makes_open_editors_stale(client, member, published):
