@@ -126,7 +126,13 @@ def _allow_orm_beside_playwright(monkeypatch):
 def browser(_allow_orm_beside_playwright):
     """One headless Chromium per test, closed at its end: while Playwright runs, this thread
     has an event loop, which other tests' own Playwright sessions and database set-up must
-    not inherit. Skips the test when the machine has no Chromium."""
+    not inherit. Skips the test when the machine has no Chromium.
+
+    With that loop running, Django keeps this thread's database connections apart from its
+    usual ones (per context, not per thread), so the test's own queries open a connection
+    of their own. It is closed here, while the loop still runs: left open, it would keep the
+    test database from being dropped at the end of the run."""
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
@@ -136,6 +142,7 @@ def browser(_allow_orm_beside_playwright):
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
         )
         yield browser
+        connections.close_all()
         browser.close()
 
 
