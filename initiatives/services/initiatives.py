@@ -279,7 +279,8 @@ def _set_archived(
         raise StaleEdit(current.version)
     if current.is_archived == archived:
         # Someone did it first: nothing to write, nothing lost. The right is judged on the
-        # record as the caller found it, since as it is now (archived) members hold none.
+        # record as the caller found it: once archived, only staff hold rights on it, so
+        # judging it as it is now would refuse a member whose archive merely came second.
         require(by, rule, initiative, refusal)
         return _show(initiative, current)
     require(by, rule, current, refusal)
