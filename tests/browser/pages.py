@@ -117,6 +117,16 @@ def admin_pages():
     return pages
 
 
+def sign_in(page, path, username, password):
+    """Sign in through the login form at `path`; fails the test if the form comes back."""
+    page.goto(path)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    with page.expect_navigation(wait_until="load"):
+        page.locator("form [type=submit]").last.click()
+    assert "/login/" not in page.url, f"{username} could not sign in ({page.url})"
+
+
 def run_axe(page):
     """axe-core's violations on the page as it is now: [(impact, rule, count, targets)]."""
     if not page.evaluate("typeof axe === 'object'"):  # see `check_pages`

@@ -8,7 +8,7 @@ import pytest
 from initiatives import services
 from initiatives.models import Initiative
 from survey.models import Item
-from tests.browser.pages import run_axe
+from tests.browser.pages import run_axe, sign_in
 from tests.factories import StaffFactory, add_participation, make_initiative
 
 pytestmark = [
@@ -79,11 +79,7 @@ def test_the_case_page_puts_title_stage_and_review_on_the_first_screen(
         base_url=live_server.url, bypass_csp=True, viewport={"width": 1280, "height": SCREEN}
     )
     page = context.new_page()
-    page.goto("/admin/login/")
-    page.fill("input[name=username]", "officer")
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form [type=submit]").last.click()
-    page.wait_for_load_state("networkidle")
+    sign_in(page, "/admin/login/", "officer", PASSWORD)
 
     page.goto(f"/admin/initiatives/initiative/{case.pk}/change/", wait_until="networkidle")
     screenshot(page, "admin-case-page-1280")

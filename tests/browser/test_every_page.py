@@ -11,6 +11,7 @@ from tests.browser.pages import (
     member_pages,
     public_pages,
     seed_demo,
+    sign_in,
 )
 
 pytestmark = [
@@ -31,12 +32,7 @@ def _context(browser, live_server, locale="en-GB"):
 
 def _sign_in(context, path, username, password):
     page = context.new_page()
-    page.goto(path)
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    with page.expect_navigation(wait_until="load"):
-        page.locator("form [type=submit]").last.click()
-    assert "/login/" not in page.url, f"{username} could not sign in ({page.url})"
+    sign_in(page, path, username, password)
     page.close()
 
 

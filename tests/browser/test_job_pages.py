@@ -6,7 +6,15 @@ or serious, at 360 px and at 1280 px, and no page wider than a 360 px window."""
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from tests.browser.pages import ACCEPTED, ARTIFACTS, AXE, overflow, run_axe, seed_demo
+from tests.browser.pages import (
+    ACCEPTED,
+    ARTIFACTS,
+    AXE,
+    overflow,
+    run_axe,
+    seed_demo,
+    sign_in,
+)
 
 pytestmark = [
     pytest.mark.browser,
@@ -69,12 +77,7 @@ def _signed_in(browser, live_server):
     # axe is injected as a script: the page's CSP would refuse it.
     context = browser.new_context(base_url=live_server.url, locale="en-GB", bypass_csp=True)
     page = context.new_page()
-    page.goto("/admin/login/")
-    page.fill("input[name=username]", "staff")
-    page.fill("input[name=password]", "staff-demo")
-    with page.expect_navigation(wait_until="load"):
-        page.locator("form [type=submit]").last.click()
-    assert "/login/" not in page.url, f"staff could not sign in ({page.url})"
+    sign_in(page, "/admin/login/", "staff", "staff-demo")
     return page
 
 
