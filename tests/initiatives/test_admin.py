@@ -450,6 +450,23 @@ def test_archive_action_keeps_everything(staff_client, staff):
     assert initiative.participations.count() == 1
 
 
+def test_archiving_an_initiative_someone_archived_meanwhile_changes_nothing(staff_client, staff):
+    initiative = make_initiative(by=staff)
+    services.initiative_archive(initiative=initiative, by=staff, expected_version=None)
+    version = Initiative.objects.get(pk=initiative.pk).version
+
+    response = staff_client.post(
+        CHANGELIST + "?archived=yes",
+        {"action": "archive_selected", "_selected_action": [initiative.pk], "index": 0},
+        follow=True,
+    )
+
+    assert response.status_code == 200
+    saved = Initiative.objects.get(pk=initiative.pk)
+    assert saved.is_archived
+    assert saved.version == version
+
+
 # CSV export ----------------------------------------------------------------------------
 
 

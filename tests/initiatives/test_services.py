@@ -182,6 +182,48 @@ def test_archive_hides_and_restore_brings_back(staff):
     assert Initiative.objects.active().filter(pk=initiative.pk).exists()
 
 
+def _archived_by_someone_else(initiative, staff):
+    """Archive the record through another copy, as a second person would; `initiative`
+    stays the copy its holder found, still active."""
+    other_copy = Initiative.objects.get(pk=initiative.pk)
+    services.initiative_archive(initiative=other_copy, by=staff, expected_version=None)
+    return other_copy.version
+
+
+def test_an_archive_that_comes_second_changes_nothing_and_is_not_refused(
+    member, organisation, staff
+):
+    initiative = make_initiative(by=staff, organisation=organisation)
+    archived_at_version = _archived_by_someone_else(initiative, staff)
+    history = Initiative.history.filter(id=initiative.pk).count()
+
+    services.initiative_archive(initiative=initiative, by=member, expected_version=None)
+
+    saved = Initiative.objects.get(pk=initiative.pk)
+    assert saved.is_archived
+    assert saved.version == archived_at_version
+    assert Initiative.history.filter(id=initiative.pk).count() == history
+    assert initiative.version == archived_at_version  # the caller's copy now shows it
+
+
+def test_an_archive_that_comes_second_with_the_old_version_is_stale(member, organisation, staff):
+    initiative = make_initiative(by=staff, organisation=organisation)
+    found_at = initiative.version
+    archived_at_version = _archived_by_someone_else(initiative, staff)
+    with pytest.raises(services.StaleEdit) as stale:
+        services.initiative_archive(initiative=initiative, by=member, expected_version=found_at)
+    assert stale.value.current_version == archived_at_version
+
+
+def test_an_already_archived_record_is_still_refused_to_an_outsider(
+    other_member, organisation, staff
+):
+    initiative = make_initiative(by=staff, organisation=organisation)
+    _archived_by_someone_else(initiative, staff)
+    with pytest.raises(PermissionDenied):
+        services.initiative_archive(initiative=initiative, by=other_member, expected_version=None)
+
+
 def test_stage_proposal_accepted_changes_stage(member, organisation, staff):
     initiative = make_initiative(by=staff, organisation=organisation, stage=Stage.PILOT)
     proposal = services.stage_proposal_create(
