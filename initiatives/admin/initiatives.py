@@ -137,7 +137,15 @@ class StageChangeInline(ReadOnlyInline):
 
 class StageProposalInline(ReadOnlyInline):
     model = StageProposal
-    fields = ("proposed_at", "to_stage", "reason", "proposed_by", "status", "decided_by")
+    fields = (
+        "proposed_at",
+        "to_stage",
+        "effective_on",
+        "reason",
+        "proposed_by",
+        "status",
+        "decided_by",
+    )
     classes = FOLDED
 
     def get_queryset(self, request):

@@ -40,6 +40,7 @@ class StageProposalAdmin(ReadOnlyAdmin):
         "initiative",
         "current_stage",
         "to_stage",
+        "effective_on",
         "status",
         "proposed_by",
         "proposed_at",
@@ -51,6 +52,7 @@ class StageProposalAdmin(ReadOnlyAdmin):
     fields = (
         "initiative",
         "to_stage",
+        "effective_on",
         "reason",
         "proposed_by",
         "proposed_at",
