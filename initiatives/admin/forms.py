@@ -193,9 +193,12 @@ class StageHistoryForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Kept in the history with the change; required except to confirm."),
     )
+    # The version the page showed: a history changed meanwhile is not changed over it.
+    opened_version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, initiative, **kwargs):
         super().__init__(*args, **kwargs)
+        self.initial.setdefault("opened_version", initiative.version)
         self.fields["entry"].queryset = initiative.stage_changes.order_by(
             "changed_on", "changed_at", "pk"
         )

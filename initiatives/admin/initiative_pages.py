@@ -19,7 +19,7 @@ from ..imports import import_initiatives
 from ..jobs import register_import_start
 from ..models import Stage
 from .base import action_page, error_text, submitted_form
-from .forms import RegisterImportForm, StageForm, StageHistoryForm
+from .forms import RegisterImportForm, StageForm, StageHistoryForm, stale_message
 from .initiative_actions import change_stage
 
 
@@ -144,6 +144,7 @@ class InitiativePages:
                 on=data["on"],
                 by=request.user,
                 reason=data["reason"],
+                expected_version=data["opened_version"],
             )
         elif operation == StageHistoryForm.CORRECT:
             services.stage_history_correct(
@@ -152,10 +153,14 @@ class InitiativePages:
                 reason=data["reason"],
                 on=data["on"],
                 to_stage=data["to_stage"] or None,
+                expected_version=data["opened_version"],
             )
         elif operation == StageHistoryForm.REMOVE:
             services.stage_history_remove(
-                entry=data["entry"], by=request.user, reason=data["reason"]
+                entry=data["entry"],
+                by=request.user,
+                reason=data["reason"],
+                expected_version=data["opened_version"],
             )
         else:
             services.stage_history_confirm(initiative=initiative, by=request.user)
@@ -172,6 +177,15 @@ class InitiativePages:
         if form.is_valid():
             try:
                 self._edit_history(request, initiative, form)
+            except services.StaleEdit as stale:
+                # Nothing was written: show the history as it is now, for a fresh start.
+                opened = form.cleaned_data["opened_version"]
+                self.message_user(
+                    request, stale_message(opened, stale.current_version), messages.ERROR
+                )
+                initiative.refresh_from_db()
+                form = StageHistoryForm(initiative=initiative)
+                status = 409
             except ValidationError as exc:
                 self.message_user(request, error_text(exc), messages.ERROR)
                 status = 400

@@ -227,7 +227,8 @@ class StageProposalViewSet(InitiativePartViewSet, mixins.ListModelMixin):
     list=extend_schema(
         summary="Stage history",
         description="The initiative's stage history in date order, each entry with whether "
-        "its date is confirmed by a case officer or only reported by the group.",
+        "its date is confirmed by a case officer or only reported by the group. The ETag "
+        "is the initiative's version, to send as If-Match when changing the history.",
         responses={200: StageChangeSerializer(many=True), **errors(400, 404)},
     ),
 )
@@ -247,6 +248,9 @@ class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
             .order_by("changed_on", "changed_at", "pk")
         )
 
+    def list(self, request, *args, **kwargs):
+        return with_etag(super().list(request, *args, **kwargs), self.parent().version)
+
     def _staff_parent(self):
         initiative = self.parent()
         if not self.request.user.has_perm("initiatives.review_case", initiative):
@@ -261,12 +265,15 @@ class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
     @extend_schema(
         summary="Record a past stage change (staff)",
         description="Inserted in order at its real date; a date after every entry moves the "
-        "current stage. Returns the whole history.",
+        "current stage. Returns the whole history. With If-Match, refused (412) if the "
+        "initiative changed since it was read.",
         request=StageHistoryEntrySerializer,
-        responses={201: StageChangeSerializer(many=True), **errors(400, 401, 403, 404)},
+        parameters=[IF_MATCH_OPTIONAL],
+        responses={201: StageChangeSerializer(many=True), **errors(400, 401, 403, 404, 412)},
     )
     def create(self, request, initiative_reference=None):
         initiative = self._staff_parent()
+        expected = check_version(initiative, request, required=False)
         body = StageHistoryEntrySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         missing = [name for name in ("to_stage", "date") if name not in body.validated_data]
@@ -280,12 +287,14 @@ class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
             on=body.validated_data["date"],
             by=request.user,
             reason=body.validated_data["reason"],
+            expected_version=expected,
         )
         return self._respond(initiative, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Correct an entry's date or stage (staff)",
-        description="Requires If-Match with the initiative's version read.",
+        description="Requires If-Match with the initiative's version read. The entry keeps "
+        "its place: a date past a neighbour's is refused, naming it.",
         request=StageHistoryEntrySerializer,
         parameters=[IF_MATCH_REQUIRED],
         responses={
@@ -296,7 +305,7 @@ class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
     def partial_update(self, request, initiative_reference=None, pk=None):
         initiative = self._staff_parent()
         entry = self.get_object()
-        check_version(initiative, request, required=True)
+        expected = check_version(initiative, request, required=True)
         body = StageHistoryEntrySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.stage_history_correct(
@@ -305,22 +314,32 @@ class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
             reason=body.validated_data["reason"],
             on=body.validated_data.get("date"),
             to_stage=body.validated_data.get("to_stage"),
+            expected_version=expected,
         )
         return self._respond(initiative)
 
     @extend_schema(
         summary="Remove a wrong entry (staff)",
+        description="Requires If-Match with the initiative's version read.",
         request=StageHistoryRemovalSerializer,
-        responses={200: StageChangeSerializer(many=True), **errors(400, 401, 403, 404)},
+        parameters=[IF_MATCH_REQUIRED],
+        responses={
+            200: StageChangeSerializer(many=True),
+            **errors(400, 401, 403, 404, 412, 428),
+        },
     )
     @action(detail=True, methods=["post"])
     def remove(self, request, initiative_reference=None, pk=None):
         initiative = self._staff_parent()
         entry = self.get_object()
+        expected = check_version(initiative, request, required=True)
         body = StageHistoryRemovalSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.stage_history_remove(
-            entry=entry, by=request.user, reason=body.validated_data["reason"]
+            entry=entry,
+            by=request.user,
+            reason=body.validated_data["reason"],
+            expected_version=expected,
         )
         return self._respond(initiative)
 

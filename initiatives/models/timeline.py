@@ -39,6 +39,7 @@ class ActivityEvent(models.TextChoices):
     STAGE_CORRECTED = "stage_corrected", _("Stage history corrected")
     STAGE_REMOVED = "stage_removed", _("Stage history entry removed")
     STAGE_CONFIRMED = "stage_confirmed", _("Stage dates confirmed")
+    PROPOSAL_SUPERSEDED = "proposal_superseded", _("Stage proposal superseded")
 
 
 def _stage_label(code):
@@ -92,6 +93,16 @@ EVENT_TEXTS = {
         }
     ).strip(),
     ActivityEvent.STAGE_CONFIRMED: lambda p: _("Stage dates reported by the group confirmed."),
+    ActivityEvent.PROPOSAL_SUPERSEDED: lambda p: (
+        _(
+            "The proposal to move to “%(proposed)s” was closed as superseded: the stage is "
+            "now “%(stage)s”. Propose again if it is still not right."
+        )
+        % {
+            "proposed": ", ".join(str(_stage_label(code)) for code in p.get("proposed", [])),
+            "stage": _stage_label(p.get("stage", "")),
+        }
+    ),
 }
 
 

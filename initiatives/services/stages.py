@@ -34,7 +34,7 @@ from ..models import (
     StageProposal,
     Visibility,
 )
-from .common import require
+from .common import StaleEdit, require
 from .notifications import _group_emails, notify
 
 if TYPE_CHECKING:
@@ -66,6 +66,18 @@ def _stage_label(stage: str) -> str:
 
 def _since(stage: str, on: datetime.date) -> str:
     return _("“%(stage)s” since %(date)s") % {"stage": _stage_label(stage), "date": on.isoformat()}
+
+
+#: No stage began before this: an earlier date is a typing slip (and no spreadsheet shows it
+#: as a date).
+EARLIEST = datetime.date(1900, 1, 1)
+
+
+def _too_early(entry: str) -> str:
+    return _("%(entry)s is before %(earliest)s; give the date it really began.") % {
+        "entry": entry,
+        "earliest": EARLIEST.isoformat(),
+    }
 
 
 def _confirms(by: User | None) -> bool:
@@ -123,6 +135,8 @@ def check_initial_history(
             errors[since_field(key)] = _(
                 "%(entry)s is in the future; give the date it really began."
             ) % {"entry": _since(key, on)}
+        elif on < EARLIEST:
+            errors[since_field(key)] = _too_early(_since(key, on))
         elif previous is not None and on < dated[previous]:
             errors[since_field(key)] = _("%(entry)s is before the earlier stage, %(earlier)s.") % {
                 "entry": _since(key, on),
@@ -161,6 +175,8 @@ def check_history(
                 _("%(entry)s is in the future; give the date it really began.")
                 % {"entry": name(index)}
             )
+        if on < EARLIEST:
+            raise ValidationError(_too_early(name(index)))
         if index == 0:
             continue
         before, before_on = steps[index - 1]
@@ -223,8 +239,14 @@ def _entries(initiative: Initiative) -> list[StageChange]:
     return list(initiative.stage_changes.order_by("changed_on", "changed_at", "pk"))
 
 
-def _renumber(initiative: Initiative, entries: Iterable[StageChange], *, by: User | None) -> None:
-    """Make each entry follow the one before and the initiative's stage the last entry's."""
+def _renumber(
+    initiative: Initiative, entries: Iterable[StageChange], *, by: User | None, reason: str
+) -> None:
+    """Make each entry follow the one before and the initiative's stage the last entry's.
+
+    The initiative moves to its next version, its history row saying why; if its current
+    stage changed, the group's open proposals no longer apply and are closed.
+    """
     previous = ""
     for entry in entries:
         if entry.from_stage != previous:
@@ -232,7 +254,11 @@ def _renumber(initiative: Initiative, entries: Iterable[StageChange], *, by: Use
             entry._history_user = by
             entry.save(update_fields=["from_stage"])
         previous = entry.to_stage
+    was = initiative.stage
+    initiative._change_reason = Truncator(reason).chars(100)
     _set_stage(initiative, previous, by=by)
+    if initiative.stage != was:
+        _supersede_proposals(initiative, by=by)
 
 
 def _set_stage(initiative: Initiative, stage: str, *, by: User | None) -> None:
@@ -244,8 +270,13 @@ def _set_stage(initiative: Initiative, stage: str, *, by: User | None) -> None:
     initiative.save()
 
 
-def _lock(initiative: Initiative) -> Initiative:
-    return Initiative.objects.select_for_update().get(pk=initiative.pk)
+def _lock(initiative: Initiative, expected_version: int | None = None) -> Initiative:
+    """The initiative, locked for the transaction; `StaleEdit` if it is no longer at
+    `expected_version` (None: the caller had no version to offer)."""
+    locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleEdit(locked.version)
+    return locked
 
 
 def _check_move_reason(current: str, to_stage: str, reason: str | None) -> None:
@@ -254,9 +285,17 @@ def _check_move_reason(current: str, to_stage: str, reason: str | None) -> None:
 
 
 def _check_new_latest(
-    initiative: Initiative, to_stage: str, on: datetime.date, *, today: datetime.date
+    initiative: Initiative,
+    to_stage: str,
+    on: datetime.date,
+    *,
+    today: datetime.date,
+    proposed: bool = False,
 ) -> None:
-    """A change that becomes the current stage: after the latest entry, and a real change."""
+    """A change that becomes the current stage: after the latest entry, and a real change.
+
+    `proposed`: the group proposes it, and is told what it can do about an earlier date.
+    """
     if to_stage not in Stage.values:
         raise ValidationError(_("Unknown stage “%(stage)s”.") % {"stage": to_stage})
     if to_stage == initiative.stage:
@@ -268,13 +307,18 @@ def _check_new_latest(
         raise ValidationError(_("A stage change cannot be dated in the future."))
     latest = initiative.stage_changes.order_by("-changed_on", "-changed_at", "-pk").first()
     if latest is not None and on < latest.changed_on:
-        raise ValidationError(
-            _(
+        if proposed:
+            message = _(
+                "The date %(date)s is before the latest entry of the stage history, "
+                "%(entry)s. Give a date on or after it; if that entry is wrong, say so in "
+                "the reason and your case officer will correct it."
+            )
+        else:
+            message = _(
                 "The date %(date)s is before the latest entry of the stage history, "
                 "%(entry)s. Record the change as a past change, or correct that entry."
             )
-            % {"date": on.isoformat(), "entry": latest.describe()}
-        )
+        raise ValidationError(message % {"date": on.isoformat(), "entry": latest.describe()})
 
 
 def _supersede_proposals(
@@ -294,6 +338,15 @@ def _supersede_proposals(
         proposal.decided_at = now
         # No note: the status says what happened, in the reader's language.
         proposal.save()
+    # On the case page, where the proposal was shown as waiting, in the reader's language.
+    Activity.for_event(
+        ActivityEvent.PROPOSAL_SUPERSEDED,
+        {"proposed": [p.to_stage for p in closed], "stage": initiative.stage},
+        initiative=initiative,
+        kind=ActivityKind.NOTE,
+        visibility=Visibility.GROUP,
+        author=by,
+    ).save()
     notify(
         _group_emails(initiative),
         _("%(reference)s: your stage proposal was closed") % {"reference": initiative.reference},
@@ -364,21 +417,29 @@ def _require_reason(reason: str | None) -> None:
 
 def _apply_history(
     initiative: Initiative,
-    entries: Iterable[StageChange],
+    entries: Sequence[StageChange],
     *,
     by: User | None,
     changed: Iterable[StageChange],
+    reason: str,
+    insert: bool,
 ) -> None:
     """Check the history as it will be, then store it: `entries` is the whole history with
-    `changed` (new or edited entries among them) not yet saved."""
-    ordered = sorted(entries, key=lambda e: (e.changed_on, e.changed_at, e.pk or 0))
+    `changed` (new or edited entries among them) not yet saved.
+
+    `insert`: a new entry takes its place by its date. Otherwise (a correction) every entry
+    keeps its place, so a date that would move an entry past a neighbour is refused, naming
+    that neighbour, rather than silently reordering the history and the current stage.
+    """
+    if insert:
+        entries = sorted(entries, key=lambda e: (e.changed_on, e.changed_at, e.pk or 0))
     check_history(
-        [(e.to_stage, e.changed_on) for e in ordered], names=[e.describe() for e in ordered]
+        [(e.to_stage, e.changed_on) for e in entries], names=[e.describe() for e in entries]
     )
     for entry in changed:
         entry._history_user = by
         entry.save()
-    _renumber(initiative, ordered, by=by)
+    _renumber(initiative, entries, by=by, reason=reason)
 
 
 def _log(
@@ -407,13 +468,19 @@ def _entry_params(entry: StageChange, prefix: str = "") -> dict[str, str]:
 
 @transaction.atomic
 def stage_history_record(
-    *, initiative: Initiative, to_stage: str, on: datetime.date, by: User | None, reason: str
+    *,
+    initiative: Initiative,
+    to_stage: str,
+    on: datetime.date,
+    by: User | None,
+    reason: str,
+    expected_version: int | None = None,
 ) -> StageChange:
     """Record a past stage change at its real date, inserted in order (staff).
 
     A change dated after every entry moves the current stage, as `initiative_change_stage`.
     """
-    initiative = _lock(initiative)
+    initiative = _lock(initiative, expected_version)
     require(by, "initiatives.review_case", initiative, _("Only staff change the stage."))
     _require_reason(reason)
     if to_stage not in Stage.values:
@@ -429,8 +496,14 @@ def stage_history_record(
         confirmed_at=now,
         confirmed_by=by,
     )
-    was = initiative.stage
-    _apply_history(initiative, [*_entries(initiative), entry], by=by, changed=[entry])
+    _apply_history(
+        initiative,
+        [*_entries(initiative), entry],
+        by=by,
+        changed=[entry],
+        reason=reason,
+        insert=True,
+    )
     _log(
         initiative,
         by=by,
@@ -438,17 +511,15 @@ def stage_history_record(
         event=ActivityEvent.STAGE_RECORDED,
         params={**_entry_params(entry), "reason": reason},
     )
-    if initiative.stage != was:
-        _supersede_proposals(initiative, by=by)
     return entry
 
 
 def _correctable(
-    entry: StageChange, *, by: User | None, reason: str
+    entry: StageChange, *, by: User | None, reason: str, expected_version: int | None
 ) -> tuple[Initiative, list[StageChange], StageChange]:
     """The locked initiative, its stage history and `entry` as it stands in it, for a
     correction or removal by staff with a reason."""
-    initiative = _lock(entry.initiative)
+    initiative = _lock(entry.initiative, expected_version)
     require(by, "initiatives.review_case", initiative, _("Only staff correct the stage history."))
     _require_reason(reason)
     entries = _entries(initiative)
@@ -466,17 +537,27 @@ def stage_history_correct(
     reason: str,
     on: datetime.date | None = None,
     to_stage: str | None = None,
+    expected_version: int | None = None,
 ) -> StageChange:
-    """Correct an entry's date or stage (staff), with a reason kept in the entry's history."""
-    initiative, entries, target = _correctable(entry, by=by, reason=reason)
+    """Correct an entry's date or stage (staff), with a reason kept in the entry's history.
+
+    The entry keeps its place in the history: a date past a neighbour's is refused.
+    """
+    initiative, entries, target = _correctable(
+        entry, by=by, reason=reason, expected_version=expected_version
+    )
     before = _entry_params(target, "before_")
-    if on is not None:
-        target.changed_on = _as_date(on)
-    if to_stage:
-        target.to_stage = to_stage
+    on = _as_date(on) if on is not None else target.changed_on
+    to_stage = to_stage or target.to_stage
+    if (to_stage, on) == (target.to_stage, target.changed_on):
+        raise ValidationError(
+            _("%(entry)s already says this: give the corrected date or stage.")
+            % {"entry": target.describe()}
+        )
+    target.changed_on, target.to_stage = on, to_stage
     target._change_reason = reason
     target.confirmed_at, target.confirmed_by = timezone.now(), by
-    _apply_history(initiative, entries, by=by, changed=[target])
+    _apply_history(initiative, entries, by=by, changed=[target], reason=reason, insert=False)
     _log(
         initiative,
         by=by,
@@ -488,9 +569,13 @@ def stage_history_correct(
 
 
 @transaction.atomic
-def stage_history_remove(*, entry: StageChange, by: User | None, reason: str) -> None:
+def stage_history_remove(
+    *, entry: StageChange, by: User | None, reason: str, expected_version: int | None = None
+) -> None:
     """Remove a wrong entry (staff); the entry's history keeps it with the reason."""
-    initiative, entries, target = _correctable(entry, by=by, reason=reason)
+    initiative, entries, target = _correctable(
+        entry, by=by, reason=reason, expected_version=expected_version
+    )
     remaining = [e for e in entries if e.pk != target.pk]
     if not remaining:
         raise ValidationError(_("The stage history needs at least one entry."))
@@ -500,7 +585,7 @@ def stage_history_remove(*, entry: StageChange, by: User | None, reason: str) ->
     target._history_user = by
     target._change_reason = reason
     target.delete()
-    _renumber(initiative, remaining, by=by)
+    _renumber(initiative, remaining, by=by, reason=reason)
     _log(
         initiative,
         by=by,
@@ -556,7 +641,7 @@ def stage_history_replace(
         entry.save()
         kept.append(entry)
     kept.sort(key=lambda e: (e.changed_on, STAGE_ORDER.index(e.to_stage), e.pk))
-    _renumber(initiative, kept, by=by)
+    _renumber(initiative, kept, by=by, reason=reason)
     return True
 
 
@@ -591,7 +676,7 @@ def check_proposal(
     if not (reason or "").strip():
         raise ValidationError(_("Say why the stage should change."))
     _check_move_reason(initiative.stage, to_stage, reason)
-    _check_new_latest(initiative, to_stage, effective_on, today=today)
+    _check_new_latest(initiative, to_stage, effective_on, today=today, proposed=True)
 
 
 @transaction.atomic

@@ -326,7 +326,12 @@ def _proposal_by_api(member, initiative, data):
 PROPOSAL_CASES = {
     "in the past, after the latest entry": ("2020-05-01", "accepted"),
     "in the future": ("2999-01-01", "cannot be dated in the future"),
-    "before the latest entry": ("2018-05-01", "“Planned” since 2019-01-01"),
+    # What the group can do about it: only staff correct the history.
+    "before the latest entry": (
+        "2018-05-01",
+        "“Planned” since 2019-01-01. Give a date on or after it; if that entry is wrong, say "
+        "so in the reason and your case officer will correct it.",
+    ),
 }
 
 
@@ -360,7 +365,10 @@ def _record_by_admin(staff, initiative, data):
     client = Client()
     client.force_login(staff)
     url = reverse("admin:initiatives_initiative_stage_history", args=[initiative.pk])
-    response = client.post(url, {"operation": "record", "apply": "1", **data})
+    response = client.post(
+        url,
+        {"operation": "record", "apply": "1", "opened_version": initiative.version, **data},
+    )
     if response.status_code == 302:
         return "accepted"
     return " ".join(str(m) for m in response.context["messages"])
@@ -383,6 +391,10 @@ def _record_by_service(staff, initiative, data):
 RECORD_CASES = {
     "a past pilot year": ({"to_stage": "pilot", "on": "2020-01-15"}, "accepted"),
     "in the future": ({"to_stage": "pilot", "on": "2999-01-15"}, "in the future"),
+    "a typing slip for a year": (
+        {"to_stage": "pilot", "on": "0202-01-15"},
+        "“Pilot” since 0202-01-15 is before 1900-01-01",
+    ),
     "repeating its neighbour": (
         {"to_stage": "embedded", "on": "2022-01-01"},
         "follows “Embedded” since 2021-06-01",
@@ -408,3 +420,261 @@ def test_recording_a_past_change_gets_the_same_verdict_at_every_door(staff, door
 
     assert expected in verdict
     assert initiative.stage_changes.count() == (3 if expected == "accepted" else 2)
+
+
+# Corrections keep the history's order; the doors share the version lock ------------------
+
+
+def _typo_world(staff, member, organisation):
+    """Planned 2020-10-08, pilot 2021-05-09 (stage pilot), and the group's open proposal."""
+    initiative = make_initiative(
+        by=member,
+        organisation=organisation,
+        stage=Stage.PILOT,
+        stage_dates={Stage.PLANNED: D(2020, 10, 8), Stage.PILOT: D(2021, 5, 9)},
+    )
+    services.stage_proposal_create(
+        initiative=initiative, to_stage=Stage.EMBEDDED, by=member, reason="Embedded now"
+    )
+    initiative.refresh_from_db()
+    return initiative, initiative.stage_changes.get(to_stage=Stage.PILOT)
+
+
+def _correct_by_service(staff, initiative, entry, data):
+    try:
+        services.stage_history_correct(
+            entry=entry,
+            by=staff,
+            on=datetime.date.fromisoformat(data["on"]),
+            reason=data["reason"],
+            expected_version=initiative.version,
+        )
+    except ValidationError as error:
+        return " ".join(error.messages)
+    return "accepted"
+
+
+def _correct_by_api(staff, initiative, entry, data):
+    response = api_client(staff).patch(
+        f"/api/initiatives/{initiative.reference}/stage-history/{entry.pk}/",
+        {"date": data["on"], "reason": data["reason"]},
+        format="json",
+        HTTP_IF_MATCH=f'"{initiative.version}"',
+    )
+    if response.status_code == 200:
+        return "accepted"
+    return " ".join(" ".join(v) for v in response.json()["details"].values())
+
+
+def _correct_by_admin(staff, initiative, entry, data):
+    client = Client()
+    client.force_login(staff)
+    url = reverse("admin:initiatives_initiative_stage_history", args=[initiative.pk])
+    response = client.post(
+        url,
+        {
+            "operation": "correct",
+            "entry": entry.pk,
+            "apply": "1",
+            "opened_version": initiative.version,
+            **data,
+        },
+    )
+    if response.status_code == 302:
+        return "accepted"
+    return " ".join(str(m) for m in response.context["messages"])
+
+
+@pytest.mark.parametrize(
+    "door",
+    [_correct_by_service, _correct_by_api, _correct_by_admin],
+    ids=["service", "api", "admin"],
+)
+def test_a_correction_that_would_move_an_entry_past_its_neighbour_is_refused_at_every_door(
+    staff, member, organisation, door
+):
+    initiative, pilot = _typo_world(staff, member, organisation)
+
+    verdict = door(staff, initiative, pilot, {"on": "2019-05-09", "reason": "typo fix"})
+
+    assert "“Pilot” since 2019-05-09 is before the earlier entry “Planned” since 2020-10-08" in (
+        verdict
+    )
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.PILOT
+    assert history(initiative)[-1] == (Stage.PLANNED, Stage.PILOT, D(2021, 5, 9))
+    assert initiative.stage_proposals.get().status == StageProposal.Status.OPEN
+
+
+@pytest.mark.parametrize(
+    "door",
+    [_correct_by_service, _correct_by_api, _correct_by_admin],
+    ids=["service", "api", "admin"],
+)
+def test_a_correction_within_its_neighbours_is_applied_at_every_door(
+    staff, member, organisation, door
+):
+    initiative, pilot = _typo_world(staff, member, organisation)
+
+    assert door(staff, initiative, pilot, {"on": "2021-04-01", "reason": "minutes"}) == "accepted"
+
+    assert history(initiative)[-1] == (Stage.PLANNED, Stage.PILOT, D(2021, 4, 1))
+    # The current stage did not move: the group's proposal still waits for a decision.
+    assert initiative.stage_proposals.get().status == StageProposal.Status.OPEN
+
+
+def test_a_correction_that_changes_nothing_is_refused(staff, member, organisation):
+    _initiative, pilot = _typo_world(staff, member, organisation)
+
+    with pytest.raises(ValidationError, match="already says this"):
+        services.stage_history_correct(entry=pilot, by=staff, reason="checked")
+    with pytest.raises(ValidationError, match="already says this"):
+        services.stage_history_correct(
+            entry=pilot, by=staff, reason="checked", on=D(2021, 5, 9), to_stage=Stage.PILOT
+        )
+    assert not pilot.__class__.objects.get(pk=pilot.pk).is_confirmed
+
+
+def test_a_correction_or_removal_that_moves_the_current_stage_supersedes_open_proposals(
+    staff, member, organisation, django_capture_on_commit_callbacks
+):
+    initiative, pilot = _typo_world(staff, member, organisation)
+    mail.outbox.clear()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        services.stage_history_remove(entry=pilot, by=staff, reason="Never piloted")
+
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.PLANNED
+    proposal = initiative.stage_proposals.get()
+    assert proposal.status == StageProposal.Status.SUPERSEDED
+    [message] = mail.outbox
+    assert member.email in message.to
+
+    second = services.stage_proposal_create(
+        initiative=initiative, to_stage=Stage.PILOT, by=member, reason="Pilot after all"
+    )
+    planned = initiative.stage_changes.get()
+    services.stage_history_correct(
+        entry=planned, by=staff, to_stage=Stage.PILOT, reason="It was a pilot"
+    )
+    second.refresh_from_db()
+    assert second.status == StageProposal.Status.SUPERSEDED
+
+
+def test_the_group_reads_on_its_case_page_that_its_proposal_was_superseded(
+    staff, member, organisation, client
+):
+    initiative, _pilot = _typo_world(staff, member, organisation)
+    services.initiative_change_stage(initiative=initiative, to_stage=Stage.DISCONTINUED, by=staff)
+
+    client.force_login(member)
+    page = client.get(initiative.get_absolute_url()).content.decode()
+    assert "The proposal to move to “Embedded” was closed as superseded" in page
+    assert "the stage is now “Discontinued”" in page
+    page = client.get("/fr" + initiative.get_absolute_url()).content.decode()
+    assert "La proposition de passer à" in page
+
+
+def test_the_initiative_history_keeps_the_reason_of_each_change_to_the_stage_history(staff):
+    initiative = make_initiative(
+        by=staff,
+        stage=Stage.EMBEDDED,
+        stage_dates={Stage.PLANNED: D(2019, 1, 1), Stage.EMBEDDED: D(2022, 6, 1)},
+    )
+    services.stage_history_record(
+        initiative=initiative, to_stage=Stage.PILOT, on=D(2020, 1, 1), by=staff, reason="Minutes"
+    )
+    pilot = initiative.stage_changes.get(to_stage=Stage.PILOT)
+    services.stage_history_correct(entry=pilot, by=staff, on=D(2020, 2, 1), reason="Typo")
+    services.stage_history_remove(entry=pilot, by=staff, reason="Not a pilot")
+
+    reasons = list(
+        initiative.history.order_by("history_date").values_list("history_change_reason", flat=True)
+    )
+    assert reasons[-3:] == ["Minutes", "Typo", "Not a pilot"]
+
+
+def test_a_stale_version_changes_nothing_at_any_door(staff, member, organisation):
+    initiative, pilot = _typo_world(staff, member, organisation)
+    opened = initiative.version
+    services.stage_history_confirm(initiative=initiative, by=staff)
+    services.initiative_update(
+        initiative=initiative, by=staff, expected_version=opened, fields={"title": "Renamed"}
+    )
+    initiative.refresh_from_db()
+    assert initiative.version > opened
+    before = history(initiative)
+
+    with pytest.raises(services.StaleEdit):
+        services.stage_history_remove(
+            entry=pilot, by=staff, reason="Never piloted", expected_version=opened
+        )
+    api = api_client(staff)
+    remove = f"/api/initiatives/{initiative.reference}/stage-history/{pilot.pk}/remove/"
+    assert api.post(remove, {"reason": "x"}, format="json").status_code == 428
+    stale = api.post(remove, {"reason": "x"}, format="json", HTTP_IF_MATCH=f'"{opened}"')
+    assert stale.status_code == 412
+    record = f"/api/initiatives/{initiative.reference}/stage-history/"
+    body = {"to_stage": "pilot", "date": "2020-01-01", "reason": "x"}
+    assert api.post(record, body, format="json", HTTP_IF_MATCH=f'"{opened}"').status_code == 412
+
+    client = Client()
+    client.force_login(staff)
+    url = reverse("admin:initiatives_initiative_stage_history", args=[initiative.pk])
+    page = client.post(
+        url,
+        {
+            "operation": "remove",
+            "entry": pilot.pk,
+            "reason": "Never piloted",
+            "apply": "1",
+            "opened_version": opened,
+        },
+    )
+    assert page.status_code == 409
+    assert "Someone else saved this initiative after you opened it" in page.content.decode()
+
+    assert history(initiative) == before
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.PILOT
+
+
+def test_the_api_stage_history_carries_the_etag_to_send_back(staff, member, organisation):
+    initiative, pilot = _typo_world(staff, member, organisation)
+    api = api_client(staff)
+
+    listed = api.get(f"/api/initiatives/{initiative.reference}/stage-history/")
+    assert listed["ETag"] == f'"{initiative.version}"'
+
+    removed = api.post(
+        f"/api/initiatives/{initiative.reference}/stage-history/{pilot.pk}/remove/",
+        {"reason": "Never piloted"},
+        format="json",
+        HTTP_IF_MATCH=listed["ETag"],
+    )
+    assert removed.status_code == 200
+    initiative.refresh_from_db()
+    assert removed["ETag"] == f'"{initiative.version}"'
+
+
+def test_the_admin_shows_when_a_proposed_change_took_effect(staff, member, organisation, client):
+    initiative = make_initiative(
+        by=member, organisation=organisation, stage_dates={Stage.PLANNED: D(2019, 1, 1)}
+    )
+    proposal = services.stage_proposal_create(
+        initiative=initiative,
+        to_stage=Stage.PILOT,
+        by=member,
+        reason="Running",
+        effective_on=D(2020, 4, 1),
+    )
+    client.force_login(staff)
+    for url in (
+        reverse("admin:initiatives_stageproposal_changelist"),
+        reverse("admin:initiatives_stageproposal_change", args=[proposal.pk]),
+        reverse("admin:initiatives_initiative_change", args=[initiative.pk]),
+    ):
+        page = client.get(url).content.decode()
+        assert "took effect on" in page.lower(), url
+        assert "April 1, 2020" in page or "2020-04-01" in page, url

@@ -1486,6 +1486,7 @@ ADMIN_BY_HAND = [
             "on": str(date.today()),
             "reason": "Running",
             "apply": "1",
+            "opened_version": Initiative.objects.get(pk=w["published"].pk).version,
         },
         answers=expect(403, (NOT_STAFF, ADMIN_LOGIN), (CASE_STAFF, 302)),
         unchanged=state_of("published"),
@@ -1669,7 +1670,9 @@ def _request(row, identity, world):
         headers = {"HTTP_ACCEPT": "application/json"}
         if identity != ANON:
             headers["HTTP_AUTHORIZATION"] = f"Token {world['keys'][identity]}"
-        if row.method in ("put", "patch", "delete") and "/initiatives/" in url:
+        # Writes that replace or remove name the version read, as a client must.
+        writes = row.method in ("put", "patch", "delete") or url.endswith("/remove/")
+        if writes and "/initiatives/" in url:
             reference = url.split("/")[3]
             version = Initiative.objects.get(reference=reference).version
             headers["HTTP_IF_MATCH"] = f'"{version}"'
