@@ -24,8 +24,9 @@ naming the line where it opened, instead of running on and swallowing the rows a
 
 XLSX: the first sheet (or `sheet=`), read by openpyxl in read-only mode, which streams
 the sheet's XML. Cells come back as text: whole numbers without `.0`, booleans as
-`true`/`false`, dates in ISO form, formulas as their last computed value. Rows are padded
-with "" to the header's width.
+`true`/`false`, dates in ISO form, formulas as their last computed value, text with the
+sheet's escapes of control characters (`_x000D_`) undone. Rows are padded with "" to the
+header's width.
 
 The kind of file is recognised from its first bytes (an XLSX file is a ZIP archive), not
 from its name.
@@ -268,6 +269,12 @@ def _unclosed_quote() -> str:
 # --- XLSX ----------------------------------------------------------------------------
 
 
+def _unescape(value: str) -> str:
+    from openpyxl.utils.escape import unescape
+
+    return unescape(value)
+
+
 class _XlsxTable(Table):
     kind = "xlsx"
 
@@ -324,7 +331,10 @@ def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value
+        # A control character such as the CR of a Windows line break is stored in the
+        # sheet as `_x000D_` (and a literal `_x` as `_x005F_x`); read-only mode leaves
+        # that to the reader.
+        return _unescape(value) if "_x" in value else value
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float) and value.is_integer():

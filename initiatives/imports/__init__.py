@@ -2,7 +2,10 @@
 
 The columns are those of the export (`exports.columns`), in any order; a column left out
 leaves that part of each record as it is. Label columns and the other columns the
-workflows write (review status, timestamps, the verified badge) are read past. A row
+workflows write (review status, timestamps, the verified badge) are not read; in a row
+that updates, such a cell must still say what the export said (in any of the site's
+languages), so that an edit there is refused, naming the column to edit instead, rather
+than silently lost (`derived`). A row
 without a `reference` creates an initiative; a row with one updates it, and must carry the
 `version` it was exported at: an older version means someone changed the record since,
 and the row is refused as a stale edit.
@@ -38,6 +41,7 @@ from .. import services
 from ..models import Initiative
 from ..services.common import StaleEdit
 from .batch import Batch
+from .derived import edited_elsewhere, same_value
 from .rows import (
     READ,
     Parsed,
@@ -163,7 +167,7 @@ def _create(parsed: Parsed, by: User | None, row: Row) -> Initiative:
 def _record_changes(
     initiative: Initiative, parsed: Parsed
 ) -> tuple[dict[str, Any], dict[str, list[Item]]]:
-    fields = {k: v for k, v in parsed.fields.items() if getattr(initiative, k) != v}
+    fields = {k: v for k, v in parsed.fields.items() if not same_value(getattr(initiative, k), v)}
     tags = {}
     for column, items in parsed.tags.items():
         current = set(getattr(initiative, column).values_list("pk", flat=True))
@@ -194,6 +198,8 @@ def _update(initiative: Initiative, parsed: Parsed, by: User | None, row: Row) -
     """Apply the row's changes; False when it changes nothing."""
     if parsed.version != initiative.version:
         raise StaleEdit(initiative.version)
+    if edited_elsewhere(row, initiative):
+        raise RowRefused(row.problems)
     fields, tags = _record_changes(initiative, parsed)
     if not fields and not tags and not _parts_change(initiative, parsed):
         return False
@@ -236,13 +242,19 @@ def _apply(
         try:
             changed = _update(initiative, parsed, by, row)
         except StaleEdit as stale:
-            row.problem(
-                "version",
-                _(
+            if parsed.version is not None and parsed.version > (stale.current_version or 0):
+                message = _(
+                    "The record is at version %(current)s, so it was never at version "
+                    "%(version)s: leave the version as the export wrote it."
+                )
+            else:
+                message = _(
                     "Stale edit: the row was exported at version %(version)s and the record is "
                     "now at version %(current)s. Export it again and redo the change."
                 )
-                % {"version": parsed.version, "current": stale.current_version},
+            row.problem(
+                "version",
+                message % {"version": parsed.version, "current": stale.current_version},
             )
             raise RowRefused(row.problems) from None
         target = result.updated if changed else result.unchanged

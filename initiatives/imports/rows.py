@@ -33,6 +33,7 @@ from ..models import (
     Phase,
     Stage,
 )
+from .derived import lines, same_value
 
 if TYPE_CHECKING:
     from core.tables import Table
@@ -161,7 +162,9 @@ class Row:
         return column in self.index
 
     def text(self, column: str) -> str:
-        return _untyped(self.cells.get(column, "") or "")
+        """The cell as typed, its line breaks as `\n` (a file saved on Windows has `\r\n`)."""
+        value = _untyped(self.cells.get(column, "") or "")
+        return lines(value) if "\r" in value else value
 
     def problem(self, column: str | None, message: str) -> None:
         where = self.table.where(self.line, self.index.get(column) if column else None)
@@ -384,7 +387,7 @@ def changes_to(
     if current is None:
         blank = FRAMEWORK_MODELS[name]()
         return values if any(getattr(blank, k) != v for k, v in values.items()) else {}
-    changed = {k: v for k, v in values.items() if getattr(current, k) != v}
+    changed = {k: v for k, v in values.items() if not same_value(getattr(current, k), v)}
     # An amount with trailing zeros is the same amount.
     return {k: v for k, v in changed.items() if not _same_number(getattr(current, k), v)}
 

@@ -139,6 +139,18 @@ def test_xlsx_cells_come_back_as_text_with_their_address():
         assert table.where(6, 2) == "C6"
 
 
+def test_xlsx_text_comes_back_as_written_with_its_control_characters():
+    """The sheet stores a CR as `_x000D_` and a typed `_x0041_` as `_x005F_x0041_`."""
+    from core.spreadsheets import write_xlsx
+
+    buffer = io.BytesIO()
+    write_xlsx(buffer, ["text"], [["A\r\nB"], ["_x0041_ stays"], ["tab\there"]])
+
+    _header, rows = read(buffer.getvalue())
+
+    assert [values for _line, values in rows] == [["A\r\nB"], ["_x0041_ stays"], ["tab\there"]]
+
+
 def test_csv_has_no_cell_addresses_but_names_the_line():
     with open_table(io.BytesIO(b"a\n1\n")) as table:
         assert table.address(2, 0) is None

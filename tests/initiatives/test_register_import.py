@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from initiatives import services
@@ -248,6 +249,24 @@ def test_a_stale_version_is_refused_and_nothing_is_written(exporter, staff, regi
 
 BAD_ROWS = {
     "unknown country code": ({"country": "XXX"}, "country", "Unknown code “XXX”"),
+    # The columns the import does not read: an edit there is refused, not lost.
+    "an edited participation summary": (
+        {"participation": "design:citizen|assess:citizen"},
+        "participation",
+        "it follows from participation_levels",
+    ),
+    "an edited label": ({"stage_label": "Embedded"}, "stage_label", "follows from stage_history"),
+    "an edited review status": (
+        {"review_status": "published"},
+        "review_status",
+        "coprod's workflows write it",
+    ),
+    "an edited verified badge": (
+        {"organisation_verified": "yes"},
+        "organisation_verified",
+        "coprod's workflows write it",
+    ),
+    "a version never reached": ({"version": "999"}, "version", "it was never at version 999"),
     "bad date": ({"start_date": "15/01/2024"}, "start_date", "not a date"),
     "impossible history": (
         {"stage_history": "pilot:2021-01-01|planned:2020-01-01"},
@@ -413,3 +432,61 @@ def test_the_command_records_the_importing_user_and_dry_run_writes_nothing(
     first.refresh_from_db()
     assert first.budget.funding_sources == "Regional grant"
     assert first.budget.history.latest().history_user == staff
+
+
+def test_a_register_exported_in_french_comes_back_unchanged(staff, register):
+    """Its labels are French; they are read past like the English ones."""
+    client = Client()
+    client.force_login(staff)
+    for fmt in ("csv", "xlsx"):
+        with translation.override("fr"):
+            url = reverse("initiatives:export_xlsx" if fmt == "xlsx" else "initiatives:export")
+        assert url.startswith("/fr/")
+        content = body(client.get(url, {"ordering": "reference"}))
+        assert "Intégrée".encode() in content or fmt == "xlsx"
+        before = state()
+
+        result = import_initiatives(upload(content, fmt), by=staff)
+
+        assert result.ok, result.errors
+        assert len(result.unchanged) == 2, fmt
+        assert state() == before
+
+
+def test_a_csv_saved_with_windows_line_breaks_changes_nothing(exporter, staff, register):
+    first, _second = register
+    services.initiative_update(
+        initiative=first,
+        by=staff,
+        expected_version=first.version,
+        fields={"description": 'Alpha\nBeta "q"\n\nGamma'},
+    )
+    content = export(exporter, "csv").replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+    assert b"Alpha\r\nBeta" in content
+    before = state()
+
+    result = import_initiatives(upload(content, "csv"), by=staff)
+
+    assert result.ok, result.errors
+    assert len(result.unchanged) == 2
+    assert state() == before
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_texts_typed_in_a_browser_come_back_unchanged(exporter, staff, register, fmt):
+    """A browser sends a text area's line breaks as \\r\\n; a spreadsheet may not keep them."""
+    first, _second = register
+    services.initiative_update(
+        initiative=first, by=staff, expected_version=first.version, fields={"summary": "A\r\nB"}
+    )
+    AccountabilityFramework.objects.filter(initiative=first).update(notes="One\r\nTwo")
+    content = export(exporter, fmt)
+    if fmt == "csv":
+        content = content.replace(b"\r\n", b"\n")
+    before = state()
+
+    result = import_initiatives(upload(content, fmt), by=staff)
+
+    assert result.ok, result.errors
+    assert len(result.unchanged) == 2
+    assert state() == before
