@@ -47,6 +47,9 @@ from django.core.files import File
 from django.utils.translation import gettext as _
 
 CHUNK_BYTES = 1 << 20
+#: The longest value a CSV cell may hold: far above any field's own limit, so that a long
+#: cell gets that field's message; past it, the reader stops.
+CELL_CHARACTERS = 1 << 20
 _ZIP_MAGIC = b"PK\x03\x04"
 _BOM = "\ufeff"
 
@@ -66,9 +69,17 @@ class TableError(Exception):
         self.line = line
 
 
-def open_table(source: TableSource, *, multiline: bool = False, sheet: str | None = None) -> Table:
+def open_table(
+    source: TableSource,
+    *,
+    multiline: bool = False,
+    sheet: str | None = None,
+    prefer_sheet: str | None = None,
+) -> Table:
     """A `Table` over `source`: a path, a Django upload, or a binary or text file object.
 
+    `sheet`: the XLSX sheet to read (an error if there is none by that name);
+    `prefer_sheet`: the sheet to read if there is one by that name, else the first.
     Raises `TableError` when the file is not a readable table at all (not an XLSX
     archive, no sheet, no header row). Close the table after use, or use it in `with`.
     """
@@ -87,7 +98,9 @@ def open_table(source: TableSource, *, multiline: bool = False, sheet: str | Non
         if isinstance(raw, io.TextIOBase):
             table = _CsvTable(_text_lines(raw), multiline=multiline)
         elif _peek(raw, len(_ZIP_MAGIC)) == _ZIP_MAGIC:
-            table = _XlsxTable(raw, sheet=sheet)
+            table = _XlsxTable(raw, sheet=sheet, prefer_sheet=prefer_sheet)
+        elif _named_xlsx(source):
+            raise TableError(_("This is not a readable XLSX workbook: it is not a ZIP archive."))
         else:
             table = _CsvTable(_decoded_lines(raw), multiline=multiline)
         table.start()
@@ -98,6 +111,11 @@ def open_table(source: TableSource, *, multiline: bool = False, sheet: str | Non
     if owned:
         table.closers.append(raw.close)
     return table
+
+
+def _named_xlsx(source: TableSource) -> bool:
+    name = source if isinstance(source, str | os.PathLike) else getattr(source, "name", "")
+    return str(name or "").lower().endswith(".xlsx")
 
 
 def _peek(raw: IO[bytes], size: int) -> bytes:
@@ -234,6 +252,8 @@ class _CsvTable(Table):
 
     def __init__(self, lines: Iterable[str], *, multiline: bool) -> None:
         super().__init__()
+        if csv.field_size_limit() < CELL_CHARACTERS:
+            csv.field_size_limit(CELL_CHARACTERS)
         self.multiline = multiline
         self._reader = csv.reader(lines, strict=True)
         self._rows = self._read()
@@ -252,7 +272,17 @@ class _CsvTable(Table):
                     yield start, values
         except csv.Error as error:
             ran_on = reader.line_num > line + 1 and not multiline
-            if ran_on or "end of data" in str(error) or "field larger" in str(error):
+            if "field larger" in str(error):
+                raise TableError(
+                    _(
+                        "A value starting on this line runs on for more than %(limit)d "
+                        "characters: a quote opened on it is never closed, or the value is "
+                        "far too long for any field."
+                    )
+                    % {"limit": CELL_CHARACTERS},
+                    line=line + 1,
+                ) from None
+            if ran_on or "end of data" in str(error):
                 raise TableError(_unclosed_quote(), line=line + 1) from None
             raise TableError(
                 _("Not valid CSV: %(error)s") % {"error": error}, line=line + 1
@@ -278,7 +308,9 @@ def _unescape(value: str) -> str:
 class _XlsxTable(Table):
     kind = "xlsx"
 
-    def __init__(self, raw: IO[bytes], *, sheet: str | None = None) -> None:
+    def __init__(
+        self, raw: IO[bytes], *, sheet: str | None = None, prefer_sheet: str | None = None
+    ) -> None:
         super().__init__()
         from openpyxl import load_workbook
         from openpyxl.utils.exceptions import InvalidFileException
@@ -295,7 +327,9 @@ class _XlsxTable(Table):
             raise TableError(_("The workbook has no sheet."))
         if sheet is not None and sheet not in names:
             raise TableError(_("The workbook has no sheet named “%(name)s”.") % {"name": sheet})
-        self.sheet = self.book[sheet if sheet is not None else names[0]]
+        if sheet is None:
+            sheet = prefer_sheet if prefer_sheet in names else names[0]
+        self.sheet = self.book[sheet]
         # Some tools write a wrong size (A1:A1) at the top of the sheet; read every cell.
         with suppress(AttributeError):
             self.sheet.reset_dimensions()

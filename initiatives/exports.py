@@ -202,6 +202,16 @@ def columns() -> list[tuple[str, str]]:
             ),
         ),
     ]
+    from .imports.derived import DERIVED  # what the import reads is the import's to say
+
+    for index, (name, meaning) in enumerate(result):
+        if name in DERIVED:
+            instead = DERIVED[name]
+            if instead:
+                note = _("Not read by the import: edit %(column)s instead.") % {"column": instead}
+            else:
+                note = _("Not read by the import: coprod writes it.")
+            result[index] = (name, f"{meaning} {note}")
     return result
 
 

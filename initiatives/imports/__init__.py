@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from core.tables import Table, TableError, TableSource, open_table
 
@@ -282,7 +282,8 @@ def import_initiatives(
         raise PermissionDenied(_("Only staff who review and change any initiative import."))
     result = ImportResult(dry_run=dry_run)
     try:
-        table = open_table(source, multiline=True)
+        # The export's sheet, wherever it is in a workbook someone added notes to.
+        table = open_table(source, multiline=True, prefer_sheet="initiatives")
     except TableError as error:
         result.errors.append(Problem(error.line, None, _where_line(error.line), error.message))
         result.error_count = 1
@@ -292,6 +293,10 @@ def import_initiatives(
         if not result.ok or dry_run:
             transaction.set_rollback(True)
     return result
+
+
+#: What a spreadsheet in another locale separates a CSV file's values with.
+SEPARATORS = ((";", gettext_lazy("semicolons")), ("\t", gettext_lazy("tabs")))
 
 
 def _where_line(line: int | None) -> str:
@@ -307,16 +312,20 @@ def _import_rows(
     header = table.header
     known = set(header) & READ
     if not known & {"reference", "title"}:
-        result.errors.append(
-            Problem(
-                table.header_line,
-                None,
-                str(table.where(table.header_line)),
-                _(
-                    "This is not a register of initiatives: the header has neither "
-                    "“reference” nor “title” (see the codebook)."
-                ),
+        first = ",".join(header)
+        separator = next((name for mark, name in SEPARATORS if mark in first), None)
+        if table.kind == "csv" and separator:
+            message = _(
+                "This file is separated by %(separator)s, not commas: save it as “CSV UTF-8 "
+                "(comma delimited)”, or import the XLSX file."
+            ) % {"separator": separator}
+        else:
+            message = _(
+                "This is not a register of initiatives: the header (the first row that is "
+                "not blank) has neither “reference” nor “title” (see the codebook)."
             )
+        result.errors.append(
+            Problem(table.header_line, None, str(table.where(table.header_line)), message)
         )
         result.error_count = 1
         return

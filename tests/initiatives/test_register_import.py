@@ -341,6 +341,51 @@ def test_a_file_that_is_not_a_register_is_refused(staff, content, message):
     assert message in result.errors[0].message
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("f.csv", b"reference;title;country\n;A;FIN\n", "separated by semicolons"),
+        ("f.csv", b"reference\ttitle\tcountry\n\tA\tFIN\n", "separated by tabs"),
+        ("f.xlsx", b"\x00\x01 some bytes", "not a readable XLSX workbook"),
+        (
+            "f.csv",
+            b'title,country\n"' + b"x" * (1 << 21) + b'",FIN\n',
+            "runs on for more than 1048576 characters",
+        ),
+    ],
+    ids=["semicolons", "tabs", "not-a-zip", "endless-value"],
+)
+def test_a_file_saved_the_wrong_way_is_told_what_to_do(staff, name, content, message):
+    result = import_initiatives(SimpleUploadedFile(name, content), by=staff)
+
+    assert not result.ok
+    assert message in result.errors[0].message
+    assert not Initiative.objects.exists()
+
+
+def test_a_long_cell_gets_its_field_s_message(exporter, staff, register):
+    content = csv_edit(export(exporter, "csv"), {(1, "title"): "x" * 140_000})
+
+    result = import_initiatives(upload(content, "csv"), by=staff)
+
+    [problem] = result.errors
+    assert (problem.line, problem.column) == (4, "title")
+    assert "at most" in problem.message
+
+
+def test_the_export_s_sheet_is_read_wherever_it_is_in_the_workbook(exporter, staff, register):
+    book = openpyxl.load_workbook(io.BytesIO(export(exporter, "xlsx")))
+    notes = book.create_sheet("Notes", 0)
+    notes["A1"] = "Register checked by the ministry, December"
+    out = io.BytesIO()
+    book.save(out)
+
+    result = import_initiatives(upload(out.getvalue(), "xlsx"), by=staff)
+
+    assert result.ok, result.errors
+    assert len(result.unchanged) == 2
+
+
 # The three doors ----------------------------------------------------------------------
 
 

@@ -173,6 +173,13 @@ def test_the_codebook_explains_every_column_and_every_code(client, db):
         "file:initiatives.xlsx",
     }
     assert all(row["meaning"] for row in rows if not row["code"])
+    meanings = {row["column"]: row["meaning"] for row in rows if not row["code"]}
+    # The columns an import reads past say so, and which column to edit instead.
+    assert meanings["participation"].endswith(
+        "Not read by the import: edit participation_levels instead."
+    )
+    assert meanings["review_status"].endswith("Not read by the import: coprod writes it.")
+    assert "Not read by the import" not in meanings["participation_levels"]
     codes = {(row["column"], row["code"]): row["label"] for row in rows if row["code"]}
     assert codes[("stage", "embedded")] == "Embedded"
     assert codes[("sector", "07")] == "Health"
