@@ -62,9 +62,17 @@ class MaturityPipelineView(ReportView):
                 + [["", _("Ever a pilot"), report["conversion"].total, None]],
             ),
             "time": (
-                ["sector", "sector_label", "initiatives", "q1_days", "median_days", "q3_days"],
                 [
-                    [row.code or "", row.label, row.count, row.q1, row.median, row.q3]
+                    "sector",
+                    "sector_label",
+                    "initiatives",
+                    "q1_days",
+                    "median_days",
+                    "q3_days",
+                    "initiatives_on_reported_dates",
+                ],
+                [
+                    [row.code or "", row.label, row.count, row.q1, row.median, row.q3, row.reported]
                     for row in [*timing.by_sector, timing.overall]
                 ],
             ),

@@ -6,6 +6,7 @@ from decimal import Decimal
 from django.db import connection
 from django.db.models import (
     Aggregate,
+    Case,
     Count,
     Exists,
     F,
@@ -15,7 +16,11 @@ from django.db.models import (
     Min,
     OuterRef,
     Q,
+    Sum,
+    Value,
+    When,
 )
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 
 from survey.models import Country, Sector
@@ -155,7 +160,8 @@ def with_days_to_embedding(queryset):
     pilot is left out (a negative time means it never went from pilot to embedded). One
     grouped pass over the initiatives joined to their stage history, grouped by initiative:
     the sector comes from the same row, so the initiatives are read once and the history
-    once, whatever their number.
+    once, whatever their number. `on_reported_dates` is 1 when a pilot or embedded entry
+    of the initiative is still only reported (a group's date no case officer confirmed).
     """
     joined = {join.table_name for join in queryset.query.alias_map.values()}
     if StageChange._meta.db_table in joined:
@@ -172,10 +178,20 @@ def with_days_to_embedding(queryset):
             first_embedded=Min(
                 "stage_changes__changed_on", filter=Q(stage_changes__to_stage=Stage.EMBEDDED)
             ),
+            reported=Count(
+                "stage_changes",
+                filter=Q(
+                    stage_changes__to_stage__in=(Stage.PILOT, Stage.EMBEDDED),
+                    stage_changes__confirmed_at__isnull=True,
+                ),
+            ),
         )
         .filter(first_pilot__isnull=False, first_embedded__gte=F("first_pilot"))
-        .annotate(days_to_embedding=DaysBetween("first_embedded", "first_pilot"))
-        .values("sector", "days_to_embedding")
+        .annotate(
+            days_to_embedding=DaysBetween("first_embedded", "first_pilot"),
+            on_reported_dates=Case(When(reported__gt=0, then=Value(1)), default=Value(0)),
+        )
+        .values("sector", "days_to_embedding", "on_reported_dates")
     )
 
 
@@ -199,9 +215,11 @@ class Quartiles:
     median: Decimal | None
     q3: Decimal | None
     link: object = None
+    # Of `count`, the initiatives whose pilot or embedded date is still only reported.
+    reported: int = 0
 
     @classmethod
-    def of(cls, code, label, values, link=None):
+    def of(cls, code, label, values, link=None, reported=0):
         return cls(
             code=code,
             label=label,
@@ -210,6 +228,7 @@ class Quartiles:
             median=rounded(percentile_cont(values, 0.5)),
             q3=rounded(percentile_cont(values, 0.75)),
             link=link,
+            reported=reported,
         )
 
 
@@ -224,6 +243,7 @@ def _quartile_aggregates(suffix="", **filter_):
     condition = Q(**filter_) if filter_ else None
     return {
         f"count{suffix}": Count("days_to_embedding", filter=condition),
+        f"reported{suffix}": Coalesce(Sum("on_reported_dates", filter=condition), 0),
         f"q1{suffix}": PercentileCont(days, 0.25, filter=condition),
         f"median{suffix}": PercentileCont(days, 0.5, filter=condition),
         f"q3{suffix}": PercentileCont(days, 0.75, filter=condition),
@@ -257,6 +277,7 @@ def time_to_embedding(queryset, *, in_database=None):
                 median=rounded(row[f"median{suffix}"]),
                 q3=rounded(row[f"q3{suffix}"]),
                 link=link,
+                reported=row[f"reported{suffix}"],
             )
 
         result = TimeToEmbedding(
@@ -268,14 +289,20 @@ def time_to_embedding(queryset, *, in_database=None):
             ],
         )
     else:
-        durations = list(timed.values_list("sector", "days_to_embedding"))
-        per_sector = {}
-        for sector, days in durations:
+        durations = list(timed.values_list("sector", "days_to_embedding", "on_reported_dates"))
+        per_sector, reported = {}, {}
+        for sector, days, on_reported_dates in durations:
             per_sector.setdefault(sector, []).append(days)
+            reported[sector] = reported.get(sector, 0) + on_reported_dates
         result = TimeToEmbedding(
-            overall=Quartiles.of(None, _("All sectors"), [days for _s, days in durations]),
+            overall=Quartiles.of(
+                None,
+                _("All sectors"),
+                [days for _s, days, _r in durations],
+                reported=sum(reported.values()),
+            ),
             by_sector=[
-                Quartiles.of(code, sectors[code].label, values, sectors[code])
+                Quartiles.of(code, sectors[code].label, values, sectors[code], reported[code])
                 for code, values in per_sector.items()
             ],
         )

@@ -70,6 +70,7 @@ def test_time_to_embedding_quartiles_from_the_stage_history(client, cases):
         "q1_days": "150.0",
         "median_days": "200.0",
         "q3_days": "282.5",
+        "initiatives_on_reported_dates": "0",  # staff recorded every date: all confirmed
     }
     assert (rows["03"]["q1_days"], rows["03"]["median_days"], rows["03"]["q3_days"]) == (
         "100.0",
@@ -81,6 +82,45 @@ def test_time_to_embedding_quartiles_from_the_stage_history(client, cases):
         "282.5",
         "323.8",
     )
+
+
+def test_the_time_to_embedding_table_tells_reported_dates_from_confirmed_ones(
+    client, cases, staff, member, organisation
+):
+    import datetime
+
+    from initiatives import services
+    from tests.factories import make_initiative
+
+    D = datetime.date
+    logged = make_initiative(
+        by=member,
+        organisation=organisation,
+        sector=Initiative.objects.get(title="B").sector,
+        stage="embedded",
+        stage_dates={"pilot": D(2021, 1, 1), "embedded": D(2022, 1, 1)},
+        review_status="published",
+    )
+
+    def table():
+        return {r["sector"]: r for r in csv_dicts(client.get(URL + "?format=csv&table=time"))}
+
+    rows = table()
+    assert rows[""]["initiatives"] == "4"
+    assert rows[""]["initiatives_on_reported_dates"] == "1"
+    assert rows["07"]["initiatives_on_reported_dates"] == "1"
+    assert rows["03"]["initiatives_on_reported_dates"] == "0"
+    page = client.get(URL).content.decode()
+    assert "1 of these initiatives rests on a pilot or embedded date its group reported" in page
+    for in_database in (False, True) if connection.vendor == "postgresql" else (False,):
+        timing = reports.time_to_embedding(reports.public_initiatives(), in_database=in_database)
+        assert timing.overall.reported == 1
+
+    services.stage_history_confirm(initiative=logged, by=staff)
+
+    assert table()[""]["initiatives_on_reported_dates"] == "0"
+    page = client.get(URL).content.decode()
+    assert "Every pilot and embedded date counted here is confirmed by a case officer." in page
 
 
 def test_time_to_embedding_is_the_same_in_the_database_and_in_python(cases, staff):
