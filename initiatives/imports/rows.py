@@ -347,8 +347,11 @@ def parse(row: Row, vocabulary: Vocabulary) -> Parsed:
     if row.has("participants"):
         fields["participants"] = row.integer("participants")
     if not reference:
+        told = {problem.column for problem in row.problems}
         for column in REQUIRED_TO_CREATE:
             if not row.has(column) or not row.text(column).strip():
+                if column in told:  # an empty code cell, already refused: one message a cell
+                    row.problems = [p for p in row.problems if p.column != column]
                 row.problem(column, _("Required to create an initiative."))
     tags = {
         column: _parse_tags(row, vocabulary, column) for column in TAG_COLUMNS if row.has(column)

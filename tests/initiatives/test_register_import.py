@@ -286,6 +286,12 @@ BAD_ROWS = {
         "title",
         "Required to create",
     ),
+    # One message for the cell, not "unknown code" as well.
+    "missing country on a new row": (
+        {"reference": "", "version": "", "country": ""},
+        "country",
+        "Required to create",
+    ),
     "a number with a comma": ({"budget": "1234,50"}, "budget", "not a number"),
     "an unknown reference": ({"reference": "COP-1999-9999"}, "reference", "No initiative"),
     "a model rule": (
