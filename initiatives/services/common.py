@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
     from ..models import Initiative
 
-__all__ = ["StaleEdit", "claim_version", "require"]
+__all__ = ["StaleEdit", "claim_version", "lock_at_version", "require"]
 
 
 def require(by: User | None, permission: str, obj: Model | None, message: str) -> None:
@@ -52,3 +52,18 @@ def claim_version(*, initiative: Initiative, by: User | None, expected_version: 
     initiative.updated_at = now
     initiative.updated_by = by
     return initiative.version
+
+
+def lock_at_version(initiative: Initiative, expected_version: int | None) -> Initiative:
+    """The initiative locked for the transaction (`SELECT ... FOR UPDATE`), if it is still at
+    `expected_version`; `StaleEdit` otherwise (None: the caller had no version to offer).
+
+    For workflows that must read the record before they know what to write (the stage
+    history is checked whole); they move the version on themselves when they save.
+    """
+    from ..models import Initiative
+
+    locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise StaleEdit(locked.version)
+    return locked

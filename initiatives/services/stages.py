@@ -34,7 +34,7 @@ from ..models import (
     StageProposal,
     Visibility,
 )
-from .common import StaleEdit, require
+from .common import lock_at_version, require
 from .notifications import _group_emails, notify
 
 if TYPE_CHECKING:
@@ -271,12 +271,7 @@ def _set_stage(initiative: Initiative, stage: str, *, by: User | None) -> None:
 
 
 def _lock(initiative: Initiative, expected_version: int | None = None) -> Initiative:
-    """The initiative, locked for the transaction; `StaleEdit` if it is no longer at
-    `expected_version` (None: the caller had no version to offer)."""
-    locked = Initiative.objects.select_for_update().get(pk=initiative.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise StaleEdit(locked.version)
-    return locked
+    return lock_at_version(initiative, expected_version)
 
 
 def _check_move_reason(current: str, to_stage: str, reason: str | None) -> None:
