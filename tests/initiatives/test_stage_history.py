@@ -678,3 +678,14 @@ def test_the_admin_shows_when_a_proposed_change_took_effect(staff, member, organ
         page = client.get(url).content.decode()
         assert "took effect on" in page.lower(), url
         assert "April 1, 2020" in page or "2020-04-01" in page, url
+
+
+def test_the_admin_page_carries_the_version_it_shows(staff, client):
+    initiative = make_initiative(by=staff)
+    client.force_login(staff)
+    url = reverse("admin:initiatives_initiative_stage_history", args=[initiative.pk])
+
+    page = client.get(url).content.decode()
+
+    assert f'<input type="hidden" name="opened_version" value="{initiative.version}"' in page
+    assert "Opened version" not in page
