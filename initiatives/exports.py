@@ -504,7 +504,14 @@ FILES = [
 ]
 
 
+#: The codebook's headings: fixed names, like the export's, so that scripts can rely on them.
+CODEBOOK_HEADER = ["column", "code", "label", "meaning"]
+
+
 def codebook_csv() -> StreamingHttpResponse:
-    # The headings are fixed names, like the export's, so scripts can rely on them.
-    header = ["column", "code", "label", "meaning"]
-    return csv_response("codebook.csv", header, codebook_rows())
+    return csv_response("codebook.csv", CODEBOOK_HEADER, codebook_rows())
+
+
+def codebook_xlsx() -> HttpResponseBase:
+    """The codebook as a workbook: codes such as 07 stay text, accents read right."""
+    return xlsx_response("codebook.xlsx", CODEBOOK_HEADER, codebook_rows(), sheet="codebook")

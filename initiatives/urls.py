@@ -16,6 +16,7 @@ urlpatterns = [
     ),
     path("initiatives/export.xlsx", views.export_xlsx, name="export_xlsx"),
     path("initiatives/codebook.csv", views.codebook_csv, name="codebook"),
+    path("initiatives/codebook.xlsx", views.codebook_xlsx, name="codebook_xlsx"),
     path("initiatives/new/", views.initiative_edit, name="create"),
     path("initiatives/<str:reference>/", views.initiative_detail, name="detail"),
     path("initiatives/<str:reference>/edit/", views.initiative_edit, name="edit"),

@@ -91,11 +91,15 @@ class WaveAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("records"))
     def download(self, wave):
+        url = reverse("admin:survey_response_export")
         return format_html(
-            '<a href="{}?wave={}">{}</a>',
-            reverse("admin:survey_response_export"),
+            '<a href="{}?wave={}">{}</a> · <a href="{}?wave={}&amp;format=xlsx">{}</a>',
+            url,
             wave.code,
             gettext("Download CSV"),
+            url,
+            wave.code,
+            gettext("Download XLSX"),
         )
 
     def get_deleted_objects(self, objs, request):

@@ -192,6 +192,10 @@ def codebook_csv(request):
     return exports.codebook_csv()
 
 
+def codebook_xlsx(request):
+    return exports.codebook_xlsx()
+
+
 def _matrix(initiative):
     """Rows of the who-does-what table: each phase with the participation of each partner type."""
     cells = {(p.phase, p.partner_type): p for p in initiative.participations.all()}

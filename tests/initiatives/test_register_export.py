@@ -178,6 +178,14 @@ def test_the_survey_records_download_as_xlsx(staff_client, db):
     assert True in [cell.value for cell in sheet[2]]
 
 
+def test_each_wave_in_the_admin_offers_its_records_as_csv_and_xlsx(staff_client):
+    page = staff_client.get(reverse("admin:survey_wave_changelist")).content.decode()
+    export = reverse("admin:survey_response_export")
+
+    assert f'href="{export}?wave=OECD-2010"' in page
+    assert f'href="{export}?wave=OECD-2010&amp;format=xlsx"' in page
+
+
 def test_the_services_keep_the_history_the_export_shows(client, staff, register):
     pilot, _other = register
     services.stage_history_correct(

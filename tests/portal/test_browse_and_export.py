@@ -188,6 +188,26 @@ def test_the_codebook_explains_every_column_and_every_code(client, db):
     assert codes[("participation:partner_type", "cso")] == "Civil-society organisation"
 
 
+def test_the_codebook_comes_as_a_workbook_with_codes_as_text(client, db):
+    import io
+
+    import openpyxl
+
+    response = client.get(reverse("initiatives:codebook_xlsx"))
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    sheet = book["codebook"]
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+
+    assert rows[0] == ["column", "code", "label", "meaning"]
+    assert ["sector", "07", "Health", None] in rows
+    csv_count = len(csv_rows(client.get(reverse("initiatives:codebook"))))
+    assert len(rows) - 1 == csv_count
+    assert sheet.freeze_panes == "A2"
+    page = client.get(reverse("initiatives:list")).content.decode()
+    assert f'href="{reverse("initiatives:codebook_xlsx")}"' in page
+
+
 def test_the_case_page_shows_the_matrix_timeline_and_frameworks(client, published):
     BudgetFramework.objects.create(initiative=published, amount=5000, currency="EUR")
     page = client.get(published.get_absolute_url()).content.decode()

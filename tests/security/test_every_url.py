@@ -124,6 +124,7 @@ TABLE = {
     "initiatives:export_spreadsheet": {"get": PUBLIC},
     "initiatives:export_xlsx": {"get": PUBLIC},
     "initiatives:codebook": {"get": PUBLIC},
+    "initiatives:codebook_xlsx": {"get": PUBLIC},
     "initiatives:dashboard": {"get": SIGNED_IN},
     "initiatives:create": {"get": SIGNED_IN, "post": SIGNED_IN_WRITE},
     "initiatives:detail": {

@@ -328,6 +328,12 @@ SITE = [
         answers=EVERYONE_200,
     ),
     Row("site-codebook", "initiatives:codebook", "/initiatives/codebook.csv", answers=EVERYONE_200),
+    Row(
+        "site-codebook-xlsx",
+        "initiatives:codebook_xlsx",
+        "/initiatives/codebook.xlsx",
+        answers=EVERYONE_200,
+    ),
     Row("site-dashboard", "initiatives:dashboard", "/my-initiatives/", answers=SIGNED_IN_200),
     Row("site-detail-draft", "initiatives:detail", ref("draft"), answers=DRAFT_READ),
     Row(
