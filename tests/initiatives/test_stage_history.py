@@ -361,17 +361,25 @@ def _record_by_api(staff, initiative, data):
     return " ".join(" ".join(v) for v in response.json()["details"].values())
 
 
-def _record_by_admin(staff, initiative, data):
+def _admin_history_post(staff, initiative, operation, data, *, opened_version=None):
+    """The admin's stage history page as a browser posts it, with the version it showed."""
     client = Client()
     client.force_login(staff)
     url = reverse("admin:initiatives_initiative_stage_history", args=[initiative.pk])
-    response = client.post(
-        url,
-        {"operation": "record", "apply": "1", "opened_version": initiative.version, **data},
+    opened = initiative.version if opened_version is None else opened_version
+    return client.post(
+        url, {"operation": operation, "apply": "1", "opened_version": opened, **data}
     )
+
+
+def _admin_verdict(response):
     if response.status_code == 302:
         return "accepted"
     return " ".join(str(m) for m in response.context["messages"])
+
+
+def _record_by_admin(staff, initiative, data):
+    return _admin_verdict(_admin_history_post(staff, initiative, "record", data))
 
 
 def _record_by_service(staff, initiative, data):
@@ -467,22 +475,8 @@ def _correct_by_api(staff, initiative, entry, data):
 
 
 def _correct_by_admin(staff, initiative, entry, data):
-    client = Client()
-    client.force_login(staff)
-    url = reverse("admin:initiatives_initiative_stage_history", args=[initiative.pk])
-    response = client.post(
-        url,
-        {
-            "operation": "correct",
-            "entry": entry.pk,
-            "apply": "1",
-            "opened_version": initiative.version,
-            **data,
-        },
-    )
-    if response.status_code == 302:
-        return "accepted"
-    return " ".join(str(m) for m in response.context["messages"])
+    data = {"entry": entry.pk, **data}
+    return _admin_verdict(_admin_history_post(staff, initiative, "correct", data))
 
 
 @pytest.mark.parametrize(
@@ -619,18 +613,12 @@ def test_a_stale_version_changes_nothing_at_any_door(staff, member, organisation
     body = {"to_stage": "pilot", "date": "2020-01-01", "reason": "x"}
     assert api.post(record, body, format="json", HTTP_IF_MATCH=f'"{opened}"').status_code == 412
 
-    client = Client()
-    client.force_login(staff)
-    url = reverse("admin:initiatives_initiative_stage_history", args=[initiative.pk])
-    page = client.post(
-        url,
-        {
-            "operation": "remove",
-            "entry": pilot.pk,
-            "reason": "Never piloted",
-            "apply": "1",
-            "opened_version": opened,
-        },
+    page = _admin_history_post(
+        staff,
+        initiative,
+        "remove",
+        {"entry": pilot.pk, "reason": "Never piloted"},
+        opened_version=opened,
     )
     assert page.status_code == 409
     assert "Someone else saved this initiative after you opened it" in page.content.decode()
