@@ -479,11 +479,14 @@ def _correct_by_admin(staff, initiative, entry, data):
     return _admin_verdict(_admin_history_post(staff, initiative, "correct", data))
 
 
-@pytest.mark.parametrize(
+correction_doors = pytest.mark.parametrize(
     "door",
     [_correct_by_service, _correct_by_api, _correct_by_admin],
     ids=["service", "api", "admin"],
 )
+
+
+@correction_doors
 def test_a_correction_that_would_move_an_entry_past_its_neighbour_is_refused_at_every_door(
     staff, member, organisation, door
 ):
@@ -500,11 +503,7 @@ def test_a_correction_that_would_move_an_entry_past_its_neighbour_is_refused_at_
     assert initiative.stage_proposals.get().status == StageProposal.Status.OPEN
 
 
-@pytest.mark.parametrize(
-    "door",
-    [_correct_by_service, _correct_by_api, _correct_by_admin],
-    ids=["service", "api", "admin"],
-)
+@correction_doors
 def test_a_correction_within_its_neighbours_is_applied_at_every_door(
     staff, member, organisation, door
 ):
