@@ -202,7 +202,7 @@ def columns() -> list[tuple[str, str]]:
             ),
         ),
     ]
-    from .imports.derived import DERIVED  # what the import reads is the import's to say
+    from .imports.derived import CHECKED, DERIVED  # what the import reads is the import's to say
 
     for index, (name, meaning) in enumerate(result):
         if name in DERIVED:
@@ -211,6 +211,8 @@ def columns() -> list[tuple[str, str]]:
                 note = _("Not read by the import: edit %(column)s instead.") % {"column": instead}
             else:
                 note = _("Not read by the import: coprod writes it.")
+            if name in CHECKED:
+                note += " " + _("A row that changes this cell is refused.")
             result[index] = (name, f"{meaning} {note}")
     return result
 
@@ -348,6 +350,23 @@ def _same(value: T) -> T:
     return value
 
 
+_PHASE_ORDER = {value: index for index, value in enumerate(Phase.values)}
+_PARTNER_ORDER = {value: index for index, value in enumerate(PartnerType.values)}
+
+
+def participation_cells(entries: Iterable[tuple[str, str, str]]) -> tuple[str, str]:
+    """The cells `participation` and `participation_levels` of (phase, partner, level)
+    triples, in the order of the phases and partner types, as the case page shows them."""
+    matrix = sorted(
+        (_PHASE_ORDER.get(phase, 99), _PARTNER_ORDER.get(partner, 99), phase, partner, level)
+        for phase, partner, level in entries
+    )
+    return (
+        "|".join(f"{phase}:{partner}" for _a, _b, phase, partner, _l in matrix),
+        "|".join(f"{phase}:{partner}:{level}" for _a, _b, phase, partner, level in matrix),
+    )
+
+
 def rows(queryset: "models.QuerySet[Initiative]", *, typed: bool = False) -> Iterator[Row]:
     """Yield the export rows of `queryset`, which is already filtered and permission-checked.
 
@@ -359,15 +378,9 @@ def rows(queryset: "models.QuerySet[Initiative]", *, typed: bool = False) -> Ite
     countries, sectors, items = (vocabulary[key] for key in ("countries", "sectors", "items"))
     levels, stages = vocabulary["levels"], vocabulary["stages"]
     statuses, evidence = vocabulary["statuses"], vocabulary["evidence"]
-    phase_order = {value: index for index, value in enumerate(Phase.values)}
-    partner_order = {value: index for index, value in enumerate(PartnerType.values)}
 
     for data, extra in _records(queryset):
-        # The matrix in the order of its phases and partner types, as the page shows it.
-        matrix = sorted(
-            (phase_order.get(phase, 99), partner_order.get(partner, 99), phase, partner, level)
-            for phase, partner, level in extra.get("participation") or ()
-        )
+        participation, participation_levels = participation_cells(extra.get("participation") or ())
         row = [
             data["reference"],
             data["title"],
@@ -388,8 +401,8 @@ def rows(queryset: "models.QuerySet[Initiative]", *, typed: bool = False) -> Ite
             _when(data["start_date"]),
             _when(data["end_date"]),
             data["participants"],
-            "|".join(f"{phase}:{partner}" for _a, _b, phase, partner, _l in matrix),
-            "|".join(f"{phase}:{partner}:{level}" for _a, _b, phase, partner, level in matrix),
+            participation,
+            participation_levels,
         ]
         for field in TAG_FIELDS:
             tagged = sorted(items[item_id] for item_id in extra.get(field) or ())

@@ -161,6 +161,8 @@ class StageForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         help_text=_("Required to move an initiative out of “Discontinued”."),
     )
+    # The version the case's page showed (none for a selection: each as the list read it).
+    opened_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
 
 class StageHistoryForm(forms.Form):

@@ -14,13 +14,16 @@ from .forms import CaseOfficerForm, ConfirmForm, ReturnForm, StageForm
 
 
 def change_stage(request, initiative, form):
-    """Move one initiative to the stage the form asks for (the action and the button)."""
+    """Move one initiative to the stage the form asks for (the action and the button), at
+    the version the page showed, or, for a selection, the version as the list was read."""
+    opened = form.cleaned_data.get("opened_version")
     services.initiative_change_stage(
         initiative=initiative,
         to_stage=form.cleaned_data["to_stage"],
         by=request.user,
         reason=form.cleaned_data["reason"],
         on=form.cleaned_data["on"],
+        expected_version=initiative.version if opened is None else opened,
     )
 
 
@@ -189,7 +192,7 @@ class InitiativeActions:
             request,
             queryset,
             lambda initiative: services.stage_history_confirm(
-                initiative=initiative, by=request.user
+                initiative=initiative, by=request.user, expected_version=initiative.version
             ),
             lambda n: (
                 ngettext(

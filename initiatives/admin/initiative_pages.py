@@ -48,10 +48,19 @@ class InitiativePages:
         if not request.user.has_perm("initiatives.review_case", initiative):
             raise PermissionDenied
         change_url = reverse("admin:initiatives_initiative_change", args=[initiative.pk])
-        form = submitted_form(StageForm, request)
+        form = submitted_form(StageForm, request, initial={"opened_version": initiative.version})
+        status = 200
         if form.is_valid():
             try:
                 change_stage(request, initiative, form)
+            except services.StaleEdit as stale:
+                opened = form.cleaned_data["opened_version"]
+                self.message_user(
+                    request, stale_message(opened, stale.current_version), messages.ERROR
+                )
+                initiative.refresh_from_db()
+                form = StageForm(initial={"opened_version": initiative.version})
+                status = 409
             except ValidationError as exc:
                 self.message_user(request, error_text(exc), messages.ERROR)
             else:
@@ -63,7 +72,7 @@ class InitiativePages:
                     messages.SUCCESS,
                 )
                 return HttpResponseRedirect(change_url)
-        return action_page(
+        response = action_page(
             self,
             request,
             [initiative],
@@ -75,6 +84,8 @@ class InitiativePages:
             original=initiative,
             cancel_url=change_url,
         )
+        response.status_code = status
+        return response
 
     IMPORT_SESSION_KEY = "initiatives-register-import"
 
@@ -163,7 +174,9 @@ class InitiativePages:
                 expected_version=data["opened_version"],
             )
         else:
-            services.stage_history_confirm(initiative=initiative, by=request.user)
+            services.stage_history_confirm(
+                initiative=initiative, by=request.user, expected_version=data["opened_version"]
+            )
 
     def stage_history_view(self, request, object_id):
         """The change page's "Stage history" button: record, correct, remove, confirm."""
@@ -174,11 +187,18 @@ class InitiativePages:
             raise PermissionDenied
         form = submitted_form(StageHistoryForm, request, initiative=initiative)
         status = 200
-        if form.is_valid():
+        opened = form.data.get("opened_version", "") if form.is_bound else ""
+        if opened.isdigit() and int(opened) != initiative.version:
+            # A page from before someone else's change (the entry it names may be gone):
+            # nothing is written; the history is shown as it is now, for a fresh start.
+            self.message_user(request, stale_message(opened, initiative.version), messages.ERROR)
+            form = StageHistoryForm(initiative=initiative)
+            status = 409
+        elif form.is_valid():
             try:
                 self._edit_history(request, initiative, form)
             except services.StaleEdit as stale:
-                # Nothing was written: show the history as it is now, for a fresh start.
+                # Someone saved between the page's check and the write: all rolled back.
                 opened = form.cleaned_data["opened_version"]
                 self.message_user(
                     request, stale_message(opened, stale.current_version), messages.ERROR

@@ -187,7 +187,7 @@ class InitiativeViewSet(
         initiative = initiative_for(request, reference, write=True)
         body = StageChangeRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        check_version(initiative, request, required=False)
+        expected = check_version(initiative, request, required=False)
         to_stage, reason = body.validated_data["to_stage"], body.validated_data["reason"]
         if request.user.has_perm("initiatives.review_case", initiative):
             change = services.initiative_change_stage(
@@ -196,6 +196,7 @@ class InitiativeViewSet(
                 by=request.user,
                 reason=reason,
                 on=body.validated_data.get("date"),
+                expected_version=expected,
             )
             response = Response(
                 StageChangeSerializer(change, context={"request": request}).data, status=201

@@ -304,8 +304,9 @@ class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
     )
     def partial_update(self, request, initiative_reference=None, pk=None):
         initiative = self._staff_parent()
-        entry = self.get_object()
+        # A stale page first: the entry it names may be gone since.
         expected = check_version(initiative, request, required=True)
+        entry = self.get_object()
         body = StageHistoryEntrySerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.stage_history_correct(
@@ -331,8 +332,8 @@ class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
     @action(detail=True, methods=["post"])
     def remove(self, request, initiative_reference=None, pk=None):
         initiative = self._staff_parent()
-        entry = self.get_object()
         expected = check_version(initiative, request, required=True)
+        entry = self.get_object()
         body = StageHistoryRemovalSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         services.stage_history_remove(
@@ -345,11 +346,17 @@ class StageHistoryViewSet(InitiativePartViewSet, mixins.ListModelMixin):
 
     @extend_schema(
         summary="Confirm the dates the group reported (staff)",
+        description="With If-Match, refused (412) if the initiative changed since it was "
+        "read. The initiative moves to its next version when dates are confirmed.",
         request=None,
-        responses={200: StageChangeSerializer(many=True), **errors(401, 403, 404)},
+        parameters=[IF_MATCH_OPTIONAL],
+        responses={200: StageChangeSerializer(many=True), **errors(401, 403, 404, 412)},
     )
     @action(detail=False, methods=["post"])
     def confirm(self, request, initiative_reference=None):
         initiative = self._staff_parent()
-        services.stage_history_confirm(initiative=initiative, by=request.user)
+        expected = check_version(initiative, request, required=False)
+        services.stage_history_confirm(
+            initiative=initiative, by=request.user, expected_version=expected
+        )
         return self._respond(initiative)

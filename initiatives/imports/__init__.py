@@ -3,9 +3,9 @@
 The columns are those of the export (`exports.columns`), in any order; a column left out
 leaves that part of each record as it is. Label columns and the other columns the
 workflows write (review status, timestamps, the verified badge) are not read; in a row
-that updates, such a cell must still say what the export said (in any of the site's
-languages), so that an edit there is refused, naming the column to edit instead, rather
-than silently lost (`derived`). A row
+that updates, those that move only with the record's version must still say what the
+export said (in any of the site's languages), so that an edit there is refused, naming
+the column to edit instead, rather than silently lost (`derived`). A row
 without a `reference` creates an initiative; a row with one updates it, and must carry the
 `version` it was exported at: an older version means someone changed the record since,
 and the row is refused as a stale edit.
@@ -41,7 +41,7 @@ from .. import services
 from ..models import Initiative
 from ..services.common import StaleEdit
 from .batch import Batch
-from .derived import edited_elsewhere, same_value
+from .derived import DerivedCheck, same_value
 from .rows import (
     READ,
     Parsed,
@@ -194,11 +194,13 @@ def _parts_change(initiative: Initiative, parsed: Parsed) -> bool:
     return False
 
 
-def _update(initiative: Initiative, parsed: Parsed, by: User | None, row: Row) -> bool:
+def _update(
+    initiative: Initiative, parsed: Parsed, by: User | None, row: Row, derived: DerivedCheck
+) -> bool:
     """Apply the row's changes; False when it changes nothing."""
     if parsed.version != initiative.version:
         raise StaleEdit(initiative.version)
-    if edited_elsewhere(row, initiative):
+    if derived.edited(row, initiative):
         raise RowRefused(row.problems)
     fields, tags = _record_changes(initiative, parsed)
     if not fields and not tags and not _parts_change(initiative, parsed):
@@ -220,7 +222,12 @@ def _update(initiative: Initiative, parsed: Parsed, by: User | None, row: Row) -
 
 
 def _apply(
-    row: Row, parsed: Parsed, by: User | None, result: ImportResult, seen: dict[str, str]
+    row: Row,
+    parsed: Parsed,
+    by: User | None,
+    result: ImportResult,
+    seen: dict[str, str],
+    derived: DerivedCheck,
 ) -> None:
     if parsed.reference:
         if parsed.reference in seen:
@@ -240,7 +247,7 @@ def _apply(
             )
             raise RowRefused(row.problems)
         try:
-            changed = _update(initiative, parsed, by, row)
+            changed = _update(initiative, parsed, by, row, derived)
         except StaleEdit as stale:
             if parsed.version is not None and parsed.version > (stale.current_version or 0):
                 message = _(
@@ -329,7 +336,7 @@ def _import_rows(
         )
         result.error_count = 1
         return
-    vocabulary = Vocabulary()
+    vocabulary, derived = Vocabulary(), DerivedCheck()
     seen: dict[str, str] = {}
     batch = Batch(by)
     # A batch needs the new rows' ids back from its inserts (PostgreSQL, SQLite >= 3.35).
@@ -347,7 +354,7 @@ def _import_rows(
                 if parsed.reference or not batched:
                     # Rows are told in the file's order: the new ones before go first.
                     result.created.extend(batch.write())
-                    _apply_one(row, parsed, by, result, seen)
+                    _apply_one(row, parsed, by, result, seen, derived)
                 else:
                     batch.add(row, parsed)
                     if len(batch) >= BATCH_ROWS:
@@ -365,12 +372,17 @@ def _import_rows(
 
 
 def _apply_one(
-    row: Row, parsed: Parsed, by: User | None, result: ImportResult, seen: dict[str, str]
+    row: Row,
+    parsed: Parsed,
+    by: User | None,
+    result: ImportResult,
+    seen: dict[str, str],
+    derived: DerivedCheck,
 ) -> None:
     """Write one row through the services, in a savepoint of its own."""
     try:
         with transaction.atomic():
-            _apply(row, parsed, by, result, seen)
+            _apply(row, parsed, by, result, seen, derived)
     except RowRefused:
         pass
     except ValidationError as error:

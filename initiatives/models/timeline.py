@@ -99,7 +99,7 @@ EVENT_TEXTS = {
             "now “%(stage)s”. Propose again if it is still not right."
         )
         % {
-            "proposed": ", ".join(str(_stage_label(code)) for code in p.get("proposed", [])),
+            "proposed": _stage_label(p.get("proposed", "")),
             "stage": _stage_label(p.get("stage", "")),
         }
     ),

@@ -160,9 +160,13 @@ def with_days_to_embedding(queryset):
     pilot is left out (a negative time means it never went from pilot to embedded). One
     grouped pass over the initiatives joined to their stage history, grouped by initiative:
     the sector comes from the same row, so the initiatives are read once and the history
-    once, whatever their number. `on_reported_dates` is 1 when a pilot or embedded entry
-    of the initiative is still only reported (a group's date no case officer confirmed).
+    once, whatever their number. `on_reported_dates` is 1 when the first pilot date or the
+    first embedded date is still only reported (a group's date no case officer confirmed).
     """
+
+    def confirmed(stage):
+        return Q(stage_changes__to_stage=stage, stage_changes__confirmed_at__isnull=False)
+
     joined = {join.table_name for join in queryset.query.alias_map.values()}
     if StageChange._meta.db_table in joined:
         # The queryset already filters through the stage history: an annotation would reuse
@@ -178,18 +182,20 @@ def with_days_to_embedding(queryset):
             first_embedded=Min(
                 "stage_changes__changed_on", filter=Q(stage_changes__to_stage=Stage.EMBEDDED)
             ),
-            reported=Count(
-                "stage_changes",
-                filter=Q(
-                    stage_changes__to_stage__in=(Stage.PILOT, Stage.EMBEDDED),
-                    stage_changes__confirmed_at__isnull=True,
-                ),
-            ),
+            confirmed_pilot=Min("stage_changes__changed_on", filter=confirmed(Stage.PILOT)),
+            confirmed_embedded=Min("stage_changes__changed_on", filter=confirmed(Stage.EMBEDDED)),
         )
         .filter(first_pilot__isnull=False, first_embedded__gte=F("first_pilot"))
         .annotate(
             days_to_embedding=DaysBetween("first_embedded", "first_pilot"),
-            on_reported_dates=Case(When(reported__gt=0, then=Value(1)), default=Value(0)),
+            # The two dates measured from are confirmed ones (the earliest of each stage).
+            on_reported_dates=Case(
+                When(
+                    Q(confirmed_pilot=F("first_pilot"), confirmed_embedded=F("first_embedded")),
+                    then=Value(0),
+                ),
+                default=Value(1),
+            ),
         )
         .values("sector", "days_to_embedding", "on_reported_dates")
     )

@@ -333,15 +333,16 @@ def _supersede_proposals(
         proposal.decided_at = now
         # No note: the status says what happened, in the reader's language.
         proposal.save()
-    # On the case page, where the proposal was shown as waiting, in the reader's language.
-    Activity.for_event(
-        ActivityEvent.PROPOSAL_SUPERSEDED,
-        {"proposed": [p.to_stage for p in closed], "stage": initiative.stage},
-        initiative=initiative,
-        kind=ActivityKind.NOTE,
-        visibility=Visibility.GROUP,
-        author=by,
-    ).save()
+    for proposal in closed:
+        # On the case page, where the proposal was shown as waiting, in the reader's language.
+        Activity.for_event(
+            ActivityEvent.PROPOSAL_SUPERSEDED,
+            {"proposed": proposal.to_stage, "stage": initiative.stage},
+            initiative=initiative,
+            kind=ActivityKind.NOTE,
+            visibility=Visibility.GROUP,
+            author=by,
+        ).save()
     notify(
         _group_emails(initiative),
         _("%(reference)s: your stage proposal was closed") % {"reference": initiative.reference},
@@ -366,11 +367,12 @@ def initiative_change_stage(
     by: User | None,
     reason: str = "",
     on: datetime.date | None = None,
+    expected_version: int | None = None,
     _accepting: StageProposal | None = None,
 ) -> StageChange:
     """Move the current stage (staff), dated `on` (today by default, never before the latest
     entry). Writes the history and the timeline, and closes the group's open proposals."""
-    initiative = _lock(initiative)
+    initiative = _lock(initiative, expected_version)
     require(by, "initiatives.review_case", initiative, _("Only staff change the stage."))
     today = timezone.localdate()
     on = _as_date(on) or today
@@ -410,12 +412,17 @@ def _require_reason(reason: str | None) -> None:
         raise ValidationError(_("Give the reason for this change to the stage history."))
 
 
+def _stored_order(entry: StageChange) -> tuple[datetime.date, datetime.datetime, int]:
+    """The order the history is read back in (`_entries`, the exports, the reports)."""
+    return (entry.changed_on, entry.changed_at, entry.pk or 0)
+
+
 def _apply_history(
     initiative: Initiative,
     entries: Sequence[StageChange],
     *,
     by: User | None,
-    changed: Iterable[StageChange],
+    changed: Sequence[StageChange],
     reason: str,
     insert: bool,
 ) -> None:
@@ -427,10 +434,22 @@ def _apply_history(
     that neighbour, rather than silently reordering the history and the current stage.
     """
     if insert:
-        entries = sorted(entries, key=lambda e: (e.changed_on, e.changed_at, e.pk or 0))
+        entries = sorted(entries, key=_stored_order)
     check_history(
         [(e.to_stage, e.changed_on) for e in entries], names=[e.describe() for e in entries]
     )
+    if not insert and entries != sorted(entries, key=_stored_order):
+        # On a neighbour's very date, the corrected entry would be read back in its place.
+        entry = next(iter(changed))
+        other = next(e for e in entries if e is not entry and e.changed_on == entry.changed_on)
+        raise ValidationError(
+            _(
+                "%(entry)s would share its date with %(other)s, and the history would read "
+                "them in the other order: give it its own date, or remove it and record it "
+                "again."
+            )
+            % {"entry": entry.describe(), "other": other.describe()}
+        )
     for entry in changed:
         entry._history_user = by
         entry.save()
@@ -641,14 +660,19 @@ def stage_history_replace(
 
 
 @transaction.atomic
-def stage_history_confirm(*, initiative: Initiative, by: User | None) -> int:
-    """A case officer confirms the dates the group reported; returns how many."""
-    initiative = _lock(initiative)
+def stage_history_confirm(
+    *, initiative: Initiative, by: User | None, expected_version: int | None = None
+) -> int:
+    """A case officer confirms the dates the group reported (as of `expected_version`, the
+    record they saw); returns how many. The record moves to its next version."""
+    initiative = _lock(initiative, expected_version)
     require(by, "initiatives.review_case", initiative, _("Only staff confirm stage dates."))
     count = initiative.stage_changes.filter(confirmed_at__isnull=True).update(
         confirmed_at=timezone.now(), confirmed_by=by
     )
     if count:
+        initiative._change_reason = _("Stage dates confirmed.")
+        _set_stage(initiative, initiative.stage, by=by)
         _log(
             initiative,
             by=by,

@@ -591,12 +591,16 @@ def test_the_initiative_history_keeps_the_reason_of_each_change_to_the_stage_his
 def test_a_stale_version_changes_nothing_at_any_door(staff, member, organisation):
     initiative, pilot = _typo_world(staff, member, organisation)
     opened = initiative.version
-    services.stage_history_confirm(initiative=initiative, by=staff)
+    services.stage_history_confirm(initiative=initiative, by=staff, expected_version=opened)
+    initiative.refresh_from_db()
+    assert initiative.version == opened + 1  # confirming is a change to the record too
     services.initiative_update(
-        initiative=initiative, by=staff, expected_version=opened, fields={"title": "Renamed"}
+        initiative=initiative,
+        by=staff,
+        expected_version=initiative.version,
+        fields={"title": "Renamed"},
     )
     initiative.refresh_from_db()
-    assert initiative.version > opened
     before = history(initiative)
 
     with pytest.raises(services.StaleEdit):
@@ -611,6 +615,11 @@ def test_a_stale_version_changes_nothing_at_any_door(staff, member, organisation
     record = f"/api/initiatives/{initiative.reference}/stage-history/"
     body = {"to_stage": "pilot", "date": "2020-01-01", "reason": "x"}
     assert api.post(record, body, format="json", HTTP_IF_MATCH=f'"{opened}"').status_code == 412
+    confirm = f"/api/initiatives/{initiative.reference}/stage-history/confirm/"
+    assert api.post(confirm, HTTP_IF_MATCH=f'"{opened}"').status_code == 412
+    change = f"/api/initiatives/{initiative.reference}/stage/"
+    body = {"to_stage": "embedded", "reason": "x"}
+    assert api.post(change, body, format="json", HTTP_IF_MATCH=f'"{opened}"').status_code == 412
 
     page = _admin_history_post(
         staff,
@@ -676,3 +685,93 @@ def test_the_admin_page_carries_the_version_it_shows(staff, client):
 
     assert f'<input type="hidden" name="opened_version" value="{initiative.version}"' in page
     assert "Opened version" not in page
+
+
+def test_a_page_from_before_an_entry_was_removed_gets_the_stale_answer(staff, member, organisation):
+    initiative, pilot = _typo_world(staff, member, organisation)
+    opened = initiative.version
+    services.stage_history_remove(
+        entry=pilot, by=staff, reason="Never piloted", expected_version=opened
+    )
+
+    gone = f"/api/initiatives/{initiative.reference}/stage-history/{pilot.pk}/"
+    api = api_client(staff)
+    patched = api.patch(
+        gone, {"date": "2021-04-01", "reason": "x"}, format="json", HTTP_IF_MATCH=f'"{opened}"'
+    )
+    assert patched.status_code == 412
+    removed = api.post(
+        gone + "remove/", {"reason": "x"}, format="json", HTTP_IF_MATCH=f'"{opened}"'
+    )
+    assert removed.status_code == 412
+    page = _admin_history_post(
+        staff,
+        initiative,
+        "correct",
+        {"entry": pilot.pk, "on": "2021-04-01", "reason": "x"},
+        opened_version=opened,
+    )
+    assert page.status_code == 409
+    text = page.content.decode()
+    assert "Someone else saved this initiative after you opened it" in text
+    assert "Select a valid choice" not in text
+
+
+def test_the_admin_change_stage_page_is_refused_over_someone_else_s_change(staff, client):
+    initiative = make_initiative(by=staff, stage_date=D(2020, 1, 1))
+    opened = initiative.version
+    services.initiative_update(
+        initiative=initiative, by=staff, expected_version=opened, fields={"title": "Renamed"}
+    )
+    client.force_login(staff)
+    url = reverse("admin:initiatives_initiative_change_stage", args=[initiative.pk])
+    assert f'name="opened_version" value="{opened + 1}"' in client.get(url).content.decode()
+
+    page = client.post(
+        url,
+        {
+            "to_stage": "pilot",
+            "on": "2021-01-01",
+            "reason": "",
+            "apply": "1",
+            "opened_version": opened,
+        },
+    )
+
+    assert page.status_code == 409
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.PLANNED
+
+
+def test_a_correction_onto_a_neighbour_s_date_keeps_the_history_in_order(staff):
+    initiative = make_initiative(
+        by=staff,
+        stage=Stage.EMBEDDED,
+        stage_dates={Stage.PLANNED: D(2019, 1, 1), Stage.EMBEDDED: D(2021, 1, 1)},
+    )
+    services.stage_history_record(
+        initiative=initiative, to_stage=Stage.PILOT, on=D(2020, 1, 1), by=staff, reason="Minutes"
+    )
+    embedded = initiative.stage_changes.get(to_stage=Stage.EMBEDDED)
+
+    with pytest.raises(ValidationError, match="would share its date with “Pilot” since 2020-01-01"):
+        services.stage_history_correct(entry=embedded, by=staff, on=D(2020, 1, 1), reason="x")
+
+    initiative.refresh_from_db()
+    assert initiative.stage == Stage.EMBEDDED
+    assert [stage for _from, stage, _on in history(initiative)] == ["planned", "pilot", "embedded"]
+
+
+def test_each_superseded_proposal_has_its_own_line_on_the_case_page(
+    staff, member, organisation, client
+):
+    initiative, _pilot = _typo_world(staff, member, organisation)
+    services.stage_proposal_create(
+        initiative=initiative, to_stage=Stage.DISCONTINUED, by=member, reason="Stopped"
+    )
+    services.initiative_change_stage(initiative=initiative, to_stage=Stage.PLANNED, by=staff)
+
+    client.force_login(member)
+    page = client.get(initiative.get_absolute_url()).content.decode()
+    assert "The proposal to move to “Embedded” was closed as superseded" in page
+    assert "The proposal to move to “Discontinued” was closed as superseded" in page

@@ -176,9 +176,14 @@ def test_the_codebook_explains_every_column_and_every_code(client, db):
     meanings = {row["column"]: row["meaning"] for row in rows if not row["code"]}
     # The columns an import reads past say so, and which column to edit instead.
     assert meanings["participation"].endswith(
-        "Not read by the import: edit participation_levels instead."
+        "Not read by the import: edit participation_levels instead. A row that changes this "
+        "cell is refused."
     )
-    assert meanings["review_status"].endswith("Not read by the import: coprod writes it.")
+    assert meanings["review_status"].endswith(
+        "Not read by the import: coprod writes it. A row that changes this cell is refused."
+    )
+    # It may change while the record's version does not (the organisation verified since).
+    assert meanings["organisation_verified"].endswith("Not read by the import: coprod writes it.")
     assert "Not read by the import" not in meanings["participation_levels"]
     codes = {(row["column"], row["code"]): row["label"] for row in rows if row["code"]}
     assert codes[("stage", "embedded")] == "Embedded"

@@ -123,6 +123,36 @@ def test_the_time_to_embedding_table_tells_reported_dates_from_confirmed_ones(
     assert "Every pilot and embedded date counted here is confirmed by a case officer." in page
 
 
+def test_only_the_dates_the_time_is_measured_between_count_as_reported(
+    client, cases, staff, member, organisation
+):
+    """A later, unconfirmed pilot entry does not make a confirmed measurement "reported"."""
+    import datetime
+
+    from initiatives import services
+    from tests.factories import make_initiative
+
+    D = datetime.date
+    again = make_initiative(
+        by=member,
+        organisation=organisation,
+        sector=Initiative.objects.get(title="B").sector,
+        stage="embedded",
+        stage_dates={"pilot": D(2018, 1, 1), "embedded": D(2019, 1, 1)},
+        review_status="published",
+    )
+    services.stage_history_confirm(initiative=again, by=staff)
+    for stage, on in (("discontinued", D(2020, 1, 1)), ("pilot", D(2021, 1, 1))):
+        again.stage_changes.create(
+            from_stage="", to_stage=stage, changed_on=on, changed_by=member, reason="reported"
+        )
+
+    rows = {r["sector"]: r for r in csv_dicts(client.get(URL + "?format=csv&table=time"))}
+
+    assert rows[""]["initiatives"] == "4"
+    assert rows[""]["initiatives_on_reported_dates"] == "0"
+
+
 def test_time_to_embedding_is_the_same_in_the_database_and_in_python(cases, staff):
     from .conftest import more_cases
 
