@@ -23,14 +23,23 @@ FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 def neutralise(value: object) -> object:
     """Make a cell safe to open in a spreadsheet; numbers and empties pass unchanged.
 
-    Only text is guarded: a negative number written as a number stays a number.
+    Only text is guarded: a negative number written as a number stays a number. Text that
+    already starts with apostrophes before a trigger (`'=x`, as someone typed it) gets one
+    more, so that `unneutralise` gives back exactly what was stored.
     """
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_TRIGGERS):
         return "'" + value
+    return value
+
+
+def unneutralise(value: str) -> str:
+    """Undo `neutralise` on a cell read back from a CSV file: the guard's `'` taken off."""
+    if value.startswith("'") and value[1:].lstrip("'").startswith(FORMULA_TRIGGERS):
+        return value[1:]
     return value
 
 
@@ -41,8 +50,9 @@ class _Echo:
         return value
 
 
-# The first characters that make a text cell a formula, for a test per cell without a call.
-_TRIGGER_CHARACTERS = frozenset(FORMULA_TRIGGERS)
+# The first characters of a text cell `neutralise` may guard, for a test per cell without a
+# call: the triggers, and the apostrophe that may stand before one.
+_GUARDED_FIRST_CHARACTERS = frozenset((*FORMULA_TRIGGERS, "'"))
 
 
 def csv_lines(header: Sequence[str], rows: Iterable[Row]) -> Iterator[str]:
@@ -54,7 +64,7 @@ def csv_lines(header: Sequence[str], rows: Iterable[Row]) -> Iterator[str]:
         yield writer.writerow(
             [
                 cell
-                if type(cell) is str and cell[:1] not in _TRIGGER_CHARACTERS
+                if type(cell) is str and cell[:1] not in _GUARDED_FIRST_CHARACTERS
                 else neutralise(cell)
                 for cell in row
             ]

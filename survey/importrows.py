@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from core.csvfiles import FORMULA_TRIGGERS
+from core.csvfiles import unneutralise
 from core.tables import Table, TableError, TableRow
 
 from .models import ColumnMapping, Country, Item, Question, Sector, Wave, code_validator
@@ -86,13 +86,6 @@ class Errors:
 def shown(value: object) -> str:
     value = "" if value is None else str(value)
     return value if len(value) <= 200 else value[:199] + "…"
-
-
-def unneutralise(value: str) -> str:
-    """Undo `csvfiles.neutralise`: a `'` before a formula trigger is not part of the data."""
-    if value.startswith("'") and value[1:2] and value[1:].startswith(FORMULA_TRIGGERS):
-        return value[1:]
-    return value
 
 
 def _wave_year(code: str) -> int | None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from core.csvfiles import FORMULA_TRIGGERS
+from core.csvfiles import unneutralise
 from survey.models import Country, Item, Sector
 
 from .. import services
@@ -130,13 +130,6 @@ class RowRefused(Exception):
         self.problems = problems
 
 
-def _untyped(value: str) -> str:
-    """A cell as it was typed: the export's formula guard (a leading ') taken off."""
-    if value.startswith("'") and value[1:2] and value[1] in FORMULA_TRIGGERS:
-        return value[1:]
-    return value
-
-
 class Vocabulary:
     """The codes a register may use, read once."""
 
@@ -163,7 +156,9 @@ class Row:
 
     def text(self, column: str) -> str:
         """The cell as typed, its line breaks as `\n` (a file saved on Windows has `\r\n`)."""
-        value = _untyped(self.cells.get(column, "") or "")
+        value = self.cells.get(column, "") or ""
+        if self.table.kind == "csv":  # the CSV export's formula guard; a sheet has none
+            value = unneutralise(value)
         return lines(value) if "\r" in value else value
 
     def problem(self, column: str | None, message: str) -> None:

@@ -2,8 +2,10 @@ import csv
 import io
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from core.csvfiles import csv_lines, csv_response, neutralise
+from core.csvfiles import csv_lines, csv_response, neutralise, unneutralise
 
 
 @pytest.mark.parametrize(
@@ -17,6 +19,10 @@ from core.csvfiles import csv_lines, csv_response, neutralise
         ("\rx", "'\rx"),
         ("\nx", "'\nx"),
         ("plain", "plain"),
+        # Typed with an apostrophe already: one more, so that reading back gives it whole.
+        ("'=x", "''=x"),
+        ("''-1", "'''-1"),
+        ("'plain", "'plain"),
         ("a=b", "a=b"),
         (-3, -3),
         (None, ""),
@@ -25,6 +31,11 @@ from core.csvfiles import csv_lines, csv_response, neutralise
 )
 def test_formula_cells_are_neutralised(cell, safe):
     assert neutralise(cell) == safe
+
+
+@given(st.text(alphabet=st.sampled_from(["'", "=", "+", "-", "@", "\t", "a", " "])))
+def test_reading_back_undoes_the_guard_exactly(text):
+    assert unneutralise(neutralise(text)) == text
 
 
 def test_lines_parse_back_with_quotes_and_newlines():

@@ -579,3 +579,21 @@ def test_an_import_of_updates_reads_the_labels_once(exporter, staff, register):
 
     # The one more row costs its own reads (13 here), not the vocabulary or an export.
     assert len(three_rows) - len(two_rows) <= 16
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_texts_typed_with_a_leading_apostrophe_come_back_unchanged(exporter, staff, register, fmt):
+    first, _second = register
+    services.initiative_update(
+        initiative=first,
+        by=staff,
+        expected_version=first.version,
+        fields={"title": "'=quoted title", "summary": "'+33 kept"},
+    )
+    before = state()
+
+    result = import_initiatives(upload(export(exporter, fmt), fmt), by=staff)
+
+    assert result.ok, result.errors
+    assert len(result.unchanged) == 2
+    assert state() == before
