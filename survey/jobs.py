@@ -165,7 +165,12 @@ def reap_stale_jobs(*, now: datetime | None = None) -> int:
     """Running jobs whose worker has not beaten for JOB_STALE_SECONDS: failed, to retry."""
     now = now or timezone.now()
     limit = now - timedelta(seconds=settings.JOB_STALE_SECONDS)
-    return Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=limit).update(
+    stale = Job.objects.filter(status=Job.Status.RUNNING, heartbeat_at__lt=limit)
+    # Pages call this as they show a job. A read first: an UPDATE takes SQLite's write lock
+    # even when no row matches, and would wait on (then fail beside) a running import.
+    if not stale.exists():
+        return 0
+    return stale.update(
         status=Job.Status.FAILED, finished_at=now, phase="", message=_stopped_message()
     )
 

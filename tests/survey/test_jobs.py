@@ -152,6 +152,22 @@ def test_an_export_job_keeps_its_file_for_its_owner_for_a_time(manager, settings
     assert not default_storage.exists(job.result_file)
 
 
+def test_showing_a_job_whose_worker_is_alive_writes_nothing(manager, client):
+    """The job page runs while an import holds the write lock (SQLite): it only reads."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    job = start(manager, survey_text(3))
+    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, heartbeat_at=timezone.now())
+    client.force_login(manager)
+
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(f"/jobs/{job.pk}/").status_code == 200
+
+    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+    assert not [sql for sql in writes if "survey_job" in sql], writes
+
+
 def test_a_job_whose_worker_went_silent_fails_and_can_be_retried(manager, settings, client):
     job = start(manager, survey_text(3))
     Job.objects.filter(pk=job.pk).update(
