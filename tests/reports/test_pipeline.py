@@ -84,23 +84,30 @@ def test_time_to_embedding_quartiles_from_the_stage_history(client, cases):
     )
 
 
+def logged_by_the_group(member, organisation, pilot, embedded):
+    """A published initiative of sector 07 whose group reported when it was a pilot and
+    when it was embedded."""
+    from tests.factories import make_initiative
+
+    return make_initiative(
+        by=member,
+        organisation=organisation,
+        sector=Initiative.objects.get(title="B").sector,
+        stage="embedded",
+        stage_dates={"pilot": pilot, "embedded": embedded},
+        review_status="published",
+    )
+
+
 def test_the_time_to_embedding_table_tells_reported_dates_from_confirmed_ones(
     client, cases, staff, member, organisation
 ):
     import datetime
 
     from initiatives import services
-    from tests.factories import make_initiative
 
     D = datetime.date
-    logged = make_initiative(
-        by=member,
-        organisation=organisation,
-        sector=Initiative.objects.get(title="B").sector,
-        stage="embedded",
-        stage_dates={"pilot": D(2021, 1, 1), "embedded": D(2022, 1, 1)},
-        review_status="published",
-    )
+    logged = logged_by_the_group(member, organisation, D(2021, 1, 1), D(2022, 1, 1))
 
     def table():
         return {r["sector"]: r for r in csv_dicts(client.get(URL + "?format=csv&table=time"))}
@@ -130,17 +137,9 @@ def test_only_the_dates_the_time_is_measured_between_count_as_reported(
     import datetime
 
     from initiatives import services
-    from tests.factories import make_initiative
 
     D = datetime.date
-    again = make_initiative(
-        by=member,
-        organisation=organisation,
-        sector=Initiative.objects.get(title="B").sector,
-        stage="embedded",
-        stage_dates={"pilot": D(2018, 1, 1), "embedded": D(2019, 1, 1)},
-        review_status="published",
-    )
+    again = logged_by_the_group(member, organisation, D(2018, 1, 1), D(2019, 1, 1))
     services.stage_history_confirm(initiative=again, by=staff)
     for stage, on in (("discontinued", D(2020, 1, 1)), ("pilot", D(2021, 1, 1))):
         again.stage_changes.create(
