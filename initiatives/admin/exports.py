@@ -1,10 +1,11 @@
-"""The initiative admin's "Export selected as CSV", written by the shared CSV module."""
+"""The initiative admin's "Export selected" as CSV or XLSX, written by the shared modules."""
 
 from collections import defaultdict
 
 from django.utils.translation import gettext
 
 from core.csvfiles import csv_response, heading
+from core.spreadsheets import xlsx_response
 
 from ..models import Initiative, Level, Participation, PartnerType, Phase, ReviewStatus, Stage
 from .base import in_choice_order
@@ -103,12 +104,22 @@ def _lists(queryset):
     return lists
 
 
-def initiatives_csv(queryset, filename="initiatives.csv"):
-    """A streamed CSV of the initiatives in `queryset`, one row each, by reference."""
+def _table(queryset):
+    """(header, rows) of the initiatives in `queryset`, one row each, by reference."""
     columns = _columns()
     lists = _lists(queryset)
     rows = (
         [value(row, lists[row["pk"]]) for _title, value in columns]
         for row in queryset.order_by("reference").values(*ROW_VALUES).iterator()
     )
-    return csv_response(filename, [title for title, _value in columns], rows)
+    return [title for title, _value in columns], rows
+
+
+def initiatives_csv(queryset, filename="initiatives.csv"):
+    """A streamed CSV of the initiatives in `queryset`, one row each, by reference."""
+    return csv_response(filename, *_table(queryset))
+
+
+def initiatives_xlsx(queryset, filename="initiatives.xlsx"):
+    """The same table as XLSX: codes as text, dates and timestamps as dates."""
+    return xlsx_response(filename, *_table(queryset), sheet="initiatives")

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from .. import audit, rules, services
 from ..models import Stage
 from .base import action_page, error_text, submitted_form
-from .exports import initiatives_csv
+from .exports import initiatives_csv, initiatives_xlsx
 from .forms import CaseOfficerForm, ConfirmForm, ReturnForm, StageForm
 
 
@@ -237,3 +237,9 @@ class InitiativeActions:
         count = queryset.count()
         audit.record_event(audit.DATA_EXPORT, request=request, detail=f"admin: {count} initiatives")
         return initiatives_csv(queryset)
+
+    @admin.action(description=_("Export selected as XLSX"), permissions=["view"])
+    def export_xlsx(self, request, queryset):
+        count = queryset.count()
+        audit.record_event(audit.DATA_EXPORT, request=request, detail=f"admin: {count} initiatives")
+        return initiatives_xlsx(queryset)

@@ -284,6 +284,7 @@ class InitiativeAdmin(InitiativeActions, InitiativePages, HistoryAdmin):
         "change_stage_selected",
         "confirm_stage_dates_selected",
         "export_csv",
+        "export_xlsx",
         "archive_selected",
         "restore_selected",
     )

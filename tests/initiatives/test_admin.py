@@ -504,6 +504,30 @@ def test_csv_export_has_codes_labels_and_neutralised_cells(staff_client, staff):
     assert SecurityEvent.objects.filter(kind="data_export", user=staff).exists()
 
 
+def test_export_selected_as_xlsx_has_the_same_table_with_typed_cells(staff_client, staff):
+    import openpyxl
+
+    initiative = make_initiative(by=staff, title="=1+1", start_date=datetime.date(2024, 5, 1))
+    make_initiative(by=staff, title="Not selected")
+
+    response = staff_client.post(
+        CHANGELIST, {"action": "export_xlsx", "_selected_action": [initiative.pk], "index": 0}
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))["initiatives"]
+    header, *rows = [list(row) for row in sheet.iter_rows()]
+    [row] = rows
+    cells = dict(zip([cell.value for cell in header], row, strict=True))
+    assert cells["reference"].value == initiative.reference
+    assert (cells["title"].value, cells["title"].data_type) == ("=1+1", "s")
+    assert (cells["sector code"].value, cells["sector code"].data_type) == ("03", "s")
+    assert cells["start date"].value == datetime.datetime(2024, 5, 1)
+    assert cells["start date"].is_date
+    assert SecurityEvent.objects.filter(kind="data_export", user=staff).exists()
+
+
 # History -------------------------------------------------------------------------------
 
 
