@@ -333,7 +333,6 @@ def _supersede_proposals(
         proposal.decided_at = now
         # No note: the status says what happened, in the reader's language.
         proposal.save()
-    for proposal in closed:
         # On the case page, where the proposal was shown as waiting, in the reader's language.
         Activity.for_event(
             ActivityEvent.PROPOSAL_SUPERSEDED,
