@@ -292,7 +292,7 @@ def openpyxl_write_only(path, header, rows):
     """The other library the issue names, in its streaming mode, on the same typed rows."""
     from openpyxl import Workbook
 
-    from core.spreadsheets import _utc
+    from core.spreadsheets import utc_naive
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("initiatives")
@@ -300,7 +300,7 @@ def openpyxl_write_only(path, header, rows):
     sheet.append(header)
     for row in rows:
         sheet.append(
-            [_utc(value) if isinstance(value, datetime.datetime) else value for value in row]
+            [utc_naive(value) if isinstance(value, datetime.datetime) else value for value in row]
         )
     workbook.save(path)
 

@@ -35,7 +35,8 @@ WORKBOOK_OPTIONS = {
 }
 
 
-def _utc(moment: datetime.datetime) -> datetime.datetime:
+def utc_naive(moment: datetime.datetime) -> datetime.datetime:
+    """A moment in UTC without its zone, as a sheet holds it (a naive one is taken as is)."""
     if moment.tzinfo is not None:
         moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
     return moment
@@ -79,7 +80,7 @@ def write_xlsx(
             elif type(value) is decimal.Decimal:
                 write_number(number, column, float(value))
             elif type(value) is datetime.datetime:
-                worksheet.write_datetime(number, column, _utc(value), moment)
+                worksheet.write_datetime(number, column, utc_naive(value), moment)
             elif kind is datetime.date:
                 worksheet.write_datetime(number, column, value, day)
             else:

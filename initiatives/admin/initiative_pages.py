@@ -40,6 +40,11 @@ class InitiativePages:
             *super().get_urls(),
         ]
 
+    def _tell_stale(self, request, initiative, opened):
+        """Nothing was written: say so, and have `initiative` as it is now, for a fresh page."""
+        initiative.refresh_from_db()
+        self.message_user(request, stale_message(opened, initiative.version), messages.ERROR)
+
     def change_stage_view(self, request, object_id):
         """The change page's "Change stage" button: stage, date and reason, then the service."""
         initiative = self.get_object(request, unquote(object_id))
@@ -53,12 +58,8 @@ class InitiativePages:
         if form.is_valid():
             try:
                 change_stage(request, initiative, form)
-            except services.StaleEdit as stale:
-                opened = form.cleaned_data["opened_version"]
-                self.message_user(
-                    request, stale_message(opened, stale.current_version), messages.ERROR
-                )
-                initiative.refresh_from_db()
+            except services.StaleEdit:
+                self._tell_stale(request, initiative, form.cleaned_data["opened_version"])
                 form = StageForm(initial={"opened_version": initiative.version})
                 status = 409
             except ValidationError as exc:
@@ -189,21 +190,16 @@ class InitiativePages:
         status = 200
         opened = form.data.get("opened_version", "") if form.is_bound else ""
         if opened.isdigit() and int(opened) != initiative.version:
-            # A page from before someone else's change (the entry it names may be gone):
-            # nothing is written; the history is shown as it is now, for a fresh start.
-            self.message_user(request, stale_message(opened, initiative.version), messages.ERROR)
+            # A page from before someone else's change (the entry it names may be gone).
+            self._tell_stale(request, initiative, opened)
             form = StageHistoryForm(initiative=initiative)
             status = 409
         elif form.is_valid():
             try:
                 self._edit_history(request, initiative, form)
-            except services.StaleEdit as stale:
+            except services.StaleEdit:
                 # Someone saved between the page's check and the write: all rolled back.
-                opened = form.cleaned_data["opened_version"]
-                self.message_user(
-                    request, stale_message(opened, stale.current_version), messages.ERROR
-                )
-                initiative.refresh_from_db()
+                self._tell_stale(request, initiative, form.cleaned_data["opened_version"])
                 form = StageHistoryForm(initiative=initiative)
                 status = 409
             except ValidationError as exc:

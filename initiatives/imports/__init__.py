@@ -41,7 +41,7 @@ from .. import services
 from ..models import Initiative
 from ..services.common import StaleEdit
 from .batch import Batch
-from .derived import DerivedCheck, same_value
+from .derived import DerivedCheck
 from .rows import (
     READ,
     Parsed,
@@ -52,6 +52,7 @@ from .rows import (
     framework_changes,
     parse,
     refused,
+    same_value,
 )
 
 if TYPE_CHECKING:
@@ -221,23 +222,28 @@ def _update(
     return True
 
 
-def _apply(
-    row: Row,
-    parsed: Parsed,
-    by: User | None,
-    result: ImportResult,
-    seen: dict[str, str],
-    derived: DerivedCheck,
-) -> None:
+@dataclass
+class _Run:
+    """What the rows of one import share: who imports, the answer so far, where each
+    reference was seen (one twice in a file is refused), and the check of the columns the
+    import does not read."""
+
+    by: User | None
+    result: ImportResult
+    seen: dict[str, str] = field(default_factory=dict)
+    derived: DerivedCheck = field(default_factory=DerivedCheck)
+
+
+def _apply(row: Row, parsed: Parsed, run: _Run) -> None:
     if parsed.reference:
-        if parsed.reference in seen:
+        if parsed.reference in run.seen:
             row.problem(
                 "reference",
                 _("The reference %(reference)s is also on %(where)s.")
-                % {"reference": parsed.reference, "where": seen[parsed.reference]},
+                % {"reference": parsed.reference, "where": run.seen[parsed.reference]},
             )
             raise RowRefused(row.problems)
-        seen[parsed.reference] = row.table.where(row.line)
+        run.seen[parsed.reference] = row.table.where(row.line)
         initiative = Initiative.objects.filter(reference=parsed.reference).first()
         if initiative is None:
             row.problem(
@@ -247,7 +253,7 @@ def _apply(
             )
             raise RowRefused(row.problems)
         try:
-            changed = _update(initiative, parsed, by, row, derived)
+            changed = _update(initiative, parsed, run.by, row, run.derived)
         except StaleEdit as stale:
             if parsed.version is not None and parsed.version > (stale.current_version or 0):
                 message = _(
@@ -264,11 +270,11 @@ def _apply(
                 message % {"version": parsed.version, "current": stale.current_version},
             )
             raise RowRefused(row.problems) from None
-        target = result.updated if changed else result.unchanged
+        target = run.result.updated if changed else run.result.unchanged
         target.append((row.line, initiative.reference))
     else:
-        initiative = _create(parsed, by, row)
-        result.created.append((row.line, initiative.reference))
+        initiative = _create(parsed, run.by, row)
+        run.result.created.append((row.line, initiative.reference))
 
 
 def import_initiatives(
@@ -336,8 +342,7 @@ def _import_rows(
         )
         result.error_count = 1
         return
-    vocabulary, derived = Vocabulary(), DerivedCheck()
-    seen: dict[str, str] = {}
+    vocabulary, run = Vocabulary(), _Run(by, result)
     batch = Batch(by)
     # A batch needs the new rows' ids back from its inserts (PostgreSQL, SQLite >= 3.35).
     batched = BATCH_ROWS and connection.features.can_return_rows_from_bulk_insert
@@ -354,7 +359,7 @@ def _import_rows(
                 if parsed.reference or not batched:
                     # Rows are told in the file's order: the new ones before go first.
                     result.created.extend(batch.write())
-                    _apply_one(row, parsed, by, result, seen, derived)
+                    _apply_one(row, parsed, run)
                 else:
                     batch.add(row, parsed)
                     if len(batch) >= BATCH_ROWS:
@@ -371,18 +376,11 @@ def _import_rows(
         progress(result.rows - reported)
 
 
-def _apply_one(
-    row: Row,
-    parsed: Parsed,
-    by: User | None,
-    result: ImportResult,
-    seen: dict[str, str],
-    derived: DerivedCheck,
-) -> None:
+def _apply_one(row: Row, parsed: Parsed, run: _Run) -> None:
     """Write one row through the services, in a savepoint of its own."""
     try:
         with transaction.atomic():
-            _apply(row, parsed, by, result, seen, derived)
+            _apply(row, parsed, run)
     except RowRefused:
         pass
     except ValidationError as error:

@@ -24,13 +24,14 @@ from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from core.spreadsheets import utc_naive
+
 from .. import exports
 from ..models import BudgetFramework, EvidenceLevel, Initiative, Level, ReviewStatus, Stage
+from .rows import NO, YES, Row, lines
 
 if TYPE_CHECKING:
     from django.db import models
-
-    from .rows import Row
 
 #: Columns the import reads past whose value moves only with the record's version, and the
 #: column to edit instead (None: the workflows write it).
@@ -58,26 +59,6 @@ READ_PAST = {
 DERIVED = CHECKED | READ_PAST
 #: A timestamp read back from a spreadsheet (a fraction of a day) may be off by a little.
 MOMENT_TOLERANCE = datetime.timedelta(seconds=1)
-YES = {"yes", "true", "1", "y"}
-NO = {"no", "false", "0", "n", ""}
-
-
-def lines(text: str) -> str:
-    """Text with its line breaks as `\\n`: a file saved on Windows says the same thing."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def same_value(stored: Any, given: Any) -> bool:
-    """Whether a record's value and a file's say the same (line breaks aside)."""
-    if isinstance(stored, str) and isinstance(given, str):
-        return lines(stored) == lines(given)
-    return bool(stored == given)
-
-
-def _utc(moment: datetime.datetime) -> datetime.datetime:
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(datetime.UTC).replace(tzinfo=None)
-    return moment
 
 
 def _same_cell(cell: str, exported: Any) -> bool:
@@ -89,8 +70,8 @@ def _same_cell(cell: str, exported: Any) -> bool:
         return cell.lower() in (YES if exported else NO)
     try:
         if isinstance(exported, datetime.datetime):
-            given = _utc(datetime.datetime.fromisoformat(cell))
-            return abs(given - _utc(exported)) <= MOMENT_TOLERANCE
+            given = utc_naive(datetime.datetime.fromisoformat(cell))
+            return abs(given - utc_naive(exported)) <= MOMENT_TOLERANCE
         if isinstance(exported, datetime.date):
             return datetime.date.fromisoformat(cell[:10]) == exported
         if isinstance(exported, int | float | Decimal):

@@ -33,7 +33,6 @@ from ..models import (
     Phase,
     Stage,
 )
-from .derived import lines, same_value
 
 if TYPE_CHECKING:
     from core.tables import Table
@@ -106,6 +105,18 @@ EVIDENCE_LEVELS = frozenset(EvidenceLevel.values)
 Steps = list[tuple[str, datetime.date]]
 YES = {"yes", "true", "1", "y"}
 NO = {"no", "false", "0", "n", ""}
+
+
+def lines(text: str) -> str:
+    """Text with its line breaks as `\\n`: a file saved on Windows says the same thing."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def same_value(stored: Any, given: Any) -> bool:
+    """Whether a record's value and a file's say the same (line breaks aside)."""
+    if isinstance(stored, str) and isinstance(given, str):
+        return lines(stored) == lines(given)
+    return bool(stored == given)
 
 
 @dataclass

@@ -569,15 +569,22 @@ def test_the_group_reads_on_its_case_page_that_its_proposal_was_superseded(
     assert "La proposition de passer à" in page
 
 
-def test_the_initiative_history_keeps_the_reason_of_each_change_to_the_stage_history(staff):
+def _with_a_recorded_pilot(staff, embedded_on):
+    """Planned 2019-01-01, embedded `embedded_on`, and a pilot of 2020-01-01 recorded since
+    (so written after the other two)."""
     initiative = make_initiative(
         by=staff,
         stage=Stage.EMBEDDED,
-        stage_dates={Stage.PLANNED: D(2019, 1, 1), Stage.EMBEDDED: D(2022, 6, 1)},
+        stage_dates={Stage.PLANNED: D(2019, 1, 1), Stage.EMBEDDED: embedded_on},
     )
     services.stage_history_record(
         initiative=initiative, to_stage=Stage.PILOT, on=D(2020, 1, 1), by=staff, reason="Minutes"
     )
+    return initiative
+
+
+def test_the_initiative_history_keeps_the_reason_of_each_change_to_the_stage_history(staff):
+    initiative = _with_a_recorded_pilot(staff, D(2022, 6, 1))
     pilot = initiative.stage_changes.get(to_stage=Stage.PILOT)
     services.stage_history_correct(entry=pilot, by=staff, on=D(2020, 2, 1), reason="Typo")
     services.stage_history_remove(entry=pilot, by=staff, reason="Not a pilot")
@@ -744,14 +751,7 @@ def test_the_admin_change_stage_page_is_refused_over_someone_else_s_change(staff
 
 
 def test_a_correction_onto_a_neighbour_s_date_keeps_the_history_in_order(staff):
-    initiative = make_initiative(
-        by=staff,
-        stage=Stage.EMBEDDED,
-        stage_dates={Stage.PLANNED: D(2019, 1, 1), Stage.EMBEDDED: D(2021, 1, 1)},
-    )
-    services.stage_history_record(
-        initiative=initiative, to_stage=Stage.PILOT, on=D(2020, 1, 1), by=staff, reason="Minutes"
-    )
+    initiative = _with_a_recorded_pilot(staff, D(2021, 1, 1))
     embedded = initiative.stage_changes.get(to_stage=Stage.EMBEDDED)
 
     with pytest.raises(ValidationError, match="would share its date with “Pilot” since 2020-01-01"):
